@@ -1,0 +1,160 @@
+//! A plan (kế hoạch) as data: its items, who each applies to and by when. Next year's
+//! plan, or another province's, is a new data file, not new code.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::period::WINDOW_START_DAY;
+use crate::unit::{OrgUnit, UnitKind};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: String,
+    /// "413/KH-UBND"
+    pub number: String,
+    pub title: String,
+    /// "Ủy ban nhân dân tỉnh Kon Tum"
+    pub issued_by: String,
+    pub issued_on: NaiveDate,
+    #[serde(default)]
+    pub place: String,
+    /// The preamble: the documents the plan implements.
+    #[serde(default)]
+    pub preamble: String,
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    #[serde(default)]
+    pub requirements: Vec<String>,
+    pub items: Vec<PlanItem>,
+    #[serde(default)]
+    pub closing: String,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    #[serde(default)]
+    pub signer: Option<Signer>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// e.g. ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    pub capacity: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    /// Stable id within the plan, e.g. "II.3".
+    pub id: String,
+    /// Section heading the item belongs to, e.g. "II. NỘI DUNG TRIỂN KHAI".
+    pub section: String,
+    /// "II.3"
+    pub number: String,
+    /// A short title for lists; the full text is in `body`.
+    pub title: String,
+    /// The item's full text, paragraphs separated by blank lines.
+    pub body: String,
+    pub assigned_to: Vec<Assignee>,
+    pub obligations: Vec<Obligation>,
+}
+
+/// Something a unit must do under an item, with its deadline rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Obligation {
+    /// Unique within the plan, e.g. "III.1.monthly-report".
+    pub id: String,
+    pub title: String,
+    pub due: DueRule,
+    /// Overrides the item's assignees when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<Vec<Assignee>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignee {
+    /// Every unit of a kind.
+    Kind(UnitKind),
+    /// One unit, by id.
+    Unit(String),
+}
+
+impl Assignee {
+    pub fn matches(&self, unit: &OrgUnit) -> bool {
+        match self {
+            Assignee::Kind(k) => *k == unit.kind,
+            Assignee::Unit(id) => *id == unit.id,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum DueRule {
+    /// Once, by the end of this date (Vietnam time).
+    Once { date: NaiveDate },
+    /// Every month, before this day (Decree 09: 15).
+    Monthly { before_day: u32 },
+    /// Every year, before this day of this month (Decree 09: 15/12).
+    Yearly { before_month: u32, before_day: u32 },
+    /// An ongoing duty with no deadline of its own.
+    Continuous,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("mục {0} bị trùng")]
+    DuplicateItem(String),
+    #[error("nghĩa vụ {0} bị trùng")]
+    DuplicateObligation(String),
+    #[error("mục {0} không có nghĩa vụ nào")]
+    NoObligation(String),
+    #[error("mục {0} không giao cho đơn vị nào")]
+    NoAssignee(String),
+    #[error("hạn của {0} không theo kỳ báo cáo của Nghị định 09 (trước ngày 15; năm: trước 15/12)")]
+    UnsupportedRule(String),
+}
+
+impl Plan {
+    /// Checks what the rest of the code relies on.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let mut items = std::collections::HashSet::new();
+        let mut obligations = std::collections::HashSet::new();
+        for item in &self.items {
+            if !items.insert(&item.id) {
+                return Err(PlanError::DuplicateItem(item.id.clone()));
+            }
+            if item.obligations.is_empty() {
+                return Err(PlanError::NoObligation(item.id.clone()));
+            }
+            for o in &item.obligations {
+                if !obligations.insert(&o.id) {
+                    return Err(PlanError::DuplicateObligation(o.id.clone()));
+                }
+                if o.assigned_to.as_ref().unwrap_or(&item.assigned_to).is_empty() {
+                    return Err(PlanError::NoAssignee(o.id.clone()));
+                }
+                let supported = match o.due {
+                    DueRule::Monthly { before_day } => before_day == WINDOW_START_DAY,
+                    DueRule::Yearly { before_month, before_day } => {
+                        before_month == 12 && before_day == WINDOW_START_DAY
+                    }
+                    DueRule::Once { .. } | DueRule::Continuous => true,
+                };
+                if !supported {
+                    return Err(PlanError::UnsupportedRule(o.id.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn item(&self, id: &str) -> Option<&PlanItem> {
+        self.items.iter().find(|i| i.id == id)
+    }
+}
+
+impl Obligation {
+    pub fn applies_to(&self, item: &PlanItem, unit: &OrgUnit) -> bool {
+        self.assigned_to.as_ref().unwrap_or(&item.assigned_to).iter().any(|a| a.matches(unit))
+    }
+}

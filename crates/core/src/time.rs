@@ -1,0 +1,68 @@
+//! Vietnam time. Asia/Ho_Chi_Minh is UTC+7 with no daylight saving (since 1975), so a
+//! fixed offset is exact for every date this app handles and avoids shipping a tz
+//! database to the phone. Everything the plan says about dates is in this zone,
+//! never in the device's own zone.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+
+/// Seconds east of UTC for Asia/Ho_Chi_Minh.
+pub const VN_OFFSET_SECONDS: i32 = 7 * 3600;
+
+pub fn vn_offset() -> FixedOffset {
+    FixedOffset::east_opt(VN_OFFSET_SECONDS).expect("+07:00 is a valid offset")
+}
+
+/// Midnight at the start of `date` in Vietnam.
+pub fn start_of_day(date: NaiveDate) -> DateTime<FixedOffset> {
+    vn_offset()
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .single()
+        .expect("a fixed offset has no gaps")
+}
+
+/// The calendar date in Vietnam at an instant.
+pub fn vn_date(instant: DateTime<Utc>) -> NaiveDate {
+    instant.with_timezone(&vn_offset()).date_naive()
+}
+
+/// dd/mm/yyyy, the way dates are written in Vietnamese administrative documents.
+pub fn format_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+/// Parses dd/mm/yyyy (also accepting d/m/yyyy).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%d/%m/%Y").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnam_date_changes_at_17_utc() {
+        let before = Utc.with_ymd_and_hms(2024, 2, 29, 16, 59, 59).unwrap();
+        let after = Utc.with_ymd_and_hms(2024, 2, 29, 17, 0, 0).unwrap();
+        assert_eq!(vn_date(before), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(vn_date(after), NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
+    }
+
+    #[test]
+    fn formats_and_parses_dd_mm_yyyy() {
+        let d = NaiveDate::from_ymd_opt(2024, 2, 1).unwrap();
+        assert_eq!(format_date(d), "01/02/2024");
+        assert_eq!(parse_date("01/02/2024"), Some(d));
+        assert_eq!(parse_date("1/2/2024"), Some(d));
+        assert_eq!(parse_date("2024-02-01"), None);
+        assert_eq!(parse_date("31/02/2024"), None);
+    }
+
+    #[test]
+    fn start_of_day_is_17_utc_the_day_before() {
+        let d = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        assert_eq!(
+            start_of_day(d).with_timezone(&Utc),
+            Utc.with_ymd_and_hms(2023, 12, 31, 17, 0, 0).unwrap()
+        );
+    }
+}
