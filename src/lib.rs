@@ -1,1 +1,16 @@
+//! danvan's web app: Leptos (client-side rendered) compiled to WebAssembly.
+//!
+//! Everything shown comes from IndexedDB (`storage`), filled from the server's API
+//! (`api`) whenever there is a connection, so the app keeps working with no
+//! network after its first load. The service worker (`public/sw.js`) keeps the app
+//! shell itself available offline.
 
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod hooks;
+pub mod pages;
+pub mod state;
+pub mod storage;
+
+pub use app::App;

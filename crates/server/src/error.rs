@@ -1,0 +1,221 @@
+//! Every API error is JSON: `{"error": {"code": "...", "message": "..."}}` with a
+//! stable English code for programs and a Vietnamese message for people.
+
+use std::borrow::Cow;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::FromRequest;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use danvan_core::api::{ErrorBody, ErrorDetail};
+
+pub type Msg = Cow<'static, str>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("unauthorized: {0}")]
+    Unauthorized(Msg),
+    #[error("forbidden: {0}")]
+    Forbidden(Msg),
+    #[error("not found: {0}")]
+    NotFound(Msg),
+    #[error("bad request: {0}")]
+    BadRequest(Msg),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Transient: the database is busy or out of connections. The client retries.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else. Logged in full; the client only gets a generic message.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub const MSG_UNAVAILABLE: &str = "Máy chủ đang bận, vui lòng thử lại sau ít phút";
+pub const MSG_INTERNAL: &str = "Máy chủ gặp lỗi, vui lòng thử lại sau";
+pub const MSG_NOT_FOUND: &str = "Không tìm thấy địa chỉ yêu cầu";
+pub const MSG_TOO_LARGE: &str = "Dữ liệu gửi lên quá lớn (tối đa 1 MiB)";
+pub const MSG_METHOD: &str = "Phương thức không được hỗ trợ cho địa chỉ này";
+
+impl AppError {
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// What the person sees (never internal details).
+    pub fn message(&self) -> Msg {
+        match self {
+            AppError::Unauthorized(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::BadRequest(m) => {
+                m.clone()
+            }
+            AppError::PayloadTooLarge => MSG_TOO_LARGE.into(),
+            AppError::MethodNotAllowed => MSG_METHOD.into(),
+            AppError::Unavailable(_) => MSG_UNAVAILABLE.into(),
+            AppError::Internal(_) => MSG_INTERNAL.into(),
+        }
+    }
+}
+
+/// The JSON error response for a status, code and message.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message: message.to_string() } };
+    (status, axum::Json(body)).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            _ => {}
+        }
+        let mut res = error_response(self.status(), self.code(), &self.message());
+        if matches!(self, AppError::Unavailable(_)) {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        res
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        if is_transient(&e) {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Internal(e.to_string())
+        }
+    }
+}
+
+/// SQLITE_BUSY / SQLITE_LOCKED (any extended code) and an exhausted pool are worth a
+/// retry; everything else is a bug or a broken disk.
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+        }
+        _ => false,
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> AppError {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::PayloadTooLarge;
+        }
+        match r {
+            JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("Nội dung gửi lên không phải JSON hợp lệ".into()),
+            JsonRejection::JsonDataError(e) => {
+                AppError::BadRequest(format!("Dữ liệu gửi lên không đúng cấu trúc: {}", e.body_text()).into())
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::BadRequest("Yêu cầu phải có Content-Type: application/json".into())
+            }
+            other => AppError::BadRequest(format!("Không đọc được nội dung yêu cầu: {}", other.body_text()).into()),
+        }
+    }
+}
+
+/// `axum::Json` whose rejections are JSON errors too.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Safety net for `/api`: any error response that is not already JSON (axum's own
+/// 405, tower-http's 413, ...) is rewritten into the JSON error shape.
+pub async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let (code, message): (&str, &str) = match status {
+        StatusCode::UNAUTHORIZED => ("unauthorized", "Bạn cần đăng nhập"),
+        StatusCode::FORBIDDEN => ("forbidden", "Bạn không có quyền thực hiện thao tác này"),
+        StatusCode::NOT_FOUND => ("not_found", MSG_NOT_FOUND),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", MSG_METHOD),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", MSG_TOO_LARGE),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", MSG_UNAVAILABLE),
+        s if s.is_server_error() => ("internal", MSG_INTERNAL),
+        _ => ("bad_request", "Yêu cầu không hợp lệ"),
+    };
+    let mut out = error_response(status, code, message);
+    // Keep headers such as `Allow` on a 405.
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().entry(name).or_insert(value.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_are_stable() {
+        let cases = [
+            (AppError::Unauthorized("x".into()), 401, "unauthorized"),
+            (AppError::Forbidden("x".into()), 403, "forbidden"),
+            (AppError::NotFound("x".into()), 404, "not_found"),
+            (AppError::BadRequest("x".into()), 400, "bad_request"),
+            (AppError::PayloadTooLarge, 413, "payload_too_large"),
+            (AppError::Unavailable("busy".into()), 503, "unavailable"),
+            (AppError::Internal("secret detail".into()), 500, "internal"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status().as_u16(), status);
+            assert_eq!(e.code(), code);
+        }
+        assert!(!AppError::Internal("secret detail".into()).message().contains("secret"));
+    }
+
+    #[test]
+    fn pool_timeout_is_transient() {
+        assert!(matches!(AppError::from(sqlx::Error::PoolTimedOut), AppError::Unavailable(_)));
+        assert!(matches!(AppError::from(sqlx::Error::RowNotFound), AppError::Internal(_)));
+    }
+}

@@ -1,0 +1,11 @@
+use axum::extract::State;
+use axum::Json;
+use danvan_core::api::PlansResponse;
+
+use crate::auth::AuthUser;
+use crate::state::AppState;
+
+/// Every plan: plans are public documents, the same for every signed-in user.
+pub async fn list(_user: AuthUser, State(state): State<AppState>) -> Json<PlansResponse> {
+    Json(PlansResponse { plans: state.catalog.plans.clone() })
+}

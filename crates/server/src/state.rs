@@ -1,0 +1,110 @@
+//! Start-up (open, migrate, seed) and the state shared by the handlers.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use danvan_core::{Plan, UnitTree};
+
+use crate::auth::{blocking, hash_password, random_hex};
+use crate::config::{Config, PasswordCost};
+use crate::seed::{Seed, SeedError, DEMO_ACCOUNTS};
+use crate::static_files::StaticFiles;
+use crate::store::{NewUser, Store, StoreError};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    pub static_files: StaticFiles,
+    pub password_cost: PasswordCost,
+    /// A hash checked when the username does not exist, so a wrong username takes
+    /// as long as a wrong password.
+    pub dummy_hash: Arc<str>,
+    /// See `sync_state.epoch`.
+    pub epoch: Arc<str>,
+}
+
+/// Units and plans as loaded from the database after seeding.
+#[derive(Debug)]
+pub struct Catalog {
+    pub tree: UnitTree,
+    pub plans: Vec<Plan>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("lỗi cơ sở dữ liệu khi khởi động: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("cây đơn vị trong cơ sở dữ liệu không hợp lệ: {0}")]
+    Tree(#[from] danvan_core::unit::UnitTreeError),
+    #[error("không tạo được tài khoản mẫu: {0}")]
+    Demo(String),
+}
+
+impl AppState {
+    /// Opens the database, applies migrations, upserts the embedded seed, creates
+    /// the demo accounts when enabled, and loads the catalog. Idempotent.
+    pub async fn open(config: &Config) -> Result<AppState, StartupError> {
+        let seed = Seed::embedded()?;
+        let store = Store::open(&config.database_url).await?;
+        store.upsert_catalog(&seed.units, &seed.plans).await?;
+        let epoch = store.ensure_epoch(&random_hex(16)).await?;
+
+        let units = store.units().await?;
+        let tree = UnitTree::new(units)?;
+        let plans = store.plans().await?;
+
+        let cost = config.password_cost;
+        if config.demo {
+            for a in DEMO_ACCOUNTS {
+                if store.user_exists(a.username).await? {
+                    continue;
+                }
+                let password = a.password;
+                let hash = blocking(move || hash_password(cost, password))
+                    .await
+                    .and_then(|r| r)
+                    .map_err(|e| StartupError::Demo(e.to_string()))?;
+                let new = NewUser {
+                    username: a.username,
+                    display_name: a.display_name,
+                    password_hash: &hash,
+                    role: a.role,
+                    unit_id: a.unit_id,
+                };
+                if store.create_user_if_absent(&new, Utc::now()).await? {
+                    tracing::info!(username = a.username, "đã tạo tài khoản mẫu");
+                }
+            }
+        }
+        let purged = store.purge_expired_sessions(Utc::now()).await?;
+        if purged > 0 {
+            tracing::info!(purged, "đã xoá phiên đăng nhập hết hạn");
+        }
+        let dummy_hash = blocking(move || hash_password(cost, "không phải mật khẩu của ai"))
+            .await
+            .and_then(|r| r)
+            .map_err(|e| StartupError::Demo(e.to_string()))?;
+
+        if !config.dist.join("index.html").is_file() {
+            tracing::warn!(dist = %config.dist.display(), "không thấy index.html: ứng dụng web chưa được build (DANVAN_DIST)");
+        }
+        Ok(AppState {
+            store,
+            catalog: Arc::new(Catalog { tree, plans }),
+            static_files: StaticFiles::new(&config.dist),
+            password_cost: cost,
+            dummy_hash: dummy_hash.into(),
+            epoch: epoch.into(),
+        })
+    }
+
+    /// Closes the database pool (after the server has stopped).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}

@@ -1,0 +1,390 @@
+//! Persistence. Every SQL statement of the server lives in this module so a second
+//! backend can be added in one place.
+//!
+//! PostgreSQL seam: today `Store` wraps a `SqlitePool`. To add PostgreSQL, turn the
+//! pool into `enum Backend { Sqlite(SqlitePool), Postgres(PgPool) }` (or use
+//! `sqlx::Any`), give it its own `migrations/postgres` directory, and keep the
+//! method signatures below unchanged; handlers only ever see these methods and the
+//! plain data types they return. The SQL used here is deliberately portable
+//! (`ON CONFLICT ... DO UPDATE`, RFC 3339 text timestamps, no SQLite-only functions)
+//! except for the placeholders (`?` vs `$1`).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use danvan_core::api::Role;
+use danvan_core::{OrgUnit, Plan, UnitKind};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+/// How long a connection waits on a locked database before SQLITE_BUSY (→ 503).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A user as the rest of the server sees it (no password hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub unit_id: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserWithHash {
+    pub user: User,
+    pub password_hash: String,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub unit_id: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("không mở được cơ sở dữ liệu {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("không tạo được thư mục {dir}: {source}")]
+    CreateDir { dir: String, source: std::io::Error },
+    #[error("không áp dụng được migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("lỗi cơ sở dữ liệu: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("dữ liệu trong cơ sở dữ liệu không đọc được: {0}")]
+    Corrupt(String),
+}
+
+/// Timestamps are stored as RFC 3339 UTC text with whole seconds, e.g.
+/// `2024-03-14T09:30:00Z` (fixed width, so they also sort as text).
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("thời điểm {s:?}: {e}")))
+}
+
+pub fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Reporter => "reporter",
+        Role::Reviewer => "reviewer",
+        Role::Aggregator => "aggregator",
+        Role::Admin => "admin",
+    }
+}
+
+fn parse_role(s: &str) -> Result<Role, StoreError> {
+    Ok(match s {
+        "reporter" => Role::Reporter,
+        "reviewer" => Role::Reviewer,
+        "aggregator" => Role::Aggregator,
+        "admin" => Role::Admin,
+        other => return Err(StoreError::Corrupt(format!("vai trò {other:?}"))),
+    })
+}
+
+fn kind_str(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Province => "province",
+        UnitKind::Department => "department",
+        UnitKind::District => "district",
+        UnitKind::Commune => "commune",
+    }
+}
+
+fn parse_kind(s: &str) -> Result<UnitKind, StoreError> {
+    Ok(match s {
+        "province" => UnitKind::Province,
+        "department" => UnitKind::Department,
+        "district" => UnitKind::District,
+        "commune" => UnitKind::Commune,
+        other => return Err(StoreError::Corrupt(format!("loại đơn vị {other:?}"))),
+    })
+}
+
+impl Store {
+    /// Opens (creating if missing, with its directory) and migrates the database.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { url: url.to_string(), source };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a report acknowledged to a phone must survive a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let file = options.get_filename().to_path_buf();
+        if !is_in_memory(&file) {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| StoreError::CreateDir { dir: dir.display().to_string(), source })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Idempotent: applied migrations are recorded in `_sqlx_migrations`.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The database's epoch, made (randomly, by the caller) the first time.
+    pub async fn ensure_epoch(&self, fresh_epoch: &str) -> Result<String, sqlx::Error> {
+        sqlx::query("INSERT INTO sync_state (id, epoch, last_change_seq) VALUES (1, ?, 0) ON CONFLICT (id) DO NOTHING")
+            .bind(fresh_epoch)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query_scalar("SELECT epoch FROM sync_state WHERE id = 1").fetch_one(&self.pool).await
+    }
+
+    /// Inserts or updates units and plans from the seed, in one transaction. Units or
+    /// plans no longer in the seed are kept (users and, later, reports refer to them).
+    pub async fn upsert_catalog(&self, units: &[OrgUnit], plans: &[Plan]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The seed may list a child before its parent; check the references at commit.
+        sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?;
+        for (position, u) in units.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO units (id, code, name, kind, parent, position) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+                   kind = excluded.kind, parent = excluded.parent, position = excluded.position",
+            )
+            .bind(&u.id)
+            .bind(&u.code)
+            .bind(&u.name)
+            .bind(kind_str(u.kind))
+            .bind(&u.parent)
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for p in plans {
+            let data = serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO plans (id, number, data) VALUES (?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data",
+            )
+            .bind(&p.id)
+            .bind(&p.number)
+            .bind(data)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn units(&self) -> Result<Vec<OrgUnit>, StoreError> {
+        let rows = sqlx::query("SELECT id, code, name, kind, parent FROM units ORDER BY position, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrgUnit {
+                    id: r.try_get("id")?,
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    kind: parse_kind(r.try_get("kind")?)?,
+                    parent: r.try_get("parent")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, data FROM plans ORDER BY id").fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(id, data)| {
+                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("kế hoạch {id}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Creates the user unless the username exists. Returns whether it was created.
+    pub async fn create_user_if_absent(&self, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(u.username)
+        .bind(u.display_name)
+        .bind(u.password_hash)
+        .bind(role_str(u.role))
+        .bind(u.unit_id)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn user_exists(&self, username: &str) -> Result<bool, sqlx::Error> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserWithHash>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, username, display_name, password_hash, role, unit_id FROM users WHERE username = ?",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok(UserWithHash { password_hash: r.try_get("password_hash")?, user: user_from_row(&r)? }))
+            .transpose()
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(ts(created_at))
+            .bind(ts(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user of a session that has not expired at `now`.
+    pub async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.role, u.unit_id, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let expires_at = parse_ts(r.try_get("expires_at")?)?;
+        if expires_at <= now {
+            return Ok(None);
+        }
+        Ok(Some(user_from_row(&r)?))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        // Text comparison is exact because every timestamp is written by `ts`.
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(ts(now)).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role: parse_role(r.try_get("role")?)?,
+        unit_id: r.try_get("unit_id")?,
+    })
+}
+
+fn is_in_memory(file: &Path) -> bool {
+    let s = file.to_string_lossy();
+    s == ":memory:" || s.starts_with("file:sqlx-in-memory")
+}
+
+impl From<StoreError> for crate::error::AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Db(e) => e.into(),
+            other => crate::error::AppError::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(id: &str, kind: UnitKind, parent: Option<&str>) -> OrgUnit {
+        OrgUnit { id: id.into(), code: id.into(), name: id.into(), kind, parent: parent.map(Into::into) }
+    }
+
+    #[tokio::test]
+    async fn roundtrip_in_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/nested/dir/t.db", dir.path().display());
+        let store = Store::open(&url).await.unwrap();
+        assert!(dir.path().join("nested/dir/t.db").exists());
+        // Child listed before its parent: deferred foreign keys accept it.
+        let units = vec![unit("p.d", UnitKind::District, Some("p")), unit("p", UnitKind::Province, None)];
+        store.upsert_catalog(&units, &[]).await.unwrap();
+        store.upsert_catalog(&units, &[]).await.unwrap();
+        assert_eq!(store.units().await.unwrap(), units);
+        let epoch = store.ensure_epoch("first").await.unwrap();
+        assert_eq!(store.ensure_epoch("second").await.unwrap(), epoch);
+
+        let now = Utc::now();
+        let new =
+            NewUser { username: "a", display_name: "A", password_hash: "h", role: Role::Reviewer, unit_id: "p.d" };
+        assert!(store.create_user_if_absent(&new, now).await.unwrap());
+        assert!(!store.create_user_if_absent(&new, now).await.unwrap());
+        let u = store.user_by_username("a").await.unwrap().unwrap();
+        assert_eq!(u.user.role, Role::Reviewer);
+        store.create_session("t1", u.user.id, now, now + chrono::Duration::days(1)).await.unwrap();
+        store
+            .create_session("t0", u.user.id, now - chrono::Duration::days(2), now - chrono::Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(store.session_user("t1", now).await.unwrap().unwrap().username, "a");
+        assert!(store.session_user("t0", now).await.unwrap().is_none());
+        assert_eq!(store.purge_expired_sessions(now).await.unwrap(), 1);
+        store.delete_session("t1").await.unwrap();
+        assert!(store.session_user("t1", now).await.unwrap().is_none());
+
+        // A user in an unknown unit violates the foreign key.
+        let bad = NewUser { unit_id: "nowhere", username: "b", ..new };
+        assert!(store.create_user_if_absent(&bad, now).await.is_err());
+        store.close().await;
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width_rfc3339() {
+        let t = DateTime::parse_from_rfc3339("2024-03-14T09:30:00.123456Z").unwrap().with_timezone(&Utc);
+        assert_eq!(ts(t), "2024-03-14T09:30:00Z");
+        assert_eq!(parse_ts("2024-03-14T09:30:00Z").unwrap().timestamp(), t.timestamp());
+    }
+}

@@ -1,0 +1,361 @@
+//! The JSON API over real HTTP and a real SQLite file.
+
+mod common;
+
+use chrono::{Datelike, Utc};
+use common::{assert_error, TestServer, PASSWORD};
+use danvan_core::api::{LoginResponse, PlansResponse, Role, TasksResponse, UnitsResponse, UserInfo};
+use danvan_core::time::vn_date;
+use danvan_core::UnitKind;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const DAKBLA: &str = "kontum.tpkontum.dakbla";
+const TP_KONTUM: &str = "kontum.tpkontum";
+
+#[tokio::test]
+async fn health_needs_no_login() {
+    let (s, _dir) = TestServer::start().await;
+    let res = s.get("/api/health").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "ok": true }));
+}
+
+#[tokio::test]
+async fn every_demo_user_logs_in() {
+    let (s, _dir) = TestServer::start().await;
+    let cases = [
+        ("xa.dakbla", "Nguyễn Thị Hoa", Role::Reporter, DAKBLA),
+        ("tp.kontum", "Trần Văn Minh", Role::Reviewer, TP_KONTUM),
+        ("sonoivu", "Lê Thị Thu", Role::Aggregator, "kontum.sonoivu"),
+        ("admin", "Quản trị hệ thống", Role::Admin, "kontum"),
+    ];
+    for (username, name, role, unit) in cases {
+        let res = s.login_raw(username, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "{username}");
+        // The raw shape, as the app sees it.
+        let raw: Value = res.json().await.unwrap();
+        assert_eq!(raw["user"]["role"], serde_json::to_value(role).unwrap());
+        assert!(raw["expires_at"].as_str().unwrap().ends_with('Z'), "{raw}");
+        let login: LoginResponse = serde_json::from_value(raw).unwrap();
+        assert_eq!(login.user.username, username);
+        assert_eq!(login.user.display_name, name);
+        assert_eq!(login.user.role, role);
+        assert_eq!(login.user.unit_id, unit);
+        assert!(!login.user.unit_name.is_empty());
+        // 32 random bytes, base64url without padding.
+        assert_eq!(login.token.len(), 43);
+        assert!(login.token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        let days = (login.expires_at - Utc::now()).num_days();
+        assert!((29..=30).contains(&days), "session lasts 30 days, got {days}");
+
+        let me: UserInfo = s.get_json("/api/me", &login.token).await;
+        assert_eq!(me, login.user);
+    }
+    let commune = s.login("xa.dakbla").await;
+    assert_eq!(commune.user.unit_name, "Xã Đăk Blà");
+}
+
+#[tokio::test]
+async fn usernames_forgive_case_and_spaces() {
+    let (s, _dir) = TestServer::start().await;
+    let res = s.login_raw("  Xa.DakBla ", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_401() {
+    let (s, _dir) = TestServer::start().await;
+    let wrong =
+        assert_error(s.login_raw("xa.dakbla", "sai-mat-khau").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let unknown =
+        assert_error(s.login_raw("khong.co.ai", PASSWORD).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong["error"]["message"], "Tên đăng nhập hoặc mật khẩu không đúng");
+}
+
+#[tokio::test]
+async fn missing_invalid_and_logged_out_tokens_are_401_json() {
+    let (s, _dir) = TestServer::start().await;
+    for path in ["/api/me", "/api/plans", "/api/units", "/api/tasks"] {
+        assert_error(s.get(path).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_error(s.get_auth(path, "not-a-real-token").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let res = s.client.get(s.url("/api/me")).header("authorization", "Basic eGE6eWE=").send().await.unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let res = s.client.post(s.url("/api/auth/logout")).send().await.unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    let login = s.login("tp.kontum").await;
+    let other = s.login("tp.kontum").await;
+    assert_eq!(s.get_auth("/api/me", &login.token).await.status(), StatusCode::OK);
+    let res = s.client.post(s.url("/api/auth/logout")).bearer_auth(&login.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_error(s.get_auth("/api/me", &login.token).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    // Logging out one device leaves the user's other sessions alone.
+    assert_eq!(s.get_auth("/api/me", &other.token).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400_json() {
+    let (s, _dir) = TestServer::start().await;
+    let post = |body: &'static str, ct: Option<&'static str>| {
+        let mut req = s.client.post(s.url("/api/auth/login")).body(body);
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        req.send()
+    };
+    let syntax = post("{\"username\": ", Some("application/json")).await.unwrap();
+    assert_error(syntax, StatusCode::BAD_REQUEST, "bad_request").await;
+    let shape = post("{\"username\": \"xa.dakbla\"}", Some("application/json")).await.unwrap();
+    assert_error(shape, StatusCode::BAD_REQUEST, "bad_request").await;
+    let no_type = post("{\"username\": \"a\", \"password\": \"b\"}", None).await.unwrap();
+    assert_error(no_type, StatusCode::BAD_REQUEST, "bad_request").await;
+}
+
+#[tokio::test]
+async fn bodies_over_one_mib_are_413_json() {
+    let (s, _dir) = TestServer::start().await;
+    let big = format!("{{\"username\":\"xa.dakbla\",\"password\":\"{}\"}}", "x".repeat(1024 * 1024 + 10));
+    let res = s
+        .client
+        .post(s.url("/api/auth/login"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+
+    // Streamed (chunked, no Content-Length): the limit applies while reading.
+    let (status, body) = chunked_post(&s, "/api/auth/login", big.as_bytes()).await;
+    assert_eq!(status, 413, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+}
+
+/// A raw HTTP/1.1 POST with `Transfer-Encoding: chunked` (reqwest always knows the
+/// length of an in-memory body). Returns the status and the body text.
+async fn chunked_post(s: &TestServer, path: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for chunk in body.chunks(64 * 1024) {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(chunk);
+        frame.extend_from_slice(b"\r\n");
+        // The server may answer and stop reading once over the limit.
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    // The error body is small and sent with a length, so it is not chunk-framed.
+    (status, body)
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_methods_are_json() {
+    let (s, _dir) = TestServer::start().await;
+    assert_error(s.get("/api/nope").await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(s.get("/api/plans/413/extra").await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(s.get("/api").await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(s.get("/api/").await, StatusCode::NOT_FOUND, "not_found").await;
+    let res = s.get("/api/auth/login").await;
+    assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn plans_include_413_with_its_twelve_items() {
+    let (s, _dir) = TestServer::start().await;
+    let login = s.login("xa.dakbla").await;
+    let plans: PlansResponse = s.get_json("/api/plans", &login.token).await;
+    let plan = plans.plans.iter().find(|p| p.number == "413/KH-UBND").expect("plan 413/KH-UBND");
+    assert_eq!(plan.items.len(), 12);
+    plan.validate().unwrap();
+}
+
+#[tokio::test]
+async fn api_responses_are_compressed_and_not_cached() {
+    let (s, _dir) = TestServer::start().await;
+    let login = s.login("sonoivu").await;
+    let res = s
+        .client
+        .get(s.url("/api/plans"))
+        .bearer_auth(&login.token)
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let res = s
+        .client
+        .get(s.url("/api/plans"))
+        .bearer_auth(&login.token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+}
+
+async fn units_of(s: &TestServer, username: &str) -> Vec<danvan_core::OrgUnit> {
+    let login = s.login(username).await;
+    let units: UnitsResponse = s.get_json("/api/units", &login.token).await;
+    units.units
+}
+
+#[tokio::test]
+async fn unit_visibility_follows_the_role() {
+    let (s, _dir) = TestServer::start().await;
+    let all = units_of(&s, "sonoivu").await;
+    let ids = |units: &[danvan_core::OrgUnit]| units.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
+
+    // Aggregator (Sở Nội vụ) and admin: everything, including ≥ 10 districts.
+    let districts = all.iter().filter(|u| u.kind == UnitKind::District).count();
+    assert!(districts >= 10, "only {districts} districts");
+    assert_eq!(ids(&units_of(&s, "admin").await), ids(&all));
+    let dak_glei = all.iter().find(|u| u.name == "Huyện Đắk Glei").expect("Huyện Đắk Glei in the seed");
+
+    // Commune official: own commune + its district + the province, nothing else.
+    let commune = units_of(&s, "xa.dakbla").await;
+    let mut got = ids(&commune);
+    got.sort();
+    assert_eq!(got, ["kontum", TP_KONTUM, DAKBLA]);
+    assert!(!commune.iter().any(|u| u.id == dak_glei.id));
+
+    // District reviewer: its own communes (all of them), the province, no other district's.
+    let district = units_of(&s, "tp.kontum").await;
+    let own_communes: Vec<_> = all.iter().filter(|u| u.parent.as_deref() == Some(TP_KONTUM)).collect();
+    assert!(own_communes.len() > 1);
+    for c in &own_communes {
+        assert!(district.iter().any(|u| u.id == c.id), "{} missing", c.id);
+    }
+    assert!(district.iter().any(|u| u.id == "kontum"));
+    assert!(!district.iter().any(|u| u.id == dak_glei.id));
+    assert!(!district.iter().any(|u| u.id == "kontum.sonoivu"));
+    assert!(district.iter().all(|u| u.id == "kontum"
+        || u.id == TP_KONTUM
+        || u.parent.as_deref() == Some(TP_KONTUM)
+        || u.id.starts_with("kontum.tpkontum.")));
+}
+
+#[tokio::test]
+async fn commune_tasks_have_the_monthly_report_due_on_the_14th_in_vietnam_time() {
+    let (s, _dir) = TestServer::start().await;
+    let login = s.login("xa.dakbla").await;
+    let before = vn_date(Utc::now());
+    let tasks: TasksResponse = s.get_json("/api/tasks", &login.token).await;
+    let after = vn_date(Utc::now());
+    assert!(tasks.today == before || tasks.today == after, "today {} is not the Vietnam date", tasks.today);
+    assert_eq!(tasks.unit.id, DAKBLA);
+    let monthly = tasks
+        .tasks
+        .iter()
+        .find(|t| t.obligation_id == "III.1.monthly-report")
+        .expect("III.1.monthly-report among the commune's tasks");
+    let next = monthly.next.as_ref().expect("a next deadline");
+    assert_eq!(next.due_date.day(), 14);
+    assert!(next.due_date >= tasks.today);
+    assert!((next.due_date - tasks.today).num_days() <= 31);
+    // Soonest first, continuous duties last.
+    let dates: Vec<_> = tasks.tasks.iter().map(|t| t.next.as_ref().map(|n| n.due_date)).collect();
+    let keyed: Vec<_> = dates.iter().map(|d| d.unwrap_or(chrono::NaiveDate::MAX)).collect();
+    assert!(keyed.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+}
+
+#[tokio::test]
+async fn so_noi_vu_consolidates_the_province() {
+    let (s, _dir) = TestServer::start().await;
+    let login = s.login("sonoivu").await;
+    let tasks: TasksResponse = s.get_json("/api/tasks", &login.token).await;
+    assert_eq!(tasks.unit.id, "kontum.sonoivu");
+    assert!(tasks.tasks.iter().any(|t| t.obligation_id == "III.5"), "III.5 missing");
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let login = s.login("xa.dakbla").await;
+    s.stop().await;
+    assert!(common::db_path(dir.path()).is_file());
+
+    // Same file: migrations and seeding run again without harm.
+    let s = TestServer::start_in(dir.path()).await;
+    let me: UserInfo = s.get_json("/api/me", &login.token).await;
+    assert_eq!(me, login.user);
+    let again = s.login("xa.dakbla").await;
+    assert_eq!(again.user.id, login.user.id, "demo user not recreated");
+    s.stop().await;
+
+    let s = TestServer::start_in(dir.path()).await;
+    assert_eq!(s.get_auth("/api/me", &again.token).await.status(), StatusCode::OK);
+    s.stop().await;
+
+    // Looked at directly: one row per demo user, one epoch, every migration once.
+    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let users: Vec<(String,)> =
+        sqlx::query_as("SELECT username FROM users ORDER BY username").fetch_all(&pool).await.unwrap();
+    assert_eq!(users.len(), 4, "{users:?}");
+    let states: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_state").fetch_one(&pool).await.unwrap();
+    assert_eq!(states, 1);
+    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
+    let distinct: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT version) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
+    assert_eq!(migrations, distinct);
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'admin'").fetch_one(&pool).await.unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    let tokens: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM sessions").fetch_all(&pool).await.unwrap();
+    assert!(tokens.iter().all(|(t,)| t.len() == 64 && *t != again.token && *t != login.token));
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn the_database_runs_in_wal_mode_with_foreign_keys() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    s.stop().await;
+    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(mode, "wal");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_locked_database_is_a_503_the_client_can_retry() {
+    use sqlx::Connection;
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    // Another writer holds the write lock for longer than the server's busy timeout.
+    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    // Reads still work in WAL mode...
+    assert_eq!(s.get("/api/health").await.status(), StatusCode::OK);
+    // ... but a login must write its session.
+    let res = s.login_raw("xa.dakbla", PASSWORD).await;
+    assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()).as_deref(), Some("5"));
+    assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    // Nothing was left half-done: the retry succeeds.
+    s.login("xa.dakbla").await;
+    s.stop().await;
+}

@@ -1,0 +1,139 @@
+//! Test harness: a real server on an ephemeral port over a real SQLite file in its
+//! own temp dir, driven with reqwest. Tests run in parallel; nothing is shared.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use danvan_core::api::LoginResponse;
+use danvan_server::{app, AppState, Config, PasswordCost};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "danvan2024";
+pub const INDEX_HTML: &str = "<!doctype html><html lang=\"vi\"><title>Dân vận</title><body>app shell</body></html>";
+pub const HASHED_JS: &str = "danvan-app-0123456789abcdef.js";
+pub const HASHED_WASM: &str = "danvan-app-0123456789abcdef_bg.wasm";
+/// Stand-in bytes for the brotli variant of the hashed JS (only served, never decoded).
+pub const HASHED_JS_BR: &[u8] = b"\x1b\x03brotli-bytes";
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    state: AppState,
+}
+
+/// A temp dir with a fake `dist` and room for the database file.
+pub fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), INDEX_HTML).unwrap();
+    std::fs::write(dist.join(HASHED_JS), "export function start() {}\n").unwrap();
+    std::fs::write(dist.join(format!("{HASHED_JS}.br")), HASHED_JS_BR).unwrap();
+    std::fs::write(dist.join(HASHED_WASM), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.join("sw.js"), "self.addEventListener('install', () => {});\n").unwrap();
+    std::fs::write(dist.join("manifest.webmanifest"), "{\"name\":\"Dân vận\"}").unwrap();
+    dir
+}
+
+pub fn db_path(dir: &Path) -> PathBuf {
+    // A nested directory that does not exist yet: the server must create it.
+    dir.join("db").join("danvan.db")
+}
+
+impl TestServer {
+    /// A fresh workspace and a server on it; keep the TempDir alive for the test.
+    pub async fn start() -> (TestServer, tempfile::TempDir) {
+        let dir = workspace();
+        let server = TestServer::start_in(dir.path()).await;
+        (server, dir)
+    }
+
+    pub async fn start_in(dir: &Path) -> TestServer {
+        let config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}", db_path(dir).display()),
+            dist: dir.join("dist"),
+            demo: true,
+            // Unoptimised test builds make standard argon2 slow; production keeps
+            // the default cost (the parameters travel inside each hash).
+            password_cost: PasswordCost::FastInsecureForTests,
+        };
+        let state = AppState::open(&config).await.expect("server state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let router = app(state.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        let client = reqwest::Client::builder().build().unwrap();
+        TestServer { base: format!("http://{addr}"), client, shutdown: Some(tx), task: Some(task), state }
+    }
+
+    /// Graceful stop, then the database pool is closed (as `main` does).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        self.state.close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn login_raw(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, username: &str) -> LoginResponse {
+        let res = self.login_raw(username, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "login {username}");
+        res.json().await.unwrap()
+    }
+
+    /// GET with the user's token, expecting 200 and JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        let res = self.get_auth(path, token).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+}
+
+/// Asserts the JSON error shape and returns the body.
+pub async fn assert_error(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "content-type {ct:?}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(!message.is_empty());
+    body
+}

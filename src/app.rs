@@ -1,0 +1,48 @@
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::{BottomNav, StatusBar};
+use crate::hooks::use_online;
+use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, TasksPage};
+use crate::state::{boot, refresh, AppState};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    let is_online = use_online().is_online;
+
+    leptos::task::spawn_local(boot(state, is_online.get_untracked()));
+
+    // Coming back online is the moment to catch up with the server.
+    Effect::new(move |was_online: Option<bool>| {
+        let now_online = is_online.get();
+        if now_online && was_online == Some(false) && state.booted.get_untracked() {
+            leptos::task::spawn_local(refresh(state));
+        }
+        now_online
+    });
+
+    let signed_in = move || state.session.with(|s| s.is_some());
+
+    view! {
+        <Router>
+            <Show
+                when=move || state.booted.get()
+                fallback=|| view! { <p class="boot" role="status">"Đang mở dữ liệu trên máy…"</p> }
+            >
+                <Show when=signed_in fallback=move || view! { <LoginPage is_online=is_online/> }>
+                    <StatusBar is_online=is_online/>
+                    <Routes fallback=|| view! { <main class="page"><p class="card empty">"Không tìm thấy trang."</p></main> }>
+                        <Route path=path!("/") view=TasksPage/>
+                        <Route path=path!("/ke-hoach") view=PlanPage/>
+                        <Route path=path!("/ke-hoach/:item") view=PlanItemPage/>
+                        <Route path=path!("/tai-khoan") view=AccountPage/>
+                    </Routes>
+                    <BottomNav/>
+                </Show>
+            </Show>
+        </Router>
+    }
+}

@@ -1,0 +1,52 @@
+use leptos::prelude::*;
+
+use danvan_core::time::vn_offset;
+
+use crate::state::{refresh, AppState, RefreshStatus};
+
+/// The line at the top of every screen: are we online, and how fresh is what is
+/// shown. Officials decide whether to trust a deadline from this line.
+#[component]
+pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let fetched = move || {
+        state.fetched_at().map(|t| t.with_timezone(&vn_offset()).format("%H:%M %d/%m/%Y").to_string())
+    };
+    let detail = move || match state.refresh.get() {
+        RefreshStatus::Refreshing => "Đang cập nhật…".to_string(),
+        RefreshStatus::Unreachable => match fetched() {
+            Some(t) => format!("Không kết nối được máy chủ · dữ liệu lúc {t}"),
+            None => "Không kết nối được máy chủ".to_string(),
+        },
+        RefreshStatus::Failed(m) | RefreshStatus::SessionExpired(m) => m,
+        RefreshStatus::Idle | RefreshStatus::Done => match fetched() {
+            Some(t) => format!("Cập nhật lúc {t}"),
+            None => "Chưa có dữ liệu trên máy".to_string(),
+        },
+    };
+    let on_refresh = move |_| leptos::task::spawn_local(refresh(state));
+    view! {
+        <div class="status-bar" data-online=move || is_online.get().to_string()>
+            <span class="status-dot" aria-hidden="true"></span>
+            <span class="status-text" data-testid="online-status">
+                {move || if is_online.get() { "Trực tuyến" } else { "Ngoại tuyến" }}
+            </span>
+            <span class="status-detail" data-testid="refresh-status">{detail}</span>
+            <button
+                class="status-refresh"
+                on:click=on_refresh
+                disabled=move || !is_online.get() || state.refresh.get() == RefreshStatus::Refreshing
+                aria-label="Làm mới dữ liệu"
+                title="Làm mới"
+            >
+                "⟳"
+            </button>
+        </div>
+        {move || state.storage_error.get().map(|m| view! { <div class="banner banner-error" role="alert">{m}</div> })}
+        {move || matches!(state.refresh.get(), RefreshStatus::SessionExpired(_)).then(|| view! {
+            <div class="banner banner-warn" role="alert">
+                "Phiên đăng nhập đã hết hạn. Dữ liệu trên máy vẫn được giữ; hãy đăng xuất rồi đăng nhập lại khi có mạng."
+            </div>
+        })}
+    }
+}

@@ -1,0 +1,3 @@
+mod use_online;
+
+pub use use_online::{use_online, UseOnlineReturn};

@@ -1,0 +1,61 @@
+use leptos::prelude::*;
+
+use crate::state::{sign_in, AppState};
+
+#[component]
+pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let submit = Action::new_local(move |(u, p): &(String, String)| sign_in(state, u.clone(), p.clone()));
+    let pending = submit.pending();
+    let error = move || submit.value().get().and_then(|r| r.err());
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (u, p) = (username.get_untracked(), password.get_untracked());
+        if u.trim().is_empty() || p.is_empty() {
+            return;
+        }
+        submit.dispatch_local((u, p));
+    };
+
+    view! {
+        <main class="page login-page">
+            <header class="login-header">
+                <div class="emblem" aria-hidden="true">"★"</div>
+                <h1>"Công tác dân vận"</h1>
+                <p class="muted">"Kế hoạch 413/KH-UBND · UBND tỉnh Kon Tum"</p>
+            </header>
+            <form class="card form" on:submit=on_submit>
+                <label for="username">"Tên đăng nhập"</label>
+                <input
+                    id="username"
+                    name="username"
+                    autocomplete="username"
+                    autocapitalize="none"
+                    required
+                    prop:value=move || username.get()
+                    on:input=move |ev| username.set(event_target_value(&ev))
+                />
+                <label for="password">"Mật khẩu"</label>
+                <input
+                    id="password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+                {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                {move || (!is_online.get()).then(|| view! {
+                    <p class="form-hint">"Máy đang ngoại tuyến. Lần đăng nhập đầu tiên cần có mạng; sau đó ứng dụng dùng được khi không có mạng."</p>
+                })}
+                <button class="btn btn-primary" type="submit" disabled=move || pending.get()>
+                    {move || if pending.get() { "Đang đăng nhập…" } else { "Đăng nhập" }}
+                </button>
+            </form>
+        </main>
+    }
+}

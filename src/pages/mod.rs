@@ -1,0 +1,11 @@
+mod account;
+mod login;
+mod plan;
+mod plan_item;
+mod tasks;
+
+pub use account::AccountPage;
+pub use login::LoginPage;
+pub use plan::PlanPage;
+pub use plan_item::PlanItemPage;
+pub use tasks::TasksPage;

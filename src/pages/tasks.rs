@@ -1,0 +1,73 @@
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use danvan_core::task::{sort_tasks, Task, TaskStatus};
+use danvan_core::time::{format_date, vn_date};
+
+use crate::state::AppState;
+
+/// "Nhiệm vụ của tôi": the caller's unit's obligations, soonest deadline first.
+#[component]
+pub fn TasksPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // Deadlines are recomputed for today's date in Vietnam, so days left stay right
+    // after days offline; the device's own time zone plays no part.
+    let today = vn_date(Utc::now());
+    let tasks = Memo::new(move |_| {
+        state.snapshot.with(|s| {
+            s.as_ref().map(|s| {
+                let mut tasks: Vec<Task> = s.tasks.tasks.iter().map(|t| t.refreshed(today)).collect();
+                sort_tasks(&mut tasks);
+                (s.tasks.unit.name.clone(), tasks)
+            })
+        })
+    });
+
+    view! {
+        <main class="page">
+            <h1>"Nhiệm vụ của tôi"</h1>
+            <p class="muted">"Hôm nay: " {format_date(today)}</p>
+            {move || match tasks.get() {
+                None => view! {
+                    <p class="card empty" data-testid="no-data">
+                        "Chưa có dữ liệu trên máy. Hãy kết nối mạng để tải kế hoạch và nhiệm vụ lần đầu."
+                    </p>
+                }.into_any(),
+                Some((unit, tasks)) => view! {
+                    <p class="unit-name" data-testid="unit-name">{unit}</p>
+                    <ul class="task-list" data-testid="task-list">
+                        {tasks.into_iter().map(|t| view! { <TaskCard task=t today=today/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn TaskCard(task: Task, today: chrono::NaiveDate) -> impl IntoView {
+    let status = task.status(today);
+    let status_class = match status {
+        TaskStatus::Continuous => "chip chip-neutral",
+        TaskStatus::Upcoming { days_left } if days_left > 7 => "chip chip-ok",
+        TaskStatus::Upcoming { .. } | TaskStatus::DueToday => "chip chip-soon",
+        TaskStatus::Overdue { .. } => "chip chip-late",
+    };
+    let href = format!("/ke-hoach/{}", task.item_id);
+    let due = task.next.as_ref().map(|n| format!("Hạn: {}", format_date(n.due_date)));
+    let period = task.next.as_ref().and_then(|n| n.period).map(|p| format!("{} ({})", p.label_vi(), p.window_label()));
+    view! {
+        <li class="card task" data-testid="task" data-obligation=task.obligation_id.clone()>
+            <A href=href attr:class="task-link">
+                <div class="task-head">
+                    <span class="item-number">{task.item_number.clone()}</span>
+                    <span class=status_class data-testid="task-status">{status.label_vi()}</span>
+                </div>
+                <p class="task-title">{task.title.clone()}</p>
+                {due.map(|d| view! { <p class="task-due" data-testid="task-due">{d}</p> })}
+                {period.map(|p| view! { <p class="task-period muted">"Kỳ báo cáo: " {p}</p> })}
+            </A>
+        </li>
+    }
+}

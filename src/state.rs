@@ -1,0 +1,158 @@
+//! App-wide state and the actions that move it: boot from IndexedDB, sign in,
+//! refresh from the server, sign out.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::storage::{LocalDb, Session, Snapshot, StorageError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RefreshStatus {
+    /// Nothing attempted yet in this page.
+    Idle,
+    Refreshing,
+    /// The last attempt reached the server.
+    Done,
+    /// The server could not be reached; local data is shown.
+    Unreachable,
+    /// The server refused the token: sign in again (local data is kept).
+    SessionExpired(String),
+    Failed(String),
+}
+
+/// Signals shared by every page. Created once at the root, so they live as long as
+/// the page.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// False until IndexedDB has been read once; screens wait for it rather than
+    /// flashing the login form at a signed-in official.
+    pub booted: RwSignal<bool>,
+    pub session: RwSignal<Option<Session>>,
+    pub snapshot: RwSignal<Option<Snapshot>>,
+    pub refresh: RwSignal<RefreshStatus>,
+    /// A storage failure the person must know about (private mode, disk full).
+    pub storage_error: RwSignal<Option<String>>,
+}
+
+impl AppState {
+    pub fn new() -> AppState {
+        AppState {
+            booted: RwSignal::new(false),
+            session: RwSignal::new(None),
+            snapshot: RwSignal::new(None),
+            refresh: RwSignal::new(RefreshStatus::Idle),
+            storage_error: RwSignal::new(None),
+        }
+    }
+
+    pub fn fetched_at(&self) -> Option<DateTime<Utc>> {
+        self.snapshot.with(|s| s.as_ref().map(|s| s.fetched_at))
+    }
+
+    fn report_storage(&self, e: &StorageError) {
+        self.storage_error.try_set(Some(e.to_string()));
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState::new()
+    }
+}
+
+/// Reads the session and the cached snapshot from IndexedDB, then refreshes from the
+/// server if the browser thinks it is online.
+pub async fn boot(state: AppState, online: bool) {
+    match load_local(&state).await {
+        Ok(()) => {}
+        Err(e) => state.report_storage(&e),
+    }
+    state.booted.try_set(true);
+    if online && state.session.try_get_untracked().flatten().is_some() {
+        refresh(state).await;
+    }
+}
+
+async fn load_local(state: &AppState) -> Result<(), StorageError> {
+    let db = LocalDb::shared().await?;
+    let session = db.load_session().await?;
+    let snapshot = db.load_snapshot().await?;
+    state.session.try_set(session);
+    state.snapshot.try_set(snapshot);
+    Ok(())
+}
+
+/// Fetches plans, units and tasks, stores them, and shows what was stored.
+pub async fn refresh(state: AppState) {
+    let Some(Some(session)) = state.session.try_get_untracked() else { return };
+    if state.refresh.try_get_untracked() == Some(RefreshStatus::Refreshing) {
+        return;
+    }
+    state.refresh.try_set(RefreshStatus::Refreshing);
+    let outcome = fetch_and_store(&session.token).await;
+    let status = match outcome {
+        Ok(snapshot) => {
+            state.snapshot.try_set(Some(snapshot));
+            state.storage_error.try_set(None);
+            RefreshStatus::Done
+        }
+        Err(RefreshError::Api(ApiError::Network)) => RefreshStatus::Unreachable,
+        Err(RefreshError::Api(ApiError::Unauthorized(m))) => RefreshStatus::SessionExpired(m),
+        Err(RefreshError::Api(e)) => RefreshStatus::Failed(e.to_string()),
+        Err(RefreshError::Storage(e)) => {
+            state.report_storage(&e);
+            RefreshStatus::Failed(e.to_string())
+        }
+    };
+    state.refresh.try_set(status);
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RefreshError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+async fn fetch_and_store(token: &str) -> Result<Snapshot, RefreshError> {
+    let (plans, units, tasks) =
+        futures::future::try_join3(api::plans(token), api::units(token), api::tasks(token)).await?;
+    let snapshot = Snapshot { plans: plans.plans, units: units.units, tasks, fetched_at: Utc::now() };
+    let db = LocalDb::shared().await?;
+    db.save_snapshot(&snapshot).await?;
+    // Render what IndexedDB now holds, so online and offline show the same thing.
+    Ok(db.load_snapshot().await?.unwrap_or(snapshot))
+}
+
+/// Signs in, stores the session, then loads the user's data.
+pub async fn sign_in(state: AppState, username: String, password: String) -> Result<(), String> {
+    let response = api::login(&username, &password).await.map_err(|e| e.to_string())?;
+    let session = Session::from(response);
+    let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
+    // A different official on a shared phone must not see the previous one's cache.
+    let previous_unit = state.snapshot.try_with_untracked(|s| s.as_ref().map(|s| s.tasks.unit.id.clone())).flatten();
+    if previous_unit.is_some_and(|u| u != session.user.unit_id) {
+        state.snapshot.try_set(None);
+    }
+    db.save_session(&session).await.map_err(|e| e.to_string())?;
+    state.session.try_set(Some(session));
+    state.refresh.try_set(RefreshStatus::Idle);
+    refresh(state).await;
+    Ok(())
+}
+
+/// Signs out on this device; the server session is revoked when reachable.
+pub async fn sign_out(state: AppState) {
+    let Some(Some(session)) = state.session.try_get_untracked() else { return };
+    if let Ok(db) = LocalDb::shared().await {
+        if let Err(e) = db.clear_session().await {
+            state.report_storage(&e);
+            return;
+        }
+    }
+    state.session.try_set(None);
+    // Best effort: offline, the token simply expires.
+    let _ = api::logout(&session.token).await;
+}

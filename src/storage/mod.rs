@@ -1,0 +1,160 @@
+//! The device's copy of everything the app shows, in IndexedDB.
+//!
+//! The UI renders from here, never straight from a network response: a fetch is
+//! written to IndexedDB first and read back, so what an official sees online is
+//! exactly what they will see after a reload in a commune with no signal.
+
+mod error;
+mod records;
+
+pub use error::StorageError;
+pub use records::{Session, Snapshot};
+
+use std::cell::RefCell;
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::{TransactionDurability, TransactionMode, TransactionOptions};
+
+use danvan_core::{OrgUnit, Plan};
+use danvan_core::api::TasksResponse;
+
+/// Bumped whenever a store is added; `upgrade` creates what is missing.
+pub const SCHEMA_VERSION: u32 = 1;
+pub const DEFAULT_DB_NAME: &str = "danvan";
+
+const META: &str = "meta";
+const PLANS: &str = "plans";
+const UNITS: &str = "units";
+const STORES: [&str; 3] = [META, PLANS, UNITS];
+
+const KEY_SESSION: &str = "session";
+const KEY_TASKS: &str = "tasks";
+const KEY_FETCHED_AT: &str = "fetched_at";
+
+thread_local! {
+    // One connection per page, shared by every caller; IndexedDB connections are
+    // cheap to keep and slow-ish to open on low-end phones.
+    static SHARED: RefCell<Option<LocalDb>> = const { RefCell::new(None) };
+}
+
+/// A handle on the app's IndexedDB database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct LocalDb {
+    db: Database,
+}
+
+impl LocalDb {
+    /// The app's database, opened once per page.
+    pub async fn shared() -> Result<LocalDb, StorageError> {
+        if let Some(db) = SHARED.with(|s| s.borrow().clone()) {
+            return Ok(db);
+        }
+        let db = LocalDb::open(DEFAULT_DB_NAME).await?;
+        SHARED.with(|s| *s.borrow_mut() = Some(db.clone()));
+        Ok(db)
+    }
+
+    /// Forgets the shared connection so the next call reopens it (after the browser
+    /// closed it under us, e.g. "connection is closing").
+    pub fn reset_shared() {
+        SHARED.with(|s| {
+            if let Some(db) = s.borrow_mut().take() {
+                db.db.close();
+            }
+        });
+    }
+
+    /// Opens (creating or upgrading) a database by name. Tests use their own names.
+    pub async fn open(name: &str) -> Result<LocalDb, StorageError> {
+        let db = Database::open(name)
+            .with_version(SCHEMA_VERSION)
+            .with_on_upgrade_needed(|_event, db| {
+                let existing: Vec<String> = db.object_store_names().collect();
+                for store in STORES {
+                    if !existing.iter().any(|s| s == store) {
+                        db.create_object_store(store).build()?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map_err(StorageError::from_open)?;
+        Ok(LocalDb { db })
+    }
+
+    /// Deletes a database (tests, and "erase this device" later).
+    pub async fn delete(self) -> Result<(), StorageError> {
+        self.db.delete().map_err(StorageError::from_open)?.await?;
+        Ok(())
+    }
+
+    fn write_tx(&self, stores: &[&str]) -> Result<indexed_db_futures::transaction::Transaction<'_>, StorageError> {
+        // "strict" so that a commit reported to the user has reached the disk; these
+        // are official records, and phones lose power.
+        Ok(self
+            .db
+            .transaction(stores)
+            .with_mode(TransactionMode::Readwrite)
+            .with_options(TransactionOptions::new().with_durability(TransactionDurability::Strict))
+            .build()?)
+    }
+
+    pub async fn save_session(&self, session: &Session) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[META])?;
+        tx.object_store(META)?.put(session).with_key(KEY_SESSION.to_string()).serde()?.await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn load_session(&self) -> Result<Option<Session>, StorageError> {
+        let tx = self.db.transaction(META).build()?;
+        Ok(tx.object_store(META)?.get(KEY_SESSION).serde()?.await?)
+    }
+
+    /// Signing out forgets who is signed in, not the cached plan: the next person on a
+    /// shared commune phone still has it offline.
+    pub async fn clear_session(&self) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[META])?;
+        tx.object_store(META)?.delete(KEY_SESSION).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the cached plans, units and tasks in one transaction, so a reload never
+    /// sees half of a refresh.
+    pub async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StorageError> {
+        let tx = self.write_tx(&STORES)?;
+        {
+            let plans = tx.object_store(PLANS)?;
+            plans.clear()?.await?;
+            for plan in &snapshot.plans {
+                plans.put(plan).with_key(plan.id.clone()).serde()?.await?;
+            }
+            let units = tx.object_store(UNITS)?;
+            units.clear()?.await?;
+            for unit in &snapshot.units {
+                units.put(unit).with_key(unit.id.clone()).serde()?.await?;
+            }
+            let meta = tx.object_store(META)?;
+            meta.put(&snapshot.tasks).with_key(KEY_TASKS.to_string()).serde()?.await?;
+            meta.put(&snapshot.fetched_at).with_key(KEY_FETCHED_AT.to_string()).serde()?.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The cached snapshot, or None before the first successful fetch.
+    pub async fn load_snapshot(&self) -> Result<Option<Snapshot>, StorageError> {
+        let tx = self.db.transaction(&STORES[..]).build()?;
+        let meta = tx.object_store(META)?;
+        let tasks: Option<TasksResponse> = meta.get(KEY_TASKS).serde()?.await?;
+        let fetched_at: Option<chrono::DateTime<chrono::Utc>> = meta.get(KEY_FETCHED_AT).serde()?.await?;
+        let (Some(tasks), Some(fetched_at)) = (tasks, fetched_at) else {
+            return Ok(None);
+        };
+        let plans: Vec<Plan> = tx.object_store(PLANS)?.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        let units: Vec<OrgUnit> = tx.object_store(UNITS)?.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        Ok(Some(Snapshot { plans, units, tasks, fetched_at }))
+    }
+}
