@@ -83,6 +83,12 @@ impl LocalDb {
         Ok(LocalDb { db })
     }
 
+    /// Closes this connection, as leaving the page does. Dropping a handle does not:
+    /// the connection stays open until garbage collection and would block `delete`.
+    pub fn close(self) {
+        self.db.close();
+    }
+
     /// Deletes a database (tests, and "erase this device" later).
     pub async fn delete(self) -> Result<(), StorageError> {
         self.db.delete().map_err(StorageError::from_open)?.await?;
@@ -126,15 +132,18 @@ impl LocalDb {
     pub async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StorageError> {
         let tx = self.write_tx(&STORES)?;
         {
+            // Keyed by position, not id: `get_all` returns records in key order, and the
+            // server's order (units by their place in the tree, not alphabetically by id)
+            // is what the screens show online, so it must come back the same offline.
             let plans = tx.object_store(PLANS)?;
             plans.clear()?.await?;
-            for plan in &snapshot.plans {
-                plans.put(plan).with_key(plan.id.clone()).serde()?.await?;
+            for (i, plan) in snapshot.plans.iter().enumerate() {
+                plans.put(plan).with_key(i as u32).serde()?.await?;
             }
             let units = tx.object_store(UNITS)?;
             units.clear()?.await?;
-            for unit in &snapshot.units {
-                units.put(unit).with_key(unit.id.clone()).serde()?.await?;
+            for (i, unit) in snapshot.units.iter().enumerate() {
+                units.put(unit).with_key(i as u32).serde()?.await?;
             }
             let meta = tx.object_store(META)?;
             meta.put(&snapshot.tasks).with_key(KEY_TASKS.to_string()).serde()?.await?;

@@ -1,0 +1,37 @@
+# The two commands: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+SERVER_BIN := target/server/danvan-server
+
+.PHONY: run test setup app server test-native test-wasm test-e2e bench
+
+## Build the app and start the server on http://127.0.0.1:8080 (SQLite at ./data/danvan.db)
+run: app server
+	@mkdir -p data
+	DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
+
+## Every test: core and server (native), IndexedDB (wasm in Chromium), end to end (Playwright)
+test: test-native test-wasm test-e2e
+
+setup:
+	@scripts/setup.sh
+
+app: setup
+	scripts/wasm.sh trunk build --release --offline
+
+server:
+	cargo build --profile server -p danvan-server
+
+test-native:
+	cargo test -p danvan-core -p danvan-server
+
+test-wasm: setup
+	scripts/wasm.sh cargo test --target wasm32-unknown-unknown -p danvan-app --test storage
+
+test-e2e: app server
+	node --test --test-concurrency=1 tests/e2e/
+
+## First-load transfer size of the release build into BENCHMARKS.md
+bench: app
+	bench/first-load.sh

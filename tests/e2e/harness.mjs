@@ -1,0 +1,109 @@
+// Shared set-up for the end-to-end tests: a real server binary on a free loopback
+// port with its own SQLite file, and Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+export const SERVER_BIN = process.env.DANVAN_SERVER_BIN ?? join(root, "target/server/danvan-server");
+export const DIST = process.env.DANVAN_DIST ?? join(root, "dist");
+export const PASSWORD = "danvan2024";
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts the server on a fresh database; `stop()` kills it, `dir` holds the db. */
+export async function startServer({ dir } = {}) {
+  if (!existsSync(SERVER_BIN)) throw new Error(`no server binary at ${SERVER_BIN}: run make test`);
+  if (!existsSync(join(DIST, "index.html"))) throw new Error(`no built app in ${DIST}: run make test`);
+  dir ??= mkdtempSync(join(tmpdir(), "danvan-e2e-"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(SERVER_BIN, [], {
+    env: {
+      ...process.env,
+      DANVAN_ADDR: `127.0.0.1:${port}`,
+      DANVAN_DATABASE_URL: `sqlite://${join(dir, "danvan.db")}`,
+      DANVAN_DIST: DIST,
+      RUST_LOG: process.env.RUST_LOG ?? "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise((ok) => child.once("exit", ok));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${url}/api/health`);
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error("server did not start within 60 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+    async cleanup() {
+      await this.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
+
+/** A phone-sized context; the device clock's zone deliberately is not Vietnam's. */
+export async function phoneContext(browser, options = {}) {
+  return browser.newContext({
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: "vi-VN",
+    timezoneId: "America/Los_Angeles",
+    ...options,
+  });
+}
+
+export async function login(page, url, username) {
+  await page.goto(url);
+  await page.fill("#username", username);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[type=submit]");
+}
+
+/** Today's date in Vietnam, whatever this machine's zone. */
+export function vnToday() {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit",
+  }).formatToParts(new Date());
+  const get = (t) => Number(parts.find((p) => p.type === t).value);
+  return { y: get("year"), m: get("month"), d: get("day") };
+}
+
+export const ddmmyyyy = ({ y, m, d }) => `${String(d).padStart(2, "0")}/${String(m).padStart(2, "0")}/${y}`;

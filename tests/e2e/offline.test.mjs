@@ -1,0 +1,109 @@
+// The first offline slice: sign in once while online, then the plan and my tasks,
+// with their deadlines, still open after a reload with no network at all.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { startServer, launchBrowser, phoneContext, login, vnToday, ddmmyyyy } from "./harness.mjs";
+
+const shots = resolve(import.meta.dirname, "../../.tmp/screenshots");
+mkdirSync(shots, { recursive: true });
+
+async function taskRows(page) {
+  return page.$$eval("[data-testid=task]", (rows) =>
+    rows.map((r) => ({
+      id: r.dataset.obligation,
+      due: r.querySelector("[data-testid=task-due]")?.textContent ?? null,
+      status: r.querySelector("[data-testid=task-status]")?.textContent ?? null,
+    })),
+  );
+}
+
+test("plan and my tasks render offline after a reload, with Vietnam-time deadlines", async (t) => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await server.cleanup();
+  });
+  const context = await phoneContext(browser);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+
+  await login(page, server.url, "xa.dakbla");
+  await page.waitForSelector("[data-testid=task]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
+  assert.equal(await page.textContent("[data-testid=unit-name]"), "Xã Đăk Blà");
+  assert.equal(await page.textContent("[data-testid=online-status]"), "Trực tuyến");
+
+  // The monthly report is due on the 14th of the Decree 09 period that contains
+  // today in Vietnam, though the device's clock runs in Los Angeles.
+  const today = vnToday();
+  const due = today.d >= 15
+    ? (today.m === 12 ? { y: today.y + 1, m: 1, d: 14 } : { y: today.y, m: today.m + 1, d: 14 })
+    : { y: today.y, m: today.m, d: 14 };
+  const online = await taskRows(page);
+  const monthly = online.find((r) => r.id === "III.1.monthly-report");
+  assert.ok(monthly, `monthly report task missing: ${JSON.stringify(online)}`);
+  assert.equal(monthly.due, `Hạn: ${ddmmyyyy(due)}`);
+  assert.match(monthly.status, /^(Còn \d+ ngày|Hạn chót hôm nay)$/);
+  // Soonest deadline first; continuous duties (II.x) last.
+  const firstContinuous = online.findIndex((r) => r.due === null);
+  assert.ok(firstContinuous > 0 && online.slice(firstContinuous).every((r) => r.due === null));
+  assert.ok(online.some((r) => r.id === "II.2"));
+  assert.ok(!online.some((r) => r.id === "III.1.implementation-plan"), "communes have no implementation-plan duty");
+  await page.screenshot({ path: join(shots, "tasks-online.png"), fullPage: true });
+
+  // The service worker must hold the shell before the network goes.
+  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+
+  // No network at all: the server is gone and the browser is offline.
+  await server.stop();
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForSelector("[data-testid=task]");
+  assert.deepEqual(await taskRows(page), online);
+  assert.equal(await page.textContent("[data-testid=online-status]"), "Ngoại tuyến");
+  assert.equal(await page.textContent("[data-testid=unit-name]"), "Xã Đăk Blà");
+  await page.screenshot({ path: join(shots, "tasks-offline.png"), fullPage: true });
+
+  // The plan, with the full text of each item.
+  await page.click("nav >> text=Kế hoạch");
+  await page.waitForSelector("[data-testid=plan-item]");
+  assert.equal(await page.locator("[data-testid=plan-item]").count(), 12);
+  const planText = await page.textContent("[data-testid=plan]");
+  assert.ok(planText.includes("413/KH-UBND"));
+  assert.ok(planText.includes("vùng đồng bào dân tộc thiểu số, vùng tôn giáo"));
+  assert.ok(planText.includes("Định kỳ hằng tháng (trước ngày 15) và cả năm (trước ngày 15 tháng 12)"));
+
+  // A cold start on a deep link, still offline.
+  await page.goto(`${server.url}/ke-hoach/III.1`);
+  await page.waitForSelector("[data-testid=plan-item]");
+  const item = await page.textContent("[data-testid=plan-item]");
+  assert.ok(item.includes("Hằng tháng, trước ngày 15"));
+  assert.ok(item.includes("Hoàn thành trước hết ngày 29/02/2024"));
+  await page.screenshot({ path: join(shots, "plan-item-offline.png"), fullPage: true });
+
+  // Nothing overflows a 360-px screen.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 360, `page is ${overflow}px wide`);
+  assert.deepEqual(errors, []);
+});
+
+test("a wrong password gets a clear Vietnamese error and the form keeps the username", async (t) => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await server.cleanup();
+  });
+  const page = await (await phoneContext(browser)).newPage();
+  await page.goto(server.url);
+  await page.fill("#username", "xa.dakbla");
+  await page.fill("#password", "sai-mat-khau");
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".form-error");
+  assert.equal(await page.textContent(".form-error"), "Tên đăng nhập hoặc mật khẩu không đúng");
+  assert.equal(await page.inputValue("#username"), "xa.dakbla");
+});
