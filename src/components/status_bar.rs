@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use danvan_core::time::vn_offset;
+use danvan_core::time::format_vn_datetime;
 
 use crate::state::{refresh, AppState, RefreshStatus};
 
@@ -10,7 +10,7 @@ use crate::state::{refresh, AppState, RefreshStatus};
 pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let fetched = move || {
-        state.fetched_at().map(|t| t.with_timezone(&vn_offset()).format("%H:%M %d/%m/%Y").to_string())
+        state.fetched_at().map(format_vn_datetime)
     };
     let detail = move || match state.refresh.get() {
         RefreshStatus::Refreshing => "Đang cập nhật…".to_string(),
@@ -39,7 +39,10 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
                 aria-label="Làm mới dữ liệu"
                 title="Làm mới"
             >
-                "⟳"
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none"
+                    stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                    <path d="M21 12a9 9 0 1 1-2.64-6.36M21 3v6h-6"/>
+                </svg>
             </button>
         </div>
         {move || state.storage_error.get().map(|m| view! { <div class="banner banner-error" role="alert">{m}</div> })}

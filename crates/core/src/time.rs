@@ -3,7 +3,7 @@
 //! database to the phone. Everything the plan says about dates is in this zone,
 //! never in the device's own zone.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
 
 /// Seconds east of UTC for Asia/Ho_Chi_Minh.
 pub const VN_OFFSET_SECONDS: i32 = 7 * 3600;
@@ -26,8 +26,16 @@ pub fn vn_date(instant: DateTime<Utc>) -> NaiveDate {
 }
 
 /// dd/mm/yyyy, the way dates are written in Vietnamese administrative documents.
+// Written by hand rather than with chrono's strftime, whose format-string machinery
+// adds kilobytes to the phone's download for two fixed formats.
 pub fn format_date(date: NaiveDate) -> String {
-    date.format("%d/%m/%Y").to_string()
+    format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
+}
+
+/// "HH:MM dd/mm/yyyy" in Vietnam time, for "last updated" lines.
+pub fn format_vn_datetime(instant: DateTime<Utc>) -> String {
+    let local = instant.with_timezone(&vn_offset());
+    format!("{:02}:{:02} {}", local.hour(), local.minute(), format_date(local.date_naive()))
 }
 
 /// Parses dd/mm/yyyy (also accepting d/m/yyyy).
@@ -55,6 +63,13 @@ mod tests {
         assert_eq!(parse_date("1/2/2024"), Some(d));
         assert_eq!(parse_date("2024-02-01"), None);
         assert_eq!(parse_date("31/02/2024"), None);
+    }
+
+    #[test]
+    fn formats_vietnam_date_and_time_whatever_the_instant_zone() {
+        let t = Utc.with_ymd_and_hms(2024, 12, 31, 17, 5, 0).unwrap();
+        assert_eq!(format_vn_datetime(t), "00:05 01/01/2025");
+        assert_eq!(format_date(NaiveDate::from_ymd_opt(987, 3, 9).unwrap()), "09/03/0987");
     }
 
     #[test]
