@@ -5,6 +5,8 @@ pub enum StorageError {
     Unavailable(String),
     #[error("Bộ nhớ của máy đã đầy, không lưu được. Hãy giải phóng dung lượng rồi thử lại.")]
     QuotaExceeded,
+    #[error("Dữ liệu trên máy không đọc được (có thể do phiên bản ứng dụng khác): {0}")]
+    Corrupt(String),
     #[error("Lỗi lưu trữ trên máy: {0}")]
     Other(String),
 }

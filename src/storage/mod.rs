@@ -108,14 +108,15 @@ impl LocalDb {
 
     pub async fn save_session(&self, session: &Session) -> Result<(), StorageError> {
         let tx = self.write_tx(&[META])?;
-        tx.object_store(META)?.put(session).with_key(KEY_SESSION.to_string()).serde()?.await?;
+        tx.object_store(META)?.put(encode(session)?).with_key(KEY_SESSION.to_string()).primitive()?.await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn load_session(&self) -> Result<Option<Session>, StorageError> {
         let tx = self.db.transaction(META).build()?;
-        Ok(tx.object_store(META)?.get(KEY_SESSION).serde()?.await?)
+        let text: Option<String> = tx.object_store(META)?.get(KEY_SESSION).primitive()?.await?;
+        text.as_deref().map(decode).transpose()
     }
 
     /// Signing out forgets who is signed in, not the cached plan: the next person on a
@@ -138,16 +139,16 @@ impl LocalDb {
             let plans = tx.object_store(PLANS)?;
             plans.clear()?.await?;
             for (i, plan) in snapshot.plans.iter().enumerate() {
-                plans.put(plan).with_key(i as u32).serde()?.await?;
+                plans.put(encode(plan)?).with_key(i as u32).primitive()?.await?;
             }
             let units = tx.object_store(UNITS)?;
             units.clear()?.await?;
             for (i, unit) in snapshot.units.iter().enumerate() {
-                units.put(unit).with_key(i as u32).serde()?.await?;
+                units.put(encode(unit)?).with_key(i as u32).primitive()?.await?;
             }
             let meta = tx.object_store(META)?;
-            meta.put(&snapshot.tasks).with_key(KEY_TASKS.to_string()).serde()?.await?;
-            meta.put(&snapshot.fetched_at).with_key(KEY_FETCHED_AT.to_string()).serde()?.await?;
+            meta.put(encode(&snapshot.tasks)?).with_key(KEY_TASKS.to_string()).primitive()?.await?;
+            meta.put(encode(&snapshot.fetched_at)?).with_key(KEY_FETCHED_AT.to_string()).primitive()?.await?;
         }
         tx.commit().await?;
         Ok(())
@@ -157,13 +158,35 @@ impl LocalDb {
     pub async fn load_snapshot(&self) -> Result<Option<Snapshot>, StorageError> {
         let tx = self.db.transaction(&STORES[..]).build()?;
         let meta = tx.object_store(META)?;
-        let tasks: Option<TasksResponse> = meta.get(KEY_TASKS).serde()?.await?;
-        let fetched_at: Option<chrono::DateTime<chrono::Utc>> = meta.get(KEY_FETCHED_AT).serde()?.await?;
+        let tasks: Option<String> = meta.get(KEY_TASKS).primitive()?.await?;
+        let fetched_at: Option<String> = meta.get(KEY_FETCHED_AT).primitive()?.await?;
         let (Some(tasks), Some(fetched_at)) = (tasks, fetched_at) else {
             return Ok(None);
         };
-        let plans: Vec<Plan> = tx.object_store(PLANS)?.get_all().serde()?.await?.collect::<Result<_, _>>()?;
-        let units: Vec<OrgUnit> = tx.object_store(UNITS)?.get_all().serde()?.await?.collect::<Result<_, _>>()?;
+        let tasks: TasksResponse = decode(&tasks)?;
+        let fetched_at: chrono::DateTime<chrono::Utc> = decode(&fetched_at)?;
+        let plans: Vec<Plan> = decode_all(tx.object_store(PLANS)?.get_all().primitive()?.await?)?;
+        let units: Vec<OrgUnit> = decode_all(tx.object_store(UNITS)?.get_all().primitive()?.await?)?;
         Ok(Some(Snapshot { plans, units, tasks, fetched_at }))
     }
+}
+
+// Records are stored as JSON text. The app already carries serde_json for the API,
+// and one (de)serialiser instead of two (JSON and serde-wasm-bindgen) for every
+// type keeps the download within its budget on 2G; IndexedDB stores strings as
+// cheaply as objects.
+fn encode<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
+    // A record this version cannot read (written by a newer app, or damaged) is an
+    // error shown to the person, never a silent None that would look like data loss.
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(
+    texts: impl IntoIterator<Item = Result<String, indexed_db_futures::error::Error>>,
+) -> Result<Vec<T>, StorageError> {
+    texts.into_iter().map(|t| decode(&t?)).collect()
 }

@@ -14,8 +14,10 @@ use crate::time::{format_date, start_of_day};
 /// The day of the month on which a new Decree 09 window opens.
 pub const WINDOW_START_DAY: u32 = 15;
 
+/// In JSON a period is its key, `"2024-03"` or `"2024"`: compact, readable, the
+/// same string used in ids and addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(into = "String", try_from = "String")]
 pub enum Period {
     Month { year: i32, month: u32 },
     Year { year: i32 },
@@ -164,6 +166,19 @@ impl Period {
     }
 }
 
+impl From<Period> for String {
+    fn from(p: Period) -> String {
+        p.key()
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = PeriodError;
+    fn try_from(key: String) -> Result<Period, PeriodError> {
+        Period::parse_key(&key)
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key())
@@ -255,6 +270,14 @@ mod tests {
         assert_eq!(Period::parse_key("2024-13"), Err(PeriodError::InvalidMonth(13)));
         assert!(Period::parse_key("abc").is_err());
         assert!(Period::parse_key("2024-x").is_err());
+    }
+
+    #[test]
+    fn json_is_the_period_key() {
+        let p = Period::month(2024, 3).unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "\"2024-03\"");
+        assert_eq!(serde_json::from_str::<Period>("\"2024\"").unwrap(), Period::Year { year: 2024 });
+        assert!(serde_json::from_str::<Period>("\"2024-00\"").is_err());
     }
 
     #[test]
