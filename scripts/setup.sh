@@ -74,11 +74,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION"; then
   if ! cargo install --locked wasm-bindgen-cli --version "$WBG_VERSION" --quiet; then
     # Its lockfile pins a webpki-roots release some registry mirrors lack; move that
     # one pin back and install from the unpacked crate.
+    # Outside this repository, or cargo would take it for a stray workspace member.
     src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasm-bindgen-cli-"$WBG_VERSION" | head -1)
-    rm -rf .tmp/wasm-bindgen-cli && cp -r "$src" .tmp/wasm-bindgen-cli
-    (cd .tmp/wasm-bindgen-cli && cargo update -p webpki-roots --precise 1.0.10 --quiet \
+    work=$(mktemp -d)
+    cp -r "$src" "$work/wasm-bindgen-cli"
+    (cd "$work/wasm-bindgen-cli" && cargo update -p webpki-roots --precise 1.0.10 --quiet \
       && cargo install --locked --path . --quiet)
-    rm -rf .tmp/wasm-bindgen-cli
+    rm -rf "$work"
   fi
 fi
 
