@@ -13,6 +13,14 @@ TRUNK_VERSION=0.22.1
 # wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
+# Trunk.toml names the wasm-bindgen Trunk must find; a mismatch would only show
+# up as an opaque Trunk error later.
+trunk_wbg=$(sed -n 's/^wasm_bindgen = "\(.*\)"/\1/p' Trunk.toml)
+if [ "$trunk_wbg" != "$WBG_VERSION" ]; then
+  echo "Trunk.toml wants wasm-bindgen $trunk_wbg but Cargo.lock has $WBG_VERSION: make them equal" >&2
+  exit 1
+fi
+
 have() { command -v "$1" >/dev/null 2>&1; }
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

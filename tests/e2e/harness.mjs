@@ -77,6 +77,17 @@ export async function launchBrowser() {
   });
 }
 
+/** A fresh server and browser for one test, both torn down when it ends. */
+export async function serverAndBrowser(t) {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await server.cleanup();
+  });
+  return { server, browser };
+}
+
 /** A phone-sized context; the device clock's zone deliberately is not Vietnam's. */
 export async function phoneContext(browser, options = {}) {
   return browser.newContext({

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { startServer, launchBrowser, phoneContext, login, vnToday, ddmmyyyy } from "./harness.mjs";
+import { serverAndBrowser, phoneContext, login, vnToday, ddmmyyyy } from "./harness.mjs";
 
 const shots = resolve(import.meta.dirname, "../../.tmp/screenshots");
 mkdirSync(shots, { recursive: true });
@@ -20,12 +20,7 @@ async function taskRows(page) {
 }
 
 test("plan and my tasks render offline after a reload, with Vietnam-time deadlines", async (t) => {
-  const server = await startServer();
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await server.cleanup();
-  });
+  const { server, browser } = await serverAndBrowser(t);
   const context = await phoneContext(browser);
   const page = await context.newPage();
   const errors = [];
@@ -92,12 +87,7 @@ test("plan and my tasks render offline after a reload, with Vietnam-time deadlin
 });
 
 test("a wrong password gets a clear Vietnamese error and the form keeps the username", async (t) => {
-  const server = await startServer();
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await server.cleanup();
-  });
+  const { server, browser } = await serverAndBrowser(t);
   const page = await (await phoneContext(browser)).newPage();
   await page.goto(server.url);
   await page.fill("#username", "xa.dakbla");
