@@ -17,7 +17,10 @@ test: test-native test-wasm test-e2e
 setup:
 	@scripts/setup.sh
 
+# Cargo first (it may download crates and, on the Debian route, std's); then Trunk,
+# offline, so it never fetches tools of its own but uses the ones setup installed.
 app: setup
+	scripts/wasm.sh cargo build --release --locked --target wasm32-unknown-unknown -p danvan-app --bin danvan-app
 	scripts/wasm.sh trunk build --release --offline
 
 server:
@@ -30,7 +33,7 @@ test-wasm: setup
 	scripts/wasm.sh cargo test --target wasm32-unknown-unknown -p danvan-app --test storage
 
 test-e2e: app server
-	node --test --test-concurrency=1 tests/e2e/
+	node --test tests/e2e/
 
 ## First-load transfer size of the release build into BENCHMARKS.md
 bench: app

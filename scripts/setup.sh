@@ -27,6 +27,10 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
+if ! have rustup; then
+  say "rustup is required (https://rustup.rs or your distribution's rustup package)"; exit 1
+fi
+
 # --- Which wasm route? -------------------------------------------------------
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   wasm_route=rustup
@@ -42,8 +46,8 @@ have brotli || pkgs+=(brotli)
 have node || pkgs+=(nodejs)
 have npm || pkgs+=(npm)
 if [ "$wasm_route" = debian ]; then
-  [ -x /usr/bin/rustc ] && /usr/bin/rustc --print target-list 2>/dev/null | grep -qx wasm32-unknown-unknown \
-    || pkgs+=(rustc-web cargo-web)
+  # Debian's plain rustc is too old; rustc-web is the current one, built for wasm too.
+  dpkg -s rustc-web >/dev/null 2>&1 || pkgs+=(rustc-web cargo-web)
   [ -d /usr/lib/rustlib/src/rust/library ] || pkgs+=(rust-web-src)
   have wasm-ld-22 || pkgs+=(lld-22)
 fi
@@ -90,6 +94,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION"; then
       && cargo install --locked --path . --quiet)
     rm -rf "$work"
   fi
+fi
+
+# playwright-core and the tests need Node 20 or later (Debian 12's own is 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "Node.js 20 or later is required for the browser tests (found ${node_major})"; exit 1
 fi
 
 # --- Node tools (Playwright driver without browser download, wasm-opt) ----------

@@ -1,7 +1,7 @@
 //! The HTTP client for the server's JSON API (same origin).
 
 use danvan_core::api::{ErrorBody, LoginRequest, LoginResponse, PlansResponse, TasksResponse, UnitsResponse};
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -21,8 +21,11 @@ pub enum ApiError {
     Decode,
 }
 
-async fn send(builder: RequestBuilder, body: Option<String>) -> Result<Response, ApiError> {
-    // AbortController gives fetch the timeout it lacks.
+/// Sends a request and reads the whole body, all under one timeout: on 2G a
+/// response can stall half way through its body as easily as before its headers.
+async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, ApiError> {
+    // AbortController gives fetch the timeout it lacks; aborting also fails a body
+    // read that is still in progress.
     let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
     let builder = builder.abort_signal(Some(&controller.signal()));
     let request = match body {
@@ -31,14 +34,18 @@ async fn send(builder: RequestBuilder, body: Option<String>) -> Result<Response,
     }
     .map_err(|_| ApiError::Network)?;
     let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || controller.abort());
-    let result = request.send().await;
-    drop(timeout);
-    let response = result.map_err(|_| ApiError::Network)?;
-    if response.ok() {
-        return Ok(response);
+    let result = async {
+        let response = request.send().await.map_err(|_| ApiError::Network)?;
+        let text = response.text().await.map_err(|_| ApiError::Network)?;
+        Ok::<_, ApiError>((response.status(), text))
     }
-    let status = response.status();
-    let detail = response.json::<ErrorBody>().await.ok().map(|b| b.error);
+    .await;
+    drop(timeout);
+    let (status, text) = result?;
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    let detail = serde_json::from_str::<ErrorBody>(&text).ok().map(|b| b.error);
     Err(match (status, detail) {
         (401, Some(d)) => ApiError::Unauthorized(d.message),
         (401, None) => ApiError::Unauthorized("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.".into()),
@@ -48,8 +55,8 @@ async fn send(builder: RequestBuilder, body: Option<String>) -> Result<Response,
     })
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    response.json::<T>().await.map_err(|_| ApiError::Decode)
+fn decode<T: DeserializeOwned>(text: String) -> Result<T, ApiError> {
+    serde_json::from_str(&text).map_err(|_| ApiError::Decode)
 }
 
 fn bearer(token: &str) -> String {
@@ -57,7 +64,7 @@ fn bearer(token: &str) -> String {
 }
 
 async fn get<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, ApiError> {
-    decode(send(Request::get(path).header("Authorization", &bearer(token)), None).await?).await
+    decode(send(Request::get(path).header("Authorization", &bearer(token)), None).await?)
 }
 
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>, body: &B) -> Result<T, ApiError> {
@@ -66,7 +73,7 @@ async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>
         builder = builder.header("Authorization", &bearer(t));
     }
     let json = serde_json::to_string(body).map_err(|_| ApiError::Decode)?;
-    decode(send(builder, Some(json)).await?).await
+    decode(send(builder, Some(json)).await?)
 }
 
 pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiError> {

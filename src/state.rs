@@ -64,23 +64,36 @@ impl Default for AppState {
 /// Reads the session and the cached snapshot from IndexedDB, then refreshes from the
 /// server if the browser thinks it is online.
 pub async fn boot(state: AppState, online: bool) {
-    match load_local(&state).await {
-        Ok(()) => {}
-        Err(e) => state.report_storage(&e),
-    }
+    load_local(&state).await;
     state.booted.try_set(true);
     if online && state.session.try_get_untracked().flatten().is_some() {
         refresh(state).await;
     }
 }
 
-async fn load_local(state: &AppState) -> Result<(), StorageError> {
-    let db = LocalDb::shared().await?;
-    let session = db.load_session().await?;
-    let snapshot = db.load_snapshot().await?;
+async fn load_local(state: &AppState) {
+    let db = match LocalDb::shared().await {
+        Ok(db) => db,
+        Err(e) => return state.report_storage(&e),
+    };
+    // The session first: whatever happens to the cached data, the official stays
+    // signed in (offline, signing in again is impossible).
+    let session = match db.load_session().await {
+        Ok(s) => s,
+        Err(e) => return state.report_storage(&e),
+    };
+    let unit = session.as_ref().map(|s| s.user.unit_id.clone());
     state.session.try_set(session);
-    state.snapshot.try_set(snapshot);
-    Ok(())
+    match db.load_snapshot().await {
+        // Only another unit's cache (a shared phone whose refresh never completed
+        // for the new official) is hidden; "Nhiệm vụ của tôi" must be mine.
+        Ok(snapshot) => {
+            state.snapshot.try_set(snapshot.filter(|s| Some(&s.tasks.unit.id) == unit.as_ref()));
+        }
+        // Unreadable cache (e.g. written by another app version): say so, show
+        // nothing stale, and let the next refresh replace it.
+        Err(e) => state.report_storage(&e),
+    }
 }
 
 /// Fetches plans, units and tasks, stores them, and shows what was stored.
@@ -90,13 +103,15 @@ pub async fn refresh(state: AppState) {
         return;
     }
     state.refresh.try_set(RefreshStatus::Refreshing);
-    let outcome = fetch_and_store(&session.token).await;
+    let outcome = fetch_and_store(&state, &session.token).await;
     let status = match outcome {
-        Ok(snapshot) => {
+        Ok(Some(snapshot)) => {
             state.snapshot.try_set(Some(snapshot));
             state.storage_error.try_set(None);
             RefreshStatus::Done
         }
+        // Someone signed out or in meanwhile; their own refresh reports.
+        Ok(None) => return,
         Err(RefreshError::Api(ApiError::Network)) => RefreshStatus::Unreachable,
         Err(RefreshError::Api(ApiError::Unauthorized(m))) => RefreshStatus::SessionExpired(m),
         Err(RefreshError::Api(e)) => RefreshStatus::Failed(e.to_string()),
@@ -116,14 +131,20 @@ enum RefreshError {
     Storage(#[from] StorageError),
 }
 
-async fn fetch_and_store(token: &str) -> Result<Snapshot, RefreshError> {
+/// None when the session changed while the requests were in flight: the answer
+/// belongs to the previous official and must not be stored as the new one's.
+async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapshot>, RefreshError> {
     let (plans, units, tasks) =
         futures::future::try_join3(api::plans(token), api::units(token), api::tasks(token)).await?;
+    let still_current = state.session.try_with_untracked(|s| s.as_ref().is_some_and(|s| s.token == token));
+    if still_current != Some(true) {
+        return Ok(None);
+    }
     let snapshot = Snapshot { plans: plans.plans, units: units.units, tasks, fetched_at: Utc::now() };
     let db = LocalDb::shared().await?;
     db.save_snapshot(&snapshot).await?;
     // Render what IndexedDB now holds, so online and offline show the same thing.
-    Ok(db.load_snapshot().await?.unwrap_or(snapshot))
+    Ok(Some(db.load_snapshot().await?.unwrap_or(snapshot)))
 }
 
 /// Signs in, stores the session, then loads the user's data.
@@ -131,9 +152,11 @@ pub async fn sign_in(state: AppState, username: String, password: String) -> Res
     let response = api::login(&username, &password).await.map_err(|e| e.to_string())?;
     let session = Session::from(response);
     let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
-    // A different official on a shared phone must not see the previous one's cache.
-    let previous_unit = state.snapshot.try_with_untracked(|s| s.as_ref().map(|s| s.tasks.unit.id.clone())).flatten();
-    if previous_unit.is_some_and(|u| u != session.user.unit_id) {
+    // An official of another unit on a shared phone must not see the previous
+    // one's cache, not even if this first refresh fails.
+    let cached_unit = state.snapshot.try_with_untracked(|s| s.as_ref().map(|s| s.tasks.unit.id.clone())).flatten();
+    if cached_unit.is_some_and(|u| u != session.user.unit_id) {
+        db.clear_snapshot().await.map_err(|e| e.to_string())?;
         state.snapshot.try_set(None);
     }
     db.save_session(&session).await.map_err(|e| e.to_string())?;

@@ -9,9 +9,7 @@ use crate::state::{refresh, AppState, RefreshStatus};
 #[component]
 pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let fetched = move || {
-        state.fetched_at().map(format_vn_datetime)
-    };
+    let fetched = move || state.fetched_at().map(format_vn_datetime);
     let detail = move || match state.refresh.get() {
         RefreshStatus::Refreshing => "Đang cập nhật…".to_string(),
         RefreshStatus::Unreachable => match fetched() {

@@ -51,7 +51,9 @@ fn rule_label(rule: &DueRule) -> String {
     match rule {
         DueRule::Once { date } => format!("Hoàn thành trước hết ngày {}", format_date(*date)),
         DueRule::Monthly { before_day } => format!("Hằng tháng, trước ngày {before_day}"),
-        DueRule::Yearly { before_month, before_day } => format!("Hằng năm, trước ngày {before_day:02}/{before_month:02}"),
+        DueRule::Yearly { before_month, before_day } => {
+            format!("Hằng năm, trước ngày {before_day:02}/{before_month:02}")
+        }
         DueRule::Continuous => "Thường xuyên".to_string(),
     }
 }

@@ -12,9 +12,22 @@ use crate::state::AppState;
 pub fn TasksPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     // Deadlines are recomputed for today's date in Vietnam, so days left stay right
-    // after days offline; the device's own time zone plays no part.
-    let today = vn_date(Utc::now());
+    // after days offline; the device's own time zone plays no part. A phone keeps
+    // an installed app open for days, so "today" is re-read every minute.
+    let (today, set_today) = signal(vn_date(Utc::now()));
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let now = vn_date(Utc::now());
+            if today.try_get_untracked() != Some(now) {
+                set_today.try_set(now);
+            }
+        },
+        std::time::Duration::from_secs(60),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     let tasks = Memo::new(move |_| {
+        let today = today.get();
         state.snapshot.with(|s| {
             s.as_ref().map(|s| {
                 let mut tasks: Vec<Task> = s.tasks.tasks.iter().map(|t| t.refreshed(today)).collect();
@@ -27,7 +40,7 @@ pub fn TasksPage() -> impl IntoView {
     view! {
         <main class="page">
             <h1>"Nhiệm vụ của tôi"</h1>
-            <p class="muted">"Hôm nay: " {format_date(today)}</p>
+            <p class="muted">"Hôm nay: " {move || format_date(today.get())}</p>
             {move || match tasks.get() {
                 None => view! {
                     <p class="card empty" data-testid="no-data">
@@ -37,7 +50,7 @@ pub fn TasksPage() -> impl IntoView {
                 Some((unit, tasks)) => view! {
                     <p class="unit-name" data-testid="unit-name">{unit}</p>
                     <ul class="task-list" data-testid="task-list">
-                        {tasks.into_iter().map(|t| view! { <TaskCard task=t today=today/> }).collect_view()}
+                        {tasks.into_iter().map(|t| view! { <TaskCard task=t today=today.get_untracked()/> }).collect_view()}
                     </ul>
                 }.into_any(),
             }}

@@ -16,8 +16,8 @@ use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::{TransactionDurability, TransactionMode, TransactionOptions};
 
-use danvan_core::{OrgUnit, Plan};
 use danvan_core::api::TasksResponse;
+use danvan_core::{OrgUnit, Plan};
 
 /// Bumped whenever a store is added; `upgrade` creates what is missing.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -150,6 +150,18 @@ impl LocalDb {
             meta.put(encode(&snapshot.tasks)?).with_key(KEY_TASKS.to_string()).primitive()?.await?;
             meta.put(encode(&snapshot.fetched_at)?).with_key(KEY_FETCHED_AT.to_string()).primitive()?.await?;
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the cached plans, units and tasks (another official's, on a shared phone).
+    pub async fn clear_snapshot(&self) -> Result<(), StorageError> {
+        let tx = self.write_tx(&STORES)?;
+        tx.object_store(PLANS)?.clear()?.await?;
+        tx.object_store(UNITS)?.clear()?.await?;
+        let meta = tx.object_store(META)?;
+        meta.delete(KEY_TASKS).await?;
+        meta.delete(KEY_FETCHED_AT).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,10 +4,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-const root = resolve(import.meta.dirname, "../..");
+const root = fileURLToPath(new URL("../..", import.meta.url));
 export const SERVER_BIN = process.env.DANVAN_SERVER_BIN ?? join(root, "target/server/danvan-server");
 export const DIST = process.env.DANVAN_DIST ?? join(root, "dist");
 export const PASSWORD = "danvan2024";

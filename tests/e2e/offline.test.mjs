@@ -3,10 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { serverAndBrowser, phoneContext, login, vnToday, ddmmyyyy } from "./harness.mjs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serverAndBrowser, phoneContext, login, vnToday, ddmmyyyy, PASSWORD } from "./harness.mjs";
 
-const shots = resolve(import.meta.dirname, "../../.tmp/screenshots");
+const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
 
 async function taskRows(page) {
@@ -96,4 +97,37 @@ test("a wrong password gets a clear Vietnamese error and the form keeps the user
   await page.waitForSelector(".form-error");
   assert.equal(await page.textContent(".form-error"), "Tên đăng nhập hoặc mật khẩu không đúng");
   assert.equal(await page.inputValue("#username"), "xa.dakbla");
+});
+
+test("a shared phone: the next official sees their own unit, and deep links open before any service worker", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const context = await phoneContext(browser, { serviceWorkers: "block" });
+  const page = await context.newPage();
+
+  // A link to a plan item, opened on a fresh phone: the app, not a 404.
+  await page.goto(`${server.url}/ke-hoach/III.1`);
+  await page.waitForSelector("#username");
+
+  await page.fill("#username", "xa.dakbla");
+  await page.fill("#password", PASSWORD);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("[data-testid=plan-item]");
+  await page.click("nav >> text=Tài khoản");
+  await page.click("text=Đăng xuất");
+  await page.waitForSelector("#username");
+
+  await page.fill("#username", "tp.kontum");
+  await page.fill("#password", PASSWORD);
+  await page.click("button[type=submit]");
+  await page.click("nav >> text=Nhiệm vụ");
+  await page.waitForSelector("[data-testid=unit-name]");
+  assert.equal(await page.textContent("[data-testid=unit-name]"), "Thành phố Kon Tum");
+  const ids = await page.$$eval("[data-testid=task]", (rows) => rows.map((r) => r.dataset.obligation));
+  assert.ok(ids.includes("III.1.implementation-plan"), "a district has its own implementation plan to issue");
+  assert.ok(ids.includes("III.2"), "a district coordinates with its party mass-mobilisation board");
+
+  // After a reload the cache is the district's, not the commune's.
+  await page.reload();
+  await page.waitForSelector("[data-testid=unit-name]");
+  assert.equal(await page.textContent("[data-testid=unit-name]"), "Thành phố Kon Tum");
 });

@@ -75,10 +75,9 @@ impl Period {
                 let (py, pm) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
                 DateWindow { first: date(py, pm, WINDOW_START_DAY), last: date(year, month, WINDOW_START_DAY - 1) }
             }
-            Period::Year { year } => DateWindow {
-                first: date(year - 1, 12, WINDOW_START_DAY),
-                last: date(year, 12, WINDOW_START_DAY - 1),
-            },
+            Period::Year { year } => {
+                DateWindow { first: date(year - 1, 12, WINDOW_START_DAY), last: date(year, 12, WINDOW_START_DAY - 1) }
+            }
         }
     }
 
@@ -139,8 +138,18 @@ impl Period {
         }
     }
 
+    /// Parses exactly the form `key()` writes (`YYYY` or `YYYY-MM`), so one period
+    /// has one key and ids built from keys cannot collide.
     pub fn parse_key(key: &str) -> Result<Period, PeriodError> {
         let bad = || PeriodError::Unparsable(key.to_string());
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        let canonical = match key.split_once('-') {
+            Some((y, m)) => digits(y, 4) && digits(m, 2),
+            None => digits(key, 4),
+        };
+        if !canonical {
+            return Err(bad());
+        }
         match key.split_once('-') {
             Some((y, m)) => {
                 let year = y.parse().map_err(|_| bad())?;
@@ -270,6 +279,9 @@ mod tests {
         assert_eq!(Period::parse_key("2024-13"), Err(PeriodError::InvalidMonth(13)));
         assert!(Period::parse_key("abc").is_err());
         assert!(Period::parse_key("2024-x").is_err());
+        for other_spelling in ["2024-3", "+2024-03", "02024", "2024-003", " 2024", "2024-03-01"] {
+            assert!(Period::parse_key(other_spelling).is_err(), "{other_spelling} accepted");
+        }
     }
 
     #[test]

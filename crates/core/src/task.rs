@@ -159,7 +159,11 @@ mod tests {
             recipients: vec![],
             signer: None,
             items: vec![
-                item("II.1", vec![Assignee::Kind(UnitKind::Commune), Assignee::Kind(UnitKind::District)], vec![ob("II.1", DueRule::Continuous)]),
+                item(
+                    "II.1",
+                    vec![Assignee::Kind(UnitKind::Commune), Assignee::Kind(UnitKind::District)],
+                    vec![ob("II.1", DueRule::Continuous)],
+                ),
                 item(
                     "III.1",
                     vec![Assignee::Kind(UnitKind::District)],
@@ -167,7 +171,10 @@ mod tests {
                         ob("III.1.plan", DueRule::Once { date: d(2024, 2, 29) }),
                         ob("III.1.yearly", DueRule::Yearly { before_month: 12, before_day: 15 }),
                         Obligation {
-                            assigned_to: Some(vec![Assignee::Kind(UnitKind::District), Assignee::Kind(UnitKind::Commune)]),
+                            assigned_to: Some(vec![
+                                Assignee::Kind(UnitKind::District),
+                                Assignee::Kind(UnitKind::Commune),
+                            ]),
                             ..ob("III.1.monthly", DueRule::Monthly { before_day: 15 })
                         },
                     ],
@@ -198,10 +205,8 @@ mod tests {
     #[test]
     fn obligation_override_and_unit_assignment() {
         let p = plan();
-        let commune: Vec<_> = tasks_for(&p, &unit("c", UnitKind::Commune), d(2024, 3, 1))
-            .into_iter()
-            .map(|t| t.obligation_id)
-            .collect();
+        let commune: Vec<_> =
+            tasks_for(&p, &unit("c", UnitKind::Commune), d(2024, 3, 1)).into_iter().map(|t| t.obligation_id).collect();
         assert_eq!(commune, ["III.1.monthly", "II.1"]);
         let snv: Vec<_> = tasks_for(&p, &unit("snv", UnitKind::Department), d(2024, 3, 1))
             .into_iter()

@@ -75,9 +75,6 @@ mod tests {
     #[test]
     fn start_of_day_is_17_utc_the_day_before() {
         let d = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-        assert_eq!(
-            start_of_day(d).with_timezone(&Utc),
-            Utc.with_ymd_and_hms(2023, 12, 31, 17, 0, 0).unwrap()
-        );
+        assert_eq!(start_of_day(d).with_timezone(&Utc), Utc.with_ymd_and_hms(2023, 12, 31, 17, 0, 0).unwrap());
     }
 }

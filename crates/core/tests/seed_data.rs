@@ -74,7 +74,8 @@ fn plan_has_the_twelve_items_in_order() {
     );
     for i in &p.items {
         assert_eq!(i.id, i.number);
-        let section = if i.number.starts_with("III.") { "III. TỔ CHỨC THỰC HIỆN" } else { "II. NỘI DUNG TRIỂN KHAI" };
+        let section =
+            if i.number.starts_with("III.") { "III. TỔ CHỨC THỰC HIỆN" } else { "II. NỘI DUNG TRIỂN KHAI" };
         assert_eq!(i.section, section, "{}", i.id);
         assert!(!i.title.is_empty() && i.title.chars().count() <= 70, "{}", i.id);
         assert!(!i.obligations.is_empty(), "{}", i.id);

@@ -11,6 +11,10 @@ use base64::Engine;
 use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::Semaphore;
+
 use crate::config::PasswordCost;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -50,6 +54,50 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 /// Runs a CPU-heavy closure off the async workers.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
     tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+}
+
+/// How long a login waits for a free hashing slot before getting a 503.
+pub const PASSWORD_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Every argon2 run allocates its memory cost (19 MiB with the standard
+/// parameters), so a flood of logins must not run them all at once: at most
+/// `available_parallelism` (at least 2) at a time, process-wide.
+fn password_slots() -> &'static Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+        Arc::new(Semaphore::new(n))
+    })
+}
+
+/// Runs password hashing or verification (`hash_password`, `verify_password`) on
+/// a blocking thread, bounded by the process-wide slots. 503 `unavailable` when no
+/// slot frees up within [`PASSWORD_QUEUE_WAIT`].
+pub async fn password_work<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    gated_blocking(password_slots(), PASSWORD_QUEUE_WAIT, f).await
+}
+
+/// [`blocking`] once a permit of `slots` is obtained within `wait`. The permit moves
+/// into the blocking task, so it is held until the work really ends even if the
+/// caller (a request whose client hung up) is dropped meanwhile.
+pub async fn gated_blocking<T: Send + 'static>(
+    slots: &Arc<Semaphore>,
+    wait: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let permit = match tokio::time::timeout(wait, slots.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(closed)) => return Err(AppError::internal(closed)),
+        Err(_) => {
+            return Err(AppError::Unavailable(format!("no password hashing slot free within {wait:?}")));
+        }
+    };
+    blocking(move || {
+        let out = f();
+        drop(permit);
+        out
+    })
+    .await
 }
 
 /// A new bearer token (32 random bytes, base64url) and the hash to store.
@@ -130,6 +178,64 @@ mod tests {
         assert!(verify_password(&h, "danvan2024"));
         assert!(!verify_password(&h, "danvan2025"));
         assert!(!verify_password("not a hash", "danvan2024"));
+    }
+
+    #[tokio::test]
+    async fn password_work_is_503_when_every_slot_stays_busy() {
+        let slots = Arc::new(Semaphore::new(2));
+        let _busy = slots.clone().acquire_many_owned(2).await.unwrap();
+        let start = std::time::Instant::now();
+        let res = gated_blocking(&slots, std::time::Duration::from_millis(50), || "ran").await;
+        assert!(matches!(res, Err(AppError::Unavailable(_))), "{res:?}");
+        assert!(start.elapsed() >= std::time::Duration::from_millis(50));
+        let e = res.unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (503, "unavailable"));
+    }
+
+    #[tokio::test]
+    async fn password_work_waits_for_a_slot_and_holds_it_while_running() {
+        let slots = Arc::new(Semaphore::new(1));
+        let busy = slots.clone().acquire_owned().await.unwrap();
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            drop(busy);
+        });
+        let inner = slots.clone();
+        // The only permit is held by the closure itself while it runs.
+        let free_inside =
+            gated_blocking(&slots, std::time::Duration::from_secs(5), move || inner.available_permits()).await.unwrap();
+        assert_eq!(free_inside, 0);
+        assert_eq!(slots.available_permits(), 1, "released afterwards");
+        release.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn at_most_the_slot_count_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let slots = Arc::new(Semaphore::new(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..8).map(|_| {
+            let (slots, running, peak) = (slots.clone(), running.clone(), peak.clone());
+            tokio::spawn(async move {
+                gated_blocking(&slots, std::time::Duration::from_secs(10), move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+            })
+        });
+        for job in jobs.collect::<Vec<_>>() {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn password_slots_are_at_least_two() {
+        assert!(password_slots().available_permits() >= 2);
     }
 
     #[test]

@@ -15,8 +15,11 @@ pub struct Config {
     pub database_url: String,
     /// `DANVAN_DIST`: the built web app, served at `/`.
     pub dist: PathBuf,
-    /// `DANVAN_DEMO`: create the demo accounts if they are missing.
+    /// `DANVAN_DEMO`: create the demo accounts if they are missing. When unset: on
+    /// only for SQLite on a loopback address (see [`Config::from_lookup`]).
     pub demo: bool,
+    /// Whether `DANVAN_DEMO` was set explicitly (only changes the start-up warning).
+    pub demo_explicit: bool,
     /// Argon2 cost for new password hashes. Not settable from the environment.
     pub password_cost: PasswordCost,
 }
@@ -59,14 +62,41 @@ impl Config {
             return Err(ConfigError::UnsupportedDatabase(database_url));
         }
         let dist = PathBuf::from(get("DANVAN_DIST").unwrap_or_else(|| DEFAULT_DIST.to_string()));
-        let demo = match get("DANVAN_DEMO") {
-            // Demo accounts by default only for the embedded SQLite database: a real
-            // deployment on a server database must opt in.
-            None => database_url.starts_with("sqlite:"),
-            Some(v) => parse_bool(&v).ok_or(ConfigError::Demo(v))?,
+        let (demo, demo_explicit) = match get("DANVAN_DEMO") {
+            // Demo accounts (`admin`/`danvan2024`, ...) by default only for the
+            // embedded SQLite database on a loopback address (`make run`): a server
+            // reachable by others, or on a server database, must opt in.
+            None => (database_url.starts_with("sqlite:") && is_loopback(&addr), false),
+            Some(v) => (parse_bool(&v).ok_or(ConfigError::Demo(v))?, true),
         };
-        Ok(Config { addr, database_url, dist, demo, password_cost: PasswordCost::Standard })
+        Ok(Config { addr, database_url, dist, demo, demo_explicit, password_cost: PasswordCost::Standard })
     }
+
+    /// What to warn about the demo accounts at start-up, if anything: they are on
+    /// at an address others can reach, or they were left off because of the address.
+    pub fn demo_warning(&self) -> Option<String> {
+        if is_loopback(&self.addr) {
+            return None;
+        }
+        match (self.demo, self.demo_explicit) {
+            (true, _) => Some(format!(
+                "tài khoản mẫu (admin/danvan2024, ...) đang bật trên địa chỉ {} mà máy khác truy cập được: \
+                 ai cũng đăng nhập được bằng chúng; đặt DANVAN_DEMO=0 khi triển khai thật",
+                self.addr
+            )),
+            (false, false) if self.database_url.starts_with("sqlite:") => Some(format!(
+                "không tạo tài khoản mẫu vì máy chủ lắng nghe trên địa chỉ {} (không phải loopback); \
+                 đặt DANVAN_DEMO=1 nếu thật sự muốn bật",
+                self.addr
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// 127.0.0.0/8, ::1 and ::ffff:127.x.y.z: only this machine can connect.
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -106,5 +136,40 @@ mod tests {
         assert!(matches!(from(&[("DANVAN_DEMO", "maybe")]), Err(ConfigError::Demo(_))));
         assert!(matches!(from(&[("DANVAN_ADDR", "nowhere")]), Err(ConfigError::Addr { .. })));
         assert!(matches!(from(&[("DANVAN_DATABASE_URL", "postgres://x/y")]), Err(ConfigError::UnsupportedDatabase(_))));
+    }
+
+    #[test]
+    fn demo_defaults_on_only_on_loopback() {
+        for addr in ["127.0.0.1:8080", "127.0.0.2:80", "127.255.255.254:1", "[::1]:8080", "[::ffff:127.0.0.1]:80"] {
+            let c = from(&[("DANVAN_ADDR", addr)]).unwrap();
+            assert!(c.demo, "{addr}");
+            assert!(!c.demo_explicit, "{addr}");
+            assert_eq!(c.demo_warning(), None, "{addr}");
+        }
+        for addr in ["0.0.0.0:80", "[::]:80", "192.168.1.10:8080", "10.0.0.1:80", "[2001:db8::1]:443", "128.0.0.1:80"] {
+            let c = from(&[("DANVAN_ADDR", addr)]).unwrap();
+            assert!(!c.demo, "{addr}");
+            let warning = c.demo_warning().expect(addr);
+            assert!(warning.contains("DANVAN_DEMO=1"), "{warning}");
+        }
+    }
+
+    #[test]
+    fn explicit_demo_wins_on_any_address() {
+        let c = from(&[("DANVAN_ADDR", "0.0.0.0:80"), ("DANVAN_DEMO", "1")]).unwrap();
+        assert!(c.demo && c.demo_explicit);
+        let warning = c.demo_warning().expect("warning for demo on a public address");
+        assert!(warning.contains("0.0.0.0:80") && warning.contains("DANVAN_DEMO=0"), "{warning}");
+
+        let c = from(&[("DANVAN_ADDR", "0.0.0.0:80"), ("DANVAN_DEMO", "off")]).unwrap();
+        assert!(!c.demo && c.demo_explicit);
+        assert_eq!(c.demo_warning(), None);
+
+        let c = from(&[("DANVAN_ADDR", "127.0.0.1:8080"), ("DANVAN_DEMO", "no")]).unwrap();
+        assert!(!c.demo);
+        assert_eq!(c.demo_warning(), None);
+        let c = from(&[("DANVAN_ADDR", "127.0.0.1:8080"), ("DANVAN_DEMO", "yes")]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.demo_warning(), None);
     }
 }

@@ -94,7 +94,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {
             AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
-            AppError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "temporarily unavailable"),
             _ => {}
         }
         let mut res = error_response(self.status(), self.code(), &self.message());

@@ -3,6 +3,9 @@
 //! `app(state)` builds the whole router so tests can drive it over real HTTP;
 //! `main.rs` only reads the configuration, opens the state and serves.
 
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
+
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
@@ -27,6 +30,41 @@ pub fn app(state: AppState) -> Router {
         .fallback(static_files::serve)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// How long in-flight requests get to finish after the shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `router` until `signal` resolves, then lets in-flight requests finish
+/// for at most `grace` before returning anyway (a client that never finishes its
+/// request, or a stuck handler, must not keep the process alive forever).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    signal: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            signal.await;
+            let _ = signalled_tx.send(());
+        })
+        .into_future();
+    let deadline = async move {
+        // If the server ends on its own the sender is dropped: never time out then.
+        if signalled_rx.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        res = server => res,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs_f64(), "còn yêu cầu chưa xong sau thời gian chờ: dừng hẳn");
+            Ok(())
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `systemctl stop` and `docker stop` send).

@@ -1,7 +1,8 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use danvan_server::{app, shutdown_signal, AppState, Config};
+use danvan_server::{app, serve_until, shutdown_signal, AppState, Config, SHUTDOWN_GRACE};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -22,6 +23,9 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
+    if let Some(warning) = config.demo_warning() {
+        tracing::warn!("{warning}");
+    }
     let state = AppState::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -34,7 +38,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "danvan-server đang chạy tại http://{}",
         config.addr
     );
-    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown_signal()).await?;
-    state.close().await;
+    serve_until(listener, app(state.clone()), shutdown_signal(), SHUTDOWN_GRACE).await?;
+    // A request cut off by the grace period may still hold a connection: do not
+    // wait for it forever either.
+    if tokio::time::timeout(Duration::from_secs(5), state.close()).await.is_err() {
+        tracing::warn!("cơ sở dữ liệu chưa đóng xong: dừng hẳn");
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use danvan_core::{Plan, UnitTree};
 
-use crate::auth::{blocking, hash_password, random_hex};
+use crate::auth::{hash_password, password_work, random_hex};
 use crate::config::{Config, PasswordCost};
 use crate::seed::{Seed, SeedError, DEMO_ACCOUNTS};
 use crate::static_files::StaticFiles;
@@ -65,7 +65,7 @@ impl AppState {
                     continue;
                 }
                 let password = a.password;
-                let hash = blocking(move || hash_password(cost, password))
+                let hash = password_work(move || hash_password(cost, password))
                     .await
                     .and_then(|r| r)
                     .map_err(|e| StartupError::Demo(e.to_string()))?;
@@ -85,7 +85,7 @@ impl AppState {
         if purged > 0 {
             tracing::info!(purged, "đã xoá phiên đăng nhập hết hạn");
         }
-        let dummy_hash = blocking(move || hash_password(cost, "không phải mật khẩu của ai"))
+        let dummy_hash = password_work(move || hash_password(cost, "không phải mật khẩu của ai"))
             .await
             .and_then(|r| r)
             .map_err(|e| StartupError::Demo(e.to_string()))?;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
@@ -44,12 +44,14 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     let Ok(res) = state.static_files.dir.clone().oneshot(Request::from_parts(parts.clone(), body)).await;
     let mut res = res.map(Body::new);
 
-    // Client-side routes (`/nhiem-vu`, `/bao-cao/2024-03`) get the app shell. A
-    // missing *file* (anything with an extension, e.g. an old hashed script asked
-    // for by a stale service worker) stays a 404 rather than HTML posing as JS.
-    let spa = res.status() == StatusCode::NOT_FOUND
-        && (method == Method::GET || method == Method::HEAD)
-        && !has_extension(&path);
+    // Client-side routes get the app shell: any extensionless path (`/nhiem-vu`,
+    // `/bao-cao/2024-03`), and any path at all when the browser is navigating
+    // (`Accept: text/html`), since deep links such as `/ke-hoach/III.1` end in
+    // what looks like an extension. A missing *file* fetched by a script or a
+    // stale service worker (an old hashed `.js`/`.wasm`, `Accept: */*`) stays a
+    // 404 rather than HTML posing as JS.
+    let missing = res.status() == StatusCode::NOT_FOUND && (method == Method::GET || method == Method::HEAD);
+    let spa = missing && (!has_extension(&path) || accepts_html(&parts.headers));
     if spa {
         let Ok(index) = state.static_files.index.clone().oneshot(Request::from_parts(parts, Body::empty())).await;
         res = index.map(Body::new);
@@ -61,7 +63,30 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     // The same URL may be answered with a `.br`, a `.gz` or the plain file.
     headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if missing && has_extension(&path) {
+        // Shell or 404 depended on `Accept`.
+        headers.append(header::VARY, HeaderValue::from_static("accept"));
+    }
     res
+}
+
+/// Whether the request is a browser navigation: its `Accept` asks for HTML
+/// (`text/html,application/xhtml+xml,...`). Scripts, `fetch` and service-worker
+/// asset requests send `*/*` or a specific non-HTML type.
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|item| {
+            let mut params = item.split(';');
+            let media = params.next().unwrap_or("").trim();
+            // `text/html;q=0` means "not HTML".
+            let refused = params.any(|p| {
+                p.trim().split_once('=').is_some_and(|(k, q)| {
+                    k.trim().eq_ignore_ascii_case("q") && q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+                })
+            });
+            media.eq_ignore_ascii_case("text/html") && !refused
+        })
+    })
 }
 
 fn file_name(path: &str) -> &str {
@@ -110,6 +135,23 @@ mod tests {
         ] {
             assert!(!is_hashed_asset(name), "{name}");
         }
+    }
+
+    #[test]
+    fn browser_navigations_accept_html() {
+        let accept = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+            accepts_html(&h)
+        };
+        assert!(accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        assert!(accept("TEXT/HTML"));
+        assert!(accept("application/xml, text/html ;q=0.5"));
+        assert!(!accept("*/*"));
+        assert!(!accept("application/javascript, */*;q=0.8"));
+        assert!(!accept("text/html;q=0, */*"));
+        assert!(!accept("text/htmlx"));
+        assert!(!accepts_html(&HeaderMap::new()));
     }
 
     #[test]

@@ -359,3 +359,120 @@ async fn a_locked_database_is_a_503_the_client_can_retry() {
     s.login("xa.dakbla").await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_logins_all_succeed() {
+    let (s, _dir) = TestServer::start().await;
+    let users = ["xa.dakbla", "tp.kontum", "sonoivu", "admin"];
+    let jobs: Vec<_> = (0..8)
+        .map(|i| {
+            let (client, url) = (s.client.clone(), s.url("/api/auth/login"));
+            let username = users[i % users.len()];
+            // Half right, half wrong passwords: both go through argon2.
+            let password = if i < 4 { PASSWORD } else { "sai-mat-khau" };
+            tokio::spawn(async move {
+                let body = serde_json::json!({ "username": username, "password": password });
+                let res = client.post(url).json(&body).send().await.unwrap();
+                (i, res.status())
+            })
+        })
+        .collect();
+    for job in jobs {
+        let (i, status) = job.await.unwrap();
+        let expected = if i < 4 { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
+        assert_eq!(status, expected, "login #{i}");
+    }
+    // And again, all with the right password.
+    let jobs: Vec<_> = (0..8)
+        .map(|i| {
+            let (client, url) = (s.client.clone(), s.url("/api/auth/login"));
+            let username = users[i % users.len()];
+            tokio::spawn(async move {
+                let body = serde_json::json!({ "username": username, "password": PASSWORD });
+                client.post(url).json(&body).send().await.unwrap().json::<LoginResponse>().await.unwrap()
+            })
+        })
+        .collect();
+    for job in jobs {
+        let login = job.await.unwrap();
+        assert_eq!(s.get_auth("/api/me", &login.token).await.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn a_successful_login_purges_expired_sessions() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let login = s.login("xa.dakbla").await;
+    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let expired = "e".repeat(64);
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
+         VALUES (?, ?, '2020-01-01T00:00:00Z', '2020-01-31T00:00:00Z')",
+    )
+    .bind(&expired)
+    .bind(login.user.id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let count = |hash: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE token_hash = ?")
+                .bind(hash)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count(expired.clone()).await, 1);
+
+    // A failed login does not bother; a successful one cleans up.
+    assert_error(s.login_raw("xa.dakbla", "sai-mat-khau").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_eq!(count(expired.clone()).await, 1);
+    let again = s.login("tp.kontum").await;
+    assert_eq!(count(expired).await, 0, "expired session still there after a login");
+    // Live sessions stay.
+    assert_eq!(s.get_auth("/api/me", &login.token).await.status(), StatusCode::OK);
+    assert_eq!(s.get_auth("/api/me", &again.token).await.status(), StatusCode::OK);
+    pool.close().await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_gives_up_on_requests_that_never_finish() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let in_handler = entered.clone();
+    let router = axum::Router::new().route(
+        "/hang",
+        axum::routing::get(move || async move {
+            in_handler.notify_one();
+            std::future::pending::<&'static str>().await
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hang", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let grace = Duration::from_millis(300);
+    let server = tokio::spawn(danvan_server::serve_until(
+        listener,
+        router,
+        async {
+            let _ = rx.await;
+        },
+        grace,
+    ));
+    let client = tokio::spawn(async move { reqwest::get(url).await });
+    entered.notified().await;
+
+    let signalled = Instant::now();
+    tx.send(()).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(10), server).await.expect("shutdown hung on the request");
+    res.unwrap().unwrap();
+    let took = signalled.elapsed();
+    assert!(took >= grace, "gave up before the grace period: {took:?}");
+    client.abort();
+}

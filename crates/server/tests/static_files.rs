@@ -64,3 +64,35 @@ async fn brotli_variant_is_served_when_accepted() {
     assert_eq!(header(&res, "content-encoding"), None);
     assert_eq!(res.text().await.unwrap(), "export function start() {}\n");
 }
+
+/// What a browser sends when following a link or opening a bookmark.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+
+#[tokio::test]
+async fn deep_links_with_a_dot_serve_the_shell_to_browser_navigations() {
+    let (s, _dir) = TestServer::start().await;
+    for path in ["/ke-hoach/III.1", "/ke-hoach/II.3", "/ke-hoach/413.KH-UBND/III.1?tab=bao-cao"] {
+        let res = s.client.get(s.url(path)).header("accept", BROWSER_ACCEPT).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&res, "cache-control").as_deref(), Some("no-cache"), "{path}");
+        assert!(header(&res, "content-type").unwrap().starts_with("text/html"), "{path}");
+        assert!(header(&res, "vary").unwrap().to_ascii_lowercase().contains("accept"), "{path}");
+        assert_eq!(res.text().await.unwrap(), INDEX_HTML, "{path}");
+    }
+    let head = s.client.head(s.url("/ke-hoach/III.1")).header("accept", BROWSER_ACCEPT).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+
+    // A stale hashed asset fetched by a script is still a 404, not HTML posing as JS.
+    for path in ["/danvan-app-ffffffffffffffff.js", "/danvan-app-ffffffffffffffff_bg.wasm"] {
+        let res = s.client.get(s.url(path)).header("accept", "*/*").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(header(&res, "cache-control").as_deref(), Some("no-cache"), "{path}");
+    }
+    // Existing files are served as themselves even to a navigation.
+    let res = s.client.get(s.url(&format!("/{HASHED_JS}"))).header("accept", BROWSER_ACCEPT).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(header(&res, "content-type").unwrap().contains("javascript"));
+    // The API never falls back to the shell, whatever the Accept header.
+    let res = s.client.get(s.url("/api/ke-hoach/III.1")).header("accept", BROWSER_ACCEPT).send().await.unwrap();
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+}

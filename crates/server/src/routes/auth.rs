@@ -4,7 +4,7 @@ use axum::Json;
 use chrono::{SubsecRound, Utc};
 use danvan_core::api::{LoginRequest, LoginResponse, UserInfo};
 
-use crate::auth::{blocking, new_token, session_lifetime, verify_password, AuthUser, MSG_BAD_LOGIN};
+use crate::auth::{new_token, password_work, session_lifetime, verify_password, AuthUser, MSG_BAD_LOGIN};
 use crate::error::{ApiJson, AppError};
 use crate::state::AppState;
 use crate::store::User;
@@ -20,7 +20,9 @@ pub async fn login(
     // take the same time and carry the same message.
     let hash = found.as_ref().map_or_else(|| state.dummy_hash.to_string(), |u| u.password_hash.clone());
     let password = req.password;
-    let ok = blocking(move || verify_password(&hash, &password)).await?;
+    // Bounded: a flood of (bogus) logins queues, then gets 503, instead of running
+    // argon2 (19 MiB each) hundreds of times at once.
+    let ok = password_work(move || verify_password(&hash, &password)).await?;
     let user = match found {
         Some(u) if ok => u.user,
         _ => return Err(AppError::Unauthorized(MSG_BAD_LOGIN.into())),
@@ -30,6 +32,13 @@ pub async fn login(
     let expires_at = now + session_lifetime();
     let (token, token_hash) = new_token();
     state.store.create_session(&token_hash, user.id, now, expires_at).await?;
+    // Cheap housekeeping so expired sessions do not pile up between restarts. Not
+    // worth failing a login over.
+    match state.store.purge_expired_sessions(now).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "đã xoá phiên đăng nhập hết hạn"),
+        Err(e) => tracing::warn!(error = %e, "không xoá được phiên đăng nhập hết hạn"),
+    }
     tracing::info!(username = %user.username, "đăng nhập");
     Ok(Json(LoginResponse { token, expires_at, user: user_info(&state, user) }))
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use danvan_core::api::LoginResponse;
-use danvan_server::{app, AppState, Config, PasswordCost};
+use danvan_server::{app, serve_until, AppState, Config, PasswordCost, SHUTDOWN_GRACE};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -59,6 +59,7 @@ impl TestServer {
             database_url: format!("sqlite://{}", db_path(dir).display()),
             dist: dir.join("dist"),
             demo: true,
+            demo_explicit: true,
             // Unoptimised test builds make standard argon2 slow; production keeps
             // the default cost (the parameters travel inside each hash).
             password_cost: PasswordCost::FastInsecureForTests,
@@ -69,12 +70,10 @@ impl TestServer {
         let (tx, rx) = oneshot::channel::<()>();
         let router = app(state.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-                .unwrap();
+            let signal = async {
+                let _ = rx.await;
+            };
+            serve_until(listener, router, signal, SHUTDOWN_GRACE).await.unwrap();
         });
         let client = reqwest::Client::builder().build().unwrap();
         TestServer { base: format!("http://{addr}"), client, shutdown: Some(tx), task: Some(task), state }
