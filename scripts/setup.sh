@@ -86,6 +86,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION"; then
   if ! cargo install --locked wasm-bindgen-cli --version "$WBG_VERSION" --quiet; then
     # Its lockfile pins a webpki-roots release some registry mirrors lack; move that
     # one pin back and install from the unpacked crate.
+    say "retrying wasm-bindgen-cli with webpki-roots 1.0.10 (the error above is expected here)"
     # Outside this repository, or cargo would take it for a stray workspace member.
     src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasm-bindgen-cli-"$WBG_VERSION" | head -1)
     work=$(mktemp -d)
