@@ -279,3 +279,29 @@ async fn two_handles_on_one_database_see_the_same_data() {
     tab1.close();
     tab2.delete().await.expect("delete");
 }
+
+/// A newer app version in another tab upgrades the schema: this tab's connection
+/// must let go instead of blocking that upgrade forever (the other tab would hang
+/// on "Đang mở dữ liệu…"), and the data written before stays.
+#[wasm_bindgen_test]
+async fn an_upgrade_from_another_tab_is_not_blocked() {
+    use indexed_db_futures::database::Database;
+    use indexed_db_futures::prelude::*;
+
+    let name = unique_db_name("upgrade");
+    let old_tab = open(&name).await;
+    old_tab.save_session(&session()).await.unwrap();
+
+    // Without the watcher this open waits on `blocked` until the test times out.
+    let newer = Database::open(name.as_str())
+        .with_version(danvan_app::storage::SCHEMA_VERSION + 1)
+        .with_on_upgrade_needed(|_, _| Ok(()))
+        .await
+        .expect("the upgrade went through");
+    assert_eq!(newer.version() as u32, danvan_app::storage::SCHEMA_VERSION + 1);
+    assert!(old_tab.load_session().await.is_err(), "the old tab's connection was closed");
+    let stores: Vec<String> = newer.object_store_names().collect();
+    assert!(stores.iter().any(|s| s == "meta"), "{stores:?}");
+    newer.close();
+    Database::delete_by_name(&name).unwrap().await.unwrap();
+}

@@ -42,6 +42,12 @@ thread_local! {
 #[derive(Clone, Debug)]
 pub struct LocalDb {
     db: Database,
+    /// Which connection this is, so a watcher only forgets its own.
+    connection: u32,
+}
+
+thread_local! {
+    static CONNECTIONS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 impl LocalDb {
@@ -53,16 +59,6 @@ impl LocalDb {
         let db = LocalDb::open(DEFAULT_DB_NAME).await?;
         SHARED.with(|s| *s.borrow_mut() = Some(db.clone()));
         Ok(db)
-    }
-
-    /// Forgets the shared connection so the next call reopens it (after the browser
-    /// closed it under us, e.g. "connection is closing").
-    pub fn reset_shared() {
-        SHARED.with(|s| {
-            if let Some(db) = s.borrow_mut().take() {
-                db.db.close();
-            }
-        });
     }
 
     /// Opens (creating or upgrading) a database by name. Tests use their own names.
@@ -80,7 +76,12 @@ impl LocalDb {
             })
             .await
             .map_err(StorageError::from_open)?;
-        Ok(LocalDb { db })
+        let connection = CONNECTIONS.with(|c| {
+            c.set(c.get().wrapping_add(1));
+            c.get()
+        });
+        watch_connection(&db, connection);
+        Ok(LocalDb { db, connection })
     }
 
     /// Closes this connection, as leaving the page does. Dropping a handle does not:
@@ -201,4 +202,24 @@ fn decode_all<T: serde::de::DeserializeOwned>(
     texts: impl IntoIterator<Item = Result<String, indexed_db_futures::error::Error>>,
 ) -> Result<Vec<T>, StorageError> {
     texts.into_iter().map(|t| decode(&t?)).collect()
+}
+
+/// Lets go of a connection when another tab opens a newer schema (`versionchange`)
+/// or the browser drops it (`close`: storage cleared, disk error). Holding on would
+/// block the other tab's upgrade forever and leave this page failing on a dead
+/// connection; instead the next `LocalDb::shared()` reopens (and, if this page's app
+/// is older than the data, reports it).
+fn watch_connection(db: &Database, connection: u32) {
+    let Ok(mut changes) = db.version_changes() else { return };
+    let db = db.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = futures::future::poll_fn(|cx| changes.poll_recv(cx)).await;
+        db.close();
+        SHARED.with(|s| {
+            let mut shared = s.borrow_mut();
+            if shared.as_ref().is_some_and(|d| d.connection == connection) {
+                *shared = None;
+            }
+        });
+    });
 }
