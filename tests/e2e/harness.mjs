@@ -102,11 +102,16 @@ export async function phoneContext(browser, options = {}) {
   });
 }
 
+/** Fills and submits the login form already on screen. */
+export async function signIn(page, username, password = PASSWORD) {
+  await page.fill("#username", username);
+  await page.fill("#password", password);
+  await page.click("button[type=submit]");
+}
+
 export async function login(page, url, username) {
   await page.goto(url);
-  await page.fill("#username", username);
-  await page.fill("#password", PASSWORD);
-  await page.click("button[type=submit]");
+  await signIn(page, username);
 }
 
 /** Today's date in Vietnam, whatever this machine's zone. */

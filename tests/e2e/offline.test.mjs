@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serverAndBrowser, phoneContext, login, vnToday, ddmmyyyy, PASSWORD } from "./harness.mjs";
+import { serverAndBrowser, phoneContext, login, signIn, vnToday, ddmmyyyy } from "./harness.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -91,9 +91,7 @@ test("a wrong password gets a clear Vietnamese error and the form keeps the user
   const { server, browser } = await serverAndBrowser(t);
   const page = await (await phoneContext(browser)).newPage();
   await page.goto(server.url);
-  await page.fill("#username", "xa.dakbla");
-  await page.fill("#password", "sai-mat-khau");
-  await page.click("button[type=submit]");
+  await signIn(page, "xa.dakbla", "sai-mat-khau");
   await page.waitForSelector(".form-error");
   assert.equal(await page.textContent(".form-error"), "Tên đăng nhập hoặc mật khẩu không đúng");
   assert.equal(await page.inputValue("#username"), "xa.dakbla");
@@ -108,17 +106,13 @@ test("a shared phone: the next official sees their own unit, and deep links open
   await page.goto(`${server.url}/ke-hoach/III.1`);
   await page.waitForSelector("#username");
 
-  await page.fill("#username", "xa.dakbla");
-  await page.fill("#password", PASSWORD);
-  await page.click("button[type=submit]");
+  await signIn(page, "xa.dakbla");
   await page.waitForSelector("[data-testid=plan-item]");
   await page.click("nav >> text=Tài khoản");
   await page.click("text=Đăng xuất");
   await page.waitForSelector("#username");
 
-  await page.fill("#username", "tp.kontum");
-  await page.fill("#password", PASSWORD);
-  await page.click("button[type=submit]");
+  await signIn(page, "tp.kontum");
   await page.click("nav >> text=Nhiệm vụ");
   await page.waitForSelector("[data-testid=unit-name]");
   assert.equal(await page.textContent("[data-testid=unit-name]"), "Thành phố Kon Tum");
