@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use danvan_core::time::format_vn_datetime;
+use danvan_core::time::format_vn_time_since;
 
 use crate::state::{refresh, AppState, RefreshStatus};
 
@@ -9,12 +9,12 @@ use crate::state::{refresh, AppState, RefreshStatus};
 #[component]
 pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let fetched = move || state.fetched_at().map(format_vn_datetime);
+    let fetched = move || state.fetched_at().map(|t| format_vn_time_since(t, chrono::Utc::now()));
     let detail = move || match state.refresh.get() {
         RefreshStatus::Refreshing => "Đang cập nhật…".to_string(),
         RefreshStatus::Unreachable => match fetched() {
-            Some(t) => format!("Không kết nối được máy chủ · dữ liệu lúc {t}"),
-            None => "Không kết nối được máy chủ".to_string(),
+            Some(t) => format!("Mất kết nối máy chủ · dữ liệu lúc {t}"),
+            None => "Mất kết nối máy chủ".to_string(),
         },
         RefreshStatus::Failed(m) | RefreshStatus::SessionExpired(m) => m,
         RefreshStatus::Idle | RefreshStatus::Done => match fetched() {

@@ -43,6 +43,17 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%d/%m/%Y").ok()
 }
 
+/// "HH:MM" for an instant earlier today (Vietnam date), "HH:MM dd/mm/yyyy" otherwise:
+/// the status line on a 360-px screen has room for little more than the time.
+pub fn format_vn_time_since(instant: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if vn_date(instant) == vn_date(now) {
+        let local = instant.with_timezone(&vn_offset());
+        format!("{:02}:{:02}", local.hour(), local.minute())
+    } else {
+        format_vn_datetime(instant)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +81,14 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2024, 12, 31, 17, 5, 0).unwrap();
         assert_eq!(format_vn_datetime(t), "00:05 01/01/2025");
         assert_eq!(format_date(NaiveDate::from_ymd_opt(987, 3, 9).unwrap()), "09/03/0987");
+    }
+
+    #[test]
+    fn time_since_drops_the_date_only_for_the_same_vietnam_day() {
+        let at = Utc.with_ymd_and_hms(2024, 3, 14, 16, 30, 0).unwrap(); // 23:30 on 14/03 in Vietnam
+        assert_eq!(format_vn_time_since(at, Utc.with_ymd_and_hms(2024, 3, 14, 16, 59, 0).unwrap()), "23:30");
+        // 17:00 UTC is already 15/03 in Vietnam, though still 14/03 in UTC.
+        assert_eq!(format_vn_time_since(at, Utc.with_ymd_and_hms(2024, 3, 14, 17, 0, 0).unwrap()), "23:30 14/03/2024");
     }
 
     #[test]
