@@ -4,6 +4,7 @@ use leptos_router::path;
 
 use crate::components::{BottomNav, StatusBar};
 use crate::hooks::use_online;
+use crate::i18n::{provide_lang, T};
 use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, TasksPage};
 use crate::state::{boot, refresh, AppState};
 
@@ -11,6 +12,7 @@ use crate::state::{boot, refresh, AppState};
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
+    provide_lang();
     let is_online = use_online().is_online;
 
     leptos::task::spawn_local(boot(state, is_online.get_untracked()));
@@ -30,11 +32,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Show
                 when=move || state.booted.get()
-                fallback=|| view! { <p class="boot" role="status">"Đang mở dữ liệu trên máy…"</p> }
+                fallback=|| view! { <p class="boot" role="status"><T vi="Đang mở dữ liệu trên máy…" en="Opening the data on this phone…"/></p> }
             >
                 <Show when=signed_in fallback=move || view! { <LoginPage is_online=is_online/> }>
                     <StatusBar is_online=is_online/>
-                    <Routes fallback=|| view! { <main class="page"><p class="card empty">"Không tìm thấy trang."</p></main> }>
+                    <Routes fallback=|| view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }>
                         <Route path=path!("/") view=TasksPage/>
                         <Route path=path!("/ke-hoach") view=PlanPage/>
                         <Route path=path!("/ke-hoach/:item") view=PlanItemPage/>

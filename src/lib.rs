@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod hooks;
+pub mod i18n;
 pub mod pages;
 pub mod state;
 pub mod storage;

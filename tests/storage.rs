@@ -286,7 +286,6 @@ async fn two_handles_on_one_database_see_the_same_data() {
 #[wasm_bindgen_test]
 async fn an_upgrade_from_another_tab_is_not_blocked() {
     use indexed_db_futures::database::Database;
-    use indexed_db_futures::prelude::*;
 
     let name = unique_db_name("upgrade");
     let old_tab = open(&name).await;

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::i18n::T;
+
 /// Navigation at the bottom of the screen, where a thumb reaches on a phone held in
 /// one hand. Icons are inline SVG: cheap phones often lack emoji fonts.
 #[component]
@@ -9,15 +11,15 @@ pub fn BottomNav() -> impl IntoView {
         <nav class="bottom-nav" aria-label="Điều hướng chính">
             <A href="/" exact=true>
                 <Icon path="M9 11l3 3 8-8M20 12v7a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h9"/>
-                <span>"Nhiệm vụ"</span>
+                <span><T vi="Nhiệm vụ" en="Tasks"/></span>
             </A>
             <A href="/ke-hoach">
                 <Icon path="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9zM14 3v6h6M8 13h8M8 17h8"/>
-                <span>"Kế hoạch"</span>
+                <span><T vi="Kế hoạch" en="Plan"/></span>
             </A>
             <A href="/tai-khoan">
                 <Icon path="M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z"/>
-                <span>"Tài khoản"</span>
+                <span><T vi="Tài khoản" en="Account"/></span>
             </A>
         </nav>
     }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use danvan_core::time::format_vn_time_since;
 
+use crate::i18n::{use_lang, T};
 use crate::state::{refresh, AppState, RefreshStatus};
 
 /// The line at the top of every screen: are we online, and how fresh is what is
@@ -9,25 +10,34 @@ use crate::state::{refresh, AppState, RefreshStatus};
 #[component]
 pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let lang = use_lang();
     let fetched = move || state.fetched_at().map(|t| format_vn_time_since(t, chrono::Utc::now()));
-    let detail = move || match state.refresh.get() {
-        RefreshStatus::Refreshing => "Đang cập nhật…".to_string(),
-        RefreshStatus::Unreachable => match fetched() {
-            Some(t) => format!("Mất kết nối máy chủ · dữ liệu lúc {t}"),
-            None => "Mất kết nối máy chủ".to_string(),
-        },
-        RefreshStatus::Failed(m) | RefreshStatus::SessionExpired(m) => m,
-        RefreshStatus::Idle | RefreshStatus::Done => match fetched() {
-            Some(t) => format!("Cập nhật lúc {t}"),
-            None => "Chưa có dữ liệu trên máy".to_string(),
-        },
+    let detail = move || {
+        let lang = lang.get();
+        match state.refresh.get() {
+            RefreshStatus::Refreshing => lang.pick("Đang cập nhật…", "Updating…").to_string(),
+            RefreshStatus::Unreachable => match fetched() {
+                Some(t) => {
+                    format!("{} {t}", lang.pick("Mất kết nối máy chủ · dữ liệu lúc", "Server unreachable · data from"))
+                }
+                None => lang.pick("Mất kết nối máy chủ", "Server unreachable").to_string(),
+            },
+            RefreshStatus::Failed(m) | RefreshStatus::SessionExpired(m) => m,
+            RefreshStatus::Idle | RefreshStatus::Done => match fetched() {
+                Some(t) => format!("{} {t}", lang.pick("Cập nhật lúc", "Updated at")),
+                None => lang.pick("Chưa có dữ liệu trên máy", "No data on this phone yet").to_string(),
+            },
+        }
     };
     let on_refresh = move |_| leptos::task::spawn_local(refresh(state));
     view! {
         <div class="status-bar" data-online=move || is_online.get().to_string()>
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-text" data-testid="online-status">
-                {move || if is_online.get() { "Trực tuyến" } else { "Ngoại tuyến" }}
+                {move || match is_online.get() {
+                    true => lang.get().pick("Trực tuyến", "Online"),
+                    false => lang.get().pick("Ngoại tuyến", "Offline"),
+                }}
             </span>
             <span class="status-detail" data-testid="refresh-status">{detail}</span>
             <button
@@ -46,7 +56,10 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
         {move || state.storage_error.get().map(|m| view! { <div class="banner banner-error" role="alert">{m}</div> })}
         {move || matches!(state.refresh.get(), RefreshStatus::SessionExpired(_)).then(|| view! {
             <div class="banner banner-warn" role="alert">
-                "Phiên đăng nhập đã hết hạn. Dữ liệu trên máy vẫn được giữ; hãy đăng xuất rồi đăng nhập lại khi có mạng."
+                <T
+                    vi="Phiên đăng nhập đã hết hạn. Dữ liệu trên máy vẫn được giữ; hãy đăng xuất rồi đăng nhập lại khi có mạng."
+                    en="Your session has expired. Data on this phone is kept; sign out and sign in again when online."
+                />
             </div>
         })}
     }

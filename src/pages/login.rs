@@ -1,3 +1,4 @@
+use crate::i18n::{use_lang, LangSwitch, T};
 use leptos::prelude::*;
 
 use crate::state::{sign_in, AppState};
@@ -5,6 +6,7 @@ use crate::state::{sign_in, AppState};
 #[component]
 pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let lang = use_lang();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let submit = Action::new_local(move |(u, p): &(String, String)| sign_in(state, u.clone(), p.clone()));
@@ -24,11 +26,11 @@ pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
         <main class="page login-page">
             <header class="login-header">
                 <div class="emblem" aria-hidden="true">"★"</div>
-                <h1>"Công tác dân vận"</h1>
+                <h1><T vi="Công tác dân vận" en="Mass mobilisation work"/></h1>
                 <p class="muted">"Kế hoạch 413/KH-UBND · UBND tỉnh Kon Tum"</p>
             </header>
             <form class="card form" on:submit=on_submit>
-                <label for="username">"Tên đăng nhập"</label>
+                <label for="username"><T vi="Tên đăng nhập" en="Username"/></label>
                 <input
                     id="username"
                     name="username"
@@ -38,7 +40,7 @@ pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
                     prop:value=move || username.get()
                     on:input=move |ev| username.set(event_target_value(&ev))
                 />
-                <label for="password">"Mật khẩu"</label>
+                <label for="password"><T vi="Mật khẩu" en="Password"/></label>
                 <input
                     id="password"
                     name="password"
@@ -50,12 +52,19 @@ pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
                 />
                 {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 {move || (!is_online.get()).then(|| view! {
-                    <p class="form-hint">"Máy đang ngoại tuyến. Lần đăng nhập đầu tiên cần có mạng; sau đó ứng dụng dùng được khi không có mạng."</p>
+                    <p class="form-hint"><T
+                        vi="Máy đang ngoại tuyến. Lần đăng nhập đầu tiên cần có mạng; sau đó ứng dụng dùng được khi không có mạng."
+                        en="This phone is offline. The first sign-in needs a connection; after that the app works without one."
+                    /></p>
                 })}
                 <button class="btn btn-primary" type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Đang đăng nhập…" } else { "Đăng nhập" }}
+                    {move || match pending.get() {
+                        true => lang.get().pick("Đang đăng nhập…", "Signing in…"),
+                        false => lang.get().pick("Đăng nhập", "Sign in"),
+                    }}
                 </button>
             </form>
+            <p class="center"><LangSwitch/></p>
         </main>
     }
 }

@@ -4,6 +4,7 @@ use leptos_router::components::A;
 use danvan_core::time::format_date;
 use danvan_core::Plan;
 
+use crate::i18n::T;
 use crate::state::AppState;
 
 /// The plan document itself, as issued: header, purposes and requirements, and the
@@ -17,7 +18,7 @@ pub fn PlanPage() -> impl IntoView {
             {move || {
                 let plans = plans();
                 if plans.is_empty() {
-                    view! { <p class="card empty">"Chưa có kế hoạch trên máy. Hãy kết nối mạng để tải."</p> }.into_any()
+                    view! { <p class="card empty"><T vi="Chưa có kế hoạch trên máy. Hãy kết nối mạng để tải." en="No plan on this phone yet. Connect to download it."/></p> }.into_any()
                 } else {
                     plans.into_iter().map(|p| view! { <PlanDocument plan=p/> }).collect_view().into_any()
                 }
@@ -40,7 +41,7 @@ fn PlanDocument(plan: Plan) -> impl IntoView {
             <header class="plan-header">
                 <p class="muted">{plan.issued_by.clone()}</p>
                 <p class="plan-number">
-                    "Số: " {plan.number.clone()} " · "
+                    <T vi="Số: " en="No. "/> {plan.number.clone()} " · "
                     {plan.place.clone()} ", ngày " {format_date(plan.issued_on)}
                 </p>
                 <h1 class="plan-title">"KẾ HOẠCH"</h1>
@@ -48,11 +49,11 @@ fn PlanDocument(plan: Plan) -> impl IntoView {
             </header>
             {(!plan.preamble.is_empty()).then(|| view! { <p class="plan-text">{plan.preamble.clone()}</p> })}
             {(!plan.purposes.is_empty()).then(|| view! {
-                <h2>"Mục đích"</h2>
+                <h2><T vi="Mục đích" en="Purposes"/></h2>
                 <ul class="plan-bullets">{plan.purposes.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}</ul>
             })}
             {(!plan.requirements.is_empty()).then(|| view! {
-                <h2>"Yêu cầu"</h2>
+                <h2><T vi="Yêu cầu" en="Requirements"/></h2>
                 <ul class="plan-bullets">{plan.requirements.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}</ul>
             })}
             {sections.into_iter().map(|(section, items)| view! {

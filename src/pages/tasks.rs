@@ -5,12 +5,14 @@ use leptos_router::components::A;
 use danvan_core::task::{sort_tasks, Task, TaskStatus};
 use danvan_core::time::{format_date, vn_date};
 
+use crate::i18n::{use_lang, Lang, T};
 use crate::state::AppState;
 
 /// "Nhiệm vụ của tôi": the caller's unit's obligations, soonest deadline first.
 #[component]
 pub fn TasksPage() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let lang = use_lang();
     // Deadlines are recomputed for today's date in Vietnam, so days left stay right
     // after days offline; the device's own time zone plays no part. A phone keeps
     // an installed app open for days, so "today" is re-read every minute.
@@ -39,18 +41,24 @@ pub fn TasksPage() -> impl IntoView {
 
     view! {
         <main class="page">
-            <h1>"Nhiệm vụ của tôi"</h1>
-            <p class="muted">"Hôm nay: " {move || format_date(today.get())}</p>
+            <h1><T vi="Nhiệm vụ của tôi" en="My tasks"/></h1>
+            <p class="muted"><T vi="Hôm nay: " en="Today: "/>{move || format_date(today.get())}</p>
             {move || match tasks.get() {
                 None => view! {
                     <p class="card empty" data-testid="no-data">
-                        "Chưa có dữ liệu trên máy. Hãy kết nối mạng để tải kế hoạch và nhiệm vụ lần đầu."
+                        <T
+                            vi="Chưa có dữ liệu trên máy. Hãy kết nối mạng để tải kế hoạch và nhiệm vụ lần đầu."
+                            en="No data on this phone yet. Connect once to download the plan and your tasks."
+                        />
                     </p>
                 }.into_any(),
                 Some((unit, tasks)) => view! {
                     <p class="unit-name" data-testid="unit-name">{unit}</p>
                     <ul class="task-list" data-testid="task-list">
-                        {tasks.into_iter().map(|t| view! { <TaskCard task=t today=today.get_untracked()/> }).collect_view()}
+                        {move || {
+                            let (today, lang) = (today.get_untracked(), lang.get());
+                            tasks.iter().cloned().map(|t| view! { <TaskCard task=t today=today lang=lang/> }).collect_view()
+                        }}
                     </ul>
                 }.into_any(),
             }}
@@ -59,7 +67,7 @@ pub fn TasksPage() -> impl IntoView {
 }
 
 #[component]
-fn TaskCard(task: Task, today: chrono::NaiveDate) -> impl IntoView {
+fn TaskCard(task: Task, today: chrono::NaiveDate, lang: Lang) -> impl IntoView {
     let status = task.status(today);
     let status_class = match status {
         TaskStatus::Continuous => "chip chip-neutral",
@@ -68,18 +76,25 @@ fn TaskCard(task: Task, today: chrono::NaiveDate) -> impl IntoView {
         TaskStatus::Overdue { .. } => "chip chip-late",
     };
     let href = format!("/ke-hoach/{}", task.item_id);
-    let due = task.next.as_ref().map(|n| format!("Hạn: {}", format_date(n.due_date)));
-    let period = task.next.as_ref().and_then(|n| n.period).map(|p| format!("{} ({})", p.label_vi(), p.window_label()));
+    let due = task.next.as_ref().map(|n| format!("{}{}", lang.pick("Hạn: ", "Due: "), format_date(n.due_date)));
+    let period = task.next.as_ref().and_then(|n| n.period).map(|p| {
+        format!(
+            "{}{} ({})",
+            lang.pick("Kỳ báo cáo: ", "Period: "),
+            lang.pick(p.label_vi(), p.label_en()),
+            p.window_label()
+        )
+    });
     view! {
         <li class="card task" data-testid="task" data-obligation=task.obligation_id.clone()>
             <A href=href attr:class="task-link">
                 <div class="task-head">
                     <span class="item-number">{task.item_number.clone()}</span>
-                    <span class=status_class data-testid="task-status">{status.label_vi()}</span>
+                    <span class=status_class data-testid="task-status">{lang.pick(status.label_vi(), status.label_en())}</span>
                 </div>
                 <p class="task-title">{task.title.clone()}</p>
                 {due.map(|d| view! { <p class="task-due" data-testid="task-due">{d}</p> })}
-                {period.map(|p| view! { <p class="task-period muted">"Kỳ báo cáo: " {p}</p> })}
+                {period.map(|p| view! { <p class="task-period muted">{p}</p> })}
             </A>
         </li>
     }

@@ -125,3 +125,28 @@ test("a shared phone: the next official sees their own unit, and deep links open
   await page.waitForSelector("[data-testid=unit-name]");
   assert.equal(await page.textContent("[data-testid=unit-name]"), "Thành phố Kon Tum");
 });
+
+test("English is available as a second language and the choice is kept", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const page = await (await phoneContext(browser)).newPage();
+  await page.goto(server.url);
+  await page.waitForSelector("#username");
+  assert.equal(await page.textContent("button[type=submit]"), "Đăng nhập");
+  assert.equal(await page.getAttribute("html", "lang"), "vi");
+
+  await page.click("[data-testid=lang-switch]");
+  assert.equal(await page.textContent("button[type=submit]"), "Sign in");
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  await signIn(page, "xa.dakbla");
+  await page.waitForSelector("[data-testid=task]");
+  assert.equal(await page.textContent("h1"), "My tasks");
+  const statuses = await page.$$eval("[data-testid=task-status]", (s) => s.map((e) => e.textContent));
+  assert.ok(statuses.every((s) => /^(\d+ days? left|Due today|\d+ days? overdue|Ongoing)$/.test(s)), statuses.join(", "));
+
+  await page.reload();
+  await page.waitForSelector("[data-testid=task]");
+  assert.equal(await page.textContent("h1"), "My tasks");
+  await page.click("nav >> text=Account");
+  await page.click("[data-testid=lang-switch]");
+  assert.equal(await page.textContent("h1"), "Tài khoản");
+});

@@ -29,6 +29,15 @@ impl Role {
             Role::Admin => "Quản trị",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Reporter => "Reporting officer",
+            Role::Reviewer => "Reviewer",
+            Role::Aggregator => "Province consolidation",
+            Role::Admin => "Administrator",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -168,6 +168,14 @@ impl Period {
         }
     }
 
+    /// English label: "Month 03/2024" or "Year 2024".
+    pub fn label_en(&self) -> String {
+        match *self {
+            Period::Month { year, month } => format!("Month {month:02}/{year}"),
+            Period::Year { year } => format!("Year {year}"),
+        }
+    }
+
     /// "15/02/2024 – 14/03/2024"
     pub fn window_label(&self) -> String {
         let w = self.window();
@@ -296,6 +304,7 @@ mod tests {
     fn vietnamese_labels() {
         assert_eq!(Period::month(2024, 3).unwrap().label_vi(), "Tháng 03/2024");
         assert_eq!(Period::year(2024).unwrap().label_vi(), "Năm 2024");
+        assert_eq!(Period::month(2024, 3).unwrap().label_en(), "Month 03/2024");
         assert_eq!(Period::month(2024, 1).unwrap().window_label(), "15/12/2023 – 14/01/2024");
     }
 }

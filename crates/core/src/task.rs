@@ -114,6 +114,16 @@ impl TaskStatus {
             TaskStatus::Overdue { days } => format!("Quá hạn {days} ngày"),
         }
     }
+
+    pub fn label_en(&self) -> String {
+        let days = |n: i64| if n == 1 { "1 day".to_string() } else { format!("{n} days") };
+        match *self {
+            TaskStatus::Continuous => "Ongoing".into(),
+            TaskStatus::DueToday => "Due today".into(),
+            TaskStatus::Upcoming { days_left } => format!("{} left", days(days_left)),
+            TaskStatus::Overdue { days: d } => format!("{} overdue", days(d)),
+        }
+    }
 }
 
 impl NextDeadline {
@@ -225,6 +235,8 @@ mod tests {
         assert_eq!(t.status(d(2024, 3, 14)), TaskStatus::DueToday);
         assert_eq!(t.status(d(2024, 3, 16)), TaskStatus::Overdue { days: 2 });
         assert_eq!(TaskStatus::Overdue { days: 2 }.label_vi(), "Quá hạn 2 ngày");
+        assert_eq!(TaskStatus::Overdue { days: 2 }.label_en(), "2 days overdue");
+        assert_eq!(TaskStatus::Upcoming { days_left: 1 }.label_en(), "1 day left");
         // On the 15th the next monthly report is the following month's.
         let next = t.refreshed(d(2024, 3, 15));
         assert_eq!(next.next.unwrap().due_date, d(2024, 4, 14));
