@@ -96,3 +96,9 @@ pub struct ErrorDetail {
     /// Human-readable, in Vietnamese.
     pub message: String,
 }
+
+/// `GET /api/forms/{plan}`: the report form of a plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormResponse {
+    pub form: crate::form::ReportForm,
+}

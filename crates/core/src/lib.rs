@@ -5,13 +5,18 @@
 //! on a phone with no network and on the server that records what was filed.
 
 pub mod api;
+pub mod form;
 pub mod period;
 pub mod plan;
+pub mod report;
+pub mod sync;
 pub mod task;
 pub mod time;
 pub mod unit;
 
 pub use period::Period;
+pub use form::{ReportForm, Values};
 pub use plan::{Assignee, DueRule, Obligation, Plan, PlanItem};
+pub use report::{Report, ReportKey, ReportStatus};
 pub use task::{Task, TaskStatus};
 pub use unit::{OrgUnit, UnitKind, UnitTree};

@@ -272,3 +272,49 @@ fn departments_and_districts_get_their_tasks() {
     assert_eq!(later[0].obligation_id, "III.1.implementation-plan");
     assert_eq!(later[0].next.as_ref().unwrap().due_date, d(2024, 2, 29));
 }
+
+const FORM_JSON: &str = include_str!("../../../data/seed/forms/kh-413-ubnd-2024.json");
+
+fn form() -> danvan_core::ReportForm {
+    serde_json::from_str(FORM_JSON).expect("form JSON")
+}
+
+#[test]
+fn form_covers_every_content_item_and_the_closing_sections() {
+    let form = form();
+    let plan = plan();
+    assert_eq!(form.plan_id, plan.id);
+    form.check_definition().unwrap();
+    let ids: Vec<&str> = form.sections.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["II.1", "II.2", "II.3", "II.4", "II.5", "II.6", "II.7", "danh-gia", "vuong-mac", "de-xuat", "nhiem-vu-toi"]);
+    for s in &form.sections {
+        if let Some(item_id) = &s.plan_item {
+            item(&plan, item_id);
+        }
+        assert!(!s.fields.is_empty(), "{}", s.id);
+    }
+    // The indicators the plan's evaluation needs.
+    for id in [
+        "ii1.sessions", "ii2.sessions_ethnic", "ii3.models_registered", "ii3.models_recognised",
+        "ii3.individuals_commended", "ii6.reception_sessions", "ii6.petitions_received",
+        "ii6.petitions_resolved", "ii6.dialogues", "ii5.inspections", "ii5.officials_disciplined",
+        "ii7.supervisions",
+    ] {
+        assert_eq!(form.field(id).map(|f| f.kind), Some(danvan_core::form::FieldKind::Count), "{id}");
+    }
+}
+
+#[test]
+fn form_rules_catch_resolved_over_received() {
+    use danvan_core::form::{IssueKind, PeriodKind, Stage};
+    let form = form();
+    let mut values = danvan_core::Values::new();
+    values.insert("ii6.petitions_received".into(), "3".into());
+    values.insert("ii6.petitions_resolved".into(), "5".into());
+    let issues = form.validate(&values, PeriodKind::Month, Stage::Draft);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].kind, IssueKind::Exceeds { limit: "ii6.petitions_received".into() });
+    assert!(issues[0].message.contains("Số đơn thư tiếp nhận"), "{}", issues[0].message);
+    let submit = form.validate(&values, PeriodKind::Month, Stage::Submit);
+    assert!(submit.iter().any(|i| i.field == "assessment" && i.kind == IssueKind::Required));
+}

@@ -1,0 +1,348 @@
+//! Sync messages (client ⇄ server) and the report state machine both sides run.
+//!
+//! Exactly-once: every mutation carries the device's client id and a sequential id.
+//! The server applies each in its own transaction, stores the result under
+//! (client, id) and moves the client's `last_mutation_id` in the same transaction,
+//! so a retry after a lost response gets the stored answer instead of a second copy.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::form::{ReportForm, Stage, Values};
+use crate::report::{AttachmentRef, Report, ReportKey, ReportStatus, MAX_ATTACHMENTS_PER_REPORT};
+
+/// Bumped when the mutation format changes incompatibly; the server refuses
+/// versions it does not know instead of misreading them.
+pub const SYNC_SCHEMA_VERSION: u32 = 1;
+
+/// Most mutations the server takes in one push; the client sends at most this many.
+pub const MAX_PUSH_MUTATIONS: usize = 100;
+
+/// Most changes in one pull page.
+pub const PULL_PAGE: usize = 200;
+
+/// Longest return reason.
+pub const MAX_REASON_CHARS: usize = 2000;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub client_id: String,
+    /// The server epoch the client last synced with (None before its first pull).
+    #[serde(default)]
+    pub epoch: Option<String>,
+    pub schema_version: u32,
+    pub mutations: Vec<Mutation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mutation {
+    /// 1, 2, 3, … per client, no gaps.
+    pub id: u64,
+    pub key: ReportKey,
+    /// The server version this edit was made on (0: the report was new here).
+    pub base_version: u64,
+    pub op: MutationOp,
+    /// FNV-1a of (key, base_version, op): a retry must be the same mutation.
+    pub content_hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MutationOp {
+    /// Field changes ("" clears a field) and attachment changes.
+    Save {
+        #[serde(default)]
+        form_id: String,
+        #[serde(default)]
+        set: Values,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attach: Vec<AttachmentRef>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        detach: Vec<String>,
+    },
+    Submit,
+    /// A reviewer sends it back with a reason (Trả lại).
+    Return { reason: String },
+    /// A reviewer accepts it; it is read-only from then on.
+    Accept,
+}
+
+impl MutationOp {
+    pub fn name(&self) -> &'static str {
+        match self {
+            MutationOp::Save { .. } => "save",
+            MutationOp::Submit => "submit",
+            MutationOp::Return { .. } => "return",
+            MutationOp::Accept => "accept",
+        }
+    }
+
+    /// Whether the op is the reporting unit's (save, submit) or a reviewer's.
+    pub fn is_reporters(&self) -> bool {
+        matches!(self, MutationOp::Save { .. } | MutationOp::Submit)
+    }
+}
+
+impl Mutation {
+    pub fn new(id: u64, key: ReportKey, base_version: u64, op: MutationOp) -> Mutation {
+        let content_hash = content_hash(&key, base_version, &op);
+        Mutation { id, key, base_version, op, content_hash }
+    }
+
+    pub fn expected_hash(&self) -> String {
+        content_hash(&self.key, self.base_version, &self.op)
+    }
+}
+
+/// FNV-1a 64 over the JSON of the mutation's content. Not a security measure (the
+/// session authenticates); it catches a client that reuses an id for other content.
+pub fn content_hash(key: &ReportKey, base_version: u64, op: &MutationOp) -> String {
+    let json = serde_json::to_string(&(key, base_version, op)).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub epoch: String,
+    /// The last mutation id of this client the server has recorded.
+    pub last_mutation_id: u64,
+    /// One per mutation processed, in order (replays included).
+    pub results: Vec<MutationOutcome>,
+    /// Set when the batch stopped early (`gap`): the client resends from
+    /// `last_mutation_id + 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MutationOutcome {
+    pub id: u64,
+    pub result: MutationResult,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MutationResult {
+    /// Applied; the report is now at `version`.
+    Applied { version: u64 },
+    /// The report changed on the server (another device) since `base_version`:
+    /// here is the server copy to merge with.
+    Conflict { server: Box<Report> },
+    /// Never applicable (invalid, forbidden, wrong state); the queue moves on.
+    Rejected { code: String, message: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub client_id: String,
+    /// The last change seen (0 = everything).
+    pub cursor: u64,
+    #[serde(default)]
+    pub epoch: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub epoch: String,
+    /// The client's epoch is not this server's (database restored or replaced): the
+    /// changes are a full snapshot from cursor 0 and the client must rebuild.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
+    pub changes: Vec<Report>,
+    pub cursor: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_more: bool,
+}
+
+/// Why a mutation cannot apply, as the result's `code` and a Vietnamese message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Rejection {
+    fn new(code: &'static str, message: impl Into<String>) -> Rejection {
+        Rejection { code, message: message.into() }
+    }
+
+    pub fn into_result(self) -> MutationResult {
+        MutationResult::Rejected { code: self.code.to_string(), message: self.message }
+    }
+}
+
+/// Applies `op` to `report` (status rules, validation), as the server does and as
+/// the app does optimistically. `now` is the server's clock on the server; the app
+/// passes its own only for display until the server's copy arrives.
+pub fn apply_op(report: &mut Report, op: &MutationOp, form: &ReportForm, now: DateTime<Utc>) -> Result<(), Rejection> {
+    let kind = report.key.period_kind();
+    match op {
+        MutationOp::Save { set, attach, detach, .. } => {
+            if !report.status.is_editable() {
+                return Err(Rejection::new(
+                    "not_editable",
+                    format!("Báo cáo đang ở trạng thái «{}», không sửa được", report.status.label_vi()),
+                ));
+            }
+            let blocking: Vec<_> =
+                form.validate(set, kind, Stage::Draft).into_iter().filter(|i| i.kind.blocks_saving()).collect();
+            if let Some(issue) = blocking.first() {
+                return Err(Rejection::new("invalid", format!("{}: {}", issue.field, issue.message)));
+            }
+            if let Some(a) = attach.iter().find(|a| a.size > crate::report::MAX_ATTACHMENT_BYTES || a.id.is_empty()) {
+                return Err(Rejection::new("invalid", format!("Tệp đính kèm «{}» không hợp lệ", a.name)));
+            }
+            report.apply_changes(set);
+            report.apply_attachments(attach, detach);
+            if report.attachments.len() > MAX_ATTACHMENTS_PER_REPORT {
+                return Err(Rejection::new(
+                    "invalid",
+                    format!("Tối đa {MAX_ATTACHMENTS_PER_REPORT} tệp đính kèm cho một báo cáo"),
+                ));
+            }
+        }
+        MutationOp::Submit => {
+            if !report.status.is_editable() {
+                return Err(Rejection::new(
+                    "not_editable",
+                    format!("Báo cáo đang ở trạng thái «{}», không gửi lại được", report.status.label_vi()),
+                ));
+            }
+            let issues = form.validate(&report.values, kind, Stage::Submit);
+            if let Some(issue) = issues.first() {
+                let label = form.field(&issue.field).map(|f| f.label.as_str()).unwrap_or(&issue.field);
+                return Err(Rejection::new(
+                    "invalid",
+                    format!("Chưa gửi được: «{label}» — {} ({} lỗi)", issue.message, issues.len()),
+                ));
+            }
+            report.status = ReportStatus::Submitted;
+            report.submitted_at = Some(now);
+        }
+        MutationOp::Return { reason } => {
+            if report.status != ReportStatus::Submitted {
+                return Err(Rejection::new("wrong_status", "Chỉ trả lại được báo cáo đã gửi"));
+            }
+            let reason = reason.trim();
+            if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+                return Err(Rejection::new("invalid", "Cần ghi lý do trả lại (tối đa 2000 ký tự)"));
+            }
+            report.status = ReportStatus::Returned;
+            report.return_reason = Some(reason.to_string());
+        }
+        MutationOp::Accept => {
+            if report.status != ReportStatus::Submitted {
+                return Err(Rejection::new("wrong_status", "Chỉ tiếp nhận được báo cáo đã gửi"));
+            }
+            report.status = ReportStatus::Accepted;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::{Field, FieldKind, FormSection};
+    use crate::Period;
+
+    fn form() -> ReportForm {
+        ReportForm {
+            id: "f".into(),
+            plan_id: "p".into(),
+            title: "t".into(),
+            title_en: "t".into(),
+            sections: vec![FormSection {
+                id: "s".into(),
+                plan_item: None,
+                title: "s".into(),
+                title_en: "s".into(),
+                fields: vec![Field {
+                    id: "n".into(),
+                    label: "Số buổi".into(),
+                    label_en: "Sessions".into(),
+                    kind: FieldKind::Count,
+                    required: true,
+                    only: None,
+                }],
+            }],
+            rules: vec![],
+        }
+    }
+
+    fn report() -> Report {
+        Report::new(ReportKey { plan_id: "p".into(), unit_id: "u".into(), period: Period::month(2024, 3).unwrap() }, "f")
+    }
+
+    fn save(pairs: &[(&str, &str)]) -> MutationOp {
+        MutationOp::Save {
+            form_id: "f".into(),
+            set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            attach: vec![],
+            detach: vec![],
+        }
+    }
+
+    #[test]
+    fn the_whole_life_of_a_report() {
+        let f = form();
+        let now = Utc::now();
+        let mut r = report();
+        assert_eq!(apply_op(&mut r, &MutationOp::Submit, &f, now).unwrap_err().code, "invalid");
+        apply_op(&mut r, &save(&[("n", "abc")]), &f, now).unwrap();
+        assert_eq!(r.value("n"), "abc", "a draft keeps what was typed");
+        assert_eq!(apply_op(&mut r, &MutationOp::Submit, &f, now).unwrap_err().code, "invalid");
+        apply_op(&mut r, &save(&[("n", "4")]), &f, now).unwrap();
+        apply_op(&mut r, &MutationOp::Submit, &f, now).unwrap();
+        assert_eq!(r.status, ReportStatus::Submitted);
+        assert_eq!(apply_op(&mut r, &save(&[("n", "5")]), &f, now).unwrap_err().code, "not_editable");
+        assert_eq!(
+            apply_op(&mut r, &MutationOp::Return { reason: "  ".into() }, &f, now).unwrap_err().code,
+            "invalid"
+        );
+        apply_op(&mut r, &MutationOp::Return { reason: "Thiếu số liệu".into() }, &f, now).unwrap();
+        assert_eq!(r.status, ReportStatus::Returned);
+        apply_op(&mut r, &save(&[("n", "5")]), &f, now).unwrap();
+        apply_op(&mut r, &MutationOp::Submit, &f, now).unwrap();
+        apply_op(&mut r, &MutationOp::Accept, &f, now).unwrap();
+        assert_eq!(r.status, ReportStatus::Accepted);
+        for op in [save(&[("n", "6")]), MutationOp::Submit, MutationOp::Accept] {
+            assert!(apply_op(&mut r, &op, &f, now).is_err());
+        }
+        assert_eq!(r.value("n"), "5");
+    }
+
+    #[test]
+    fn saving_unknown_fields_is_rejected_without_changing_anything() {
+        let mut r = report();
+        let err = apply_op(&mut r, &save(&[("n", "1"), ("zz", "x")]), &form(), Utc::now()).unwrap_err();
+        assert_eq!(err.code, "invalid");
+        assert!(r.values.is_empty());
+    }
+
+    #[test]
+    fn the_hash_covers_the_content() {
+        let key = report().key;
+        let a = Mutation::new(1, key.clone(), 0, save(&[("n", "1")]));
+        let b = Mutation::new(1, key, 0, save(&[("n", "2")]));
+        assert_ne!(a.content_hash, b.content_hash);
+        assert_eq!(a.content_hash, a.expected_hash());
+    }
+
+    #[test]
+    fn messages_have_a_stable_json_shape() {
+        let m = Mutation::new(3, report().key, 2, MutationOp::Submit);
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["op"], "submit");
+        assert_eq!(json["key"]["period"], "2024-03");
+        let r = MutationResult::Applied { version: 4 };
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"applied":{"version":4}}"#);
+        let empty = PullResponse { epoch: "e".into(), reset: false, changes: vec![], cursor: 9, has_more: false };
+        assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"epoch":"e","changes":[],"cursor":9}"#);
+    }
+}
