@@ -98,7 +98,9 @@ pub enum IssueKind {
     TooLarge,
     Required,
     /// Breaks a `NotMoreThan` rule; `limit` is the other field.
-    Exceeds { limit: String },
+    Exceeds {
+        limit: String,
+    },
 }
 
 impl IssueKind {
@@ -351,13 +353,16 @@ mod tests {
         let issues = f.validate(&values(&[("received", "3"), ("resolved", "4")]), PeriodKind::Month, Stage::Draft);
         assert_eq!(kinds(&issues), [("resolved", &IssueKind::Exceeds { limit: "received".into() })]);
         assert!(issues[0].message.contains("RECEIVED"));
-        assert!(f.validate(&values(&[("received", "4"), ("resolved", "4")]), PeriodKind::Month, Stage::Draft).is_empty());
+        assert!(f
+            .validate(&values(&[("received", "4"), ("resolved", "4")]), PeriodKind::Month, Stage::Draft)
+            .is_empty());
     }
 
     #[test]
     fn unknown_fields_and_long_text_block_saving() {
         let f = form();
-        let issues = f.validate(&values(&[("nope", "1"), ("notes", "ơ".repeat(11).as_str())]), PeriodKind::Month, Stage::Draft);
+        let issues =
+            f.validate(&values(&[("nope", "1"), ("notes", "ơ".repeat(11).as_str())]), PeriodKind::Month, Stage::Draft);
         assert_eq!(kinds(&issues), [("nope", &IssueKind::UnknownField), ("notes", &IssueKind::TooLong)]);
         assert!(issues.iter().all(|i| i.kind.blocks_saving()));
         // Ten Vietnamese characters are ten, not thirty bytes.

@@ -5,6 +5,7 @@
 //! on a phone with no network and on the server that records what was filed.
 
 pub mod api;
+pub mod client;
 pub mod form;
 pub mod period;
 pub mod plan;
@@ -14,8 +15,8 @@ pub mod task;
 pub mod time;
 pub mod unit;
 
-pub use period::Period;
 pub use form::{ReportForm, Values};
+pub use period::Period;
 pub use plan::{Assignee, DueRule, Obligation, Plan, PlanItem};
 pub use report::{Report, ReportKey, ReportStatus};
 pub use task::{Task, TaskStatus};

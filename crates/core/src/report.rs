@@ -242,10 +242,14 @@ pub fn merge3(base: &Values, mine: &Values, theirs: &Values) -> Merge {
 
 /// Attachments merge as sets: whatever either side added stays, whatever either
 /// side removed goes. Nothing to choose, so never a conflict.
-pub fn merge_attachments(base: &[AttachmentRef], mine: &[AttachmentRef], theirs: &[AttachmentRef]) -> Vec<AttachmentRef> {
+pub fn merge_attachments(
+    base: &[AttachmentRef],
+    mine: &[AttachmentRef],
+    theirs: &[AttachmentRef],
+) -> Vec<AttachmentRef> {
     let in_list = |list: &[AttachmentRef], id: &str| list.iter().any(|a| a.id == id);
     let mut out: Vec<AttachmentRef> =
-        theirs.iter().filter(|a| !(in_list(base, &a.id) && !in_list(mine, &a.id))).cloned().collect();
+        theirs.iter().filter(|a| !in_list(base, &a.id) || in_list(mine, &a.id)).cloned().collect();
     for a in mine {
         if !in_list(base, &a.id) && !in_list(&out, &a.id) {
             out.push(a.clone());
@@ -264,7 +268,8 @@ mod tests {
 
     #[test]
     fn report_ids_come_from_the_key() {
-        let key = ReportKey { plan_id: "p".into(), unit_id: "kontum.x".into(), period: Period::month(2024, 3).unwrap() };
+        let key =
+            ReportKey { plan_id: "p".into(), unit_id: "kontum.x".into(), period: Period::month(2024, 3).unwrap() };
         assert_eq!(key.id(), "p~kontum.x~2024-03");
         assert_eq!(key.period_kind(), PeriodKind::Month);
         assert_eq!(ReportKey::parse_id(&key.id()), Some(key));

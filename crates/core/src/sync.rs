@@ -62,7 +62,9 @@ pub enum MutationOp {
     },
     Submit,
     /// A reviewer sends it back with a reason (Trả lại).
-    Return { reason: String },
+    Return {
+        reason: String,
+    },
     /// A reviewer accepts it; it is read-only from then on.
     Accept,
 }
@@ -276,7 +278,10 @@ mod tests {
     }
 
     fn report() -> Report {
-        Report::new(ReportKey { plan_id: "p".into(), unit_id: "u".into(), period: Period::month(2024, 3).unwrap() }, "f")
+        Report::new(
+            ReportKey { plan_id: "p".into(), unit_id: "u".into(), period: Period::month(2024, 3).unwrap() },
+            "f",
+        )
     }
 
     fn save(pairs: &[(&str, &str)]) -> MutationOp {
@@ -301,10 +306,7 @@ mod tests {
         apply_op(&mut r, &MutationOp::Submit, &f, now).unwrap();
         assert_eq!(r.status, ReportStatus::Submitted);
         assert_eq!(apply_op(&mut r, &save(&[("n", "5")]), &f, now).unwrap_err().code, "not_editable");
-        assert_eq!(
-            apply_op(&mut r, &MutationOp::Return { reason: "  ".into() }, &f, now).unwrap_err().code,
-            "invalid"
-        );
+        assert_eq!(apply_op(&mut r, &MutationOp::Return { reason: "  ".into() }, &f, now).unwrap_err().code, "invalid");
         apply_op(&mut r, &MutationOp::Return { reason: "Thiếu số liệu".into() }, &f, now).unwrap();
         assert_eq!(r.status, ReportStatus::Returned);
         apply_op(&mut r, &save(&[("n", "5")]), &f, now).unwrap();

@@ -286,7 +286,10 @@ fn form_covers_every_content_item_and_the_closing_sections() {
     assert_eq!(form.plan_id, plan.id);
     form.check_definition().unwrap();
     let ids: Vec<&str> = form.sections.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["II.1", "II.2", "II.3", "II.4", "II.5", "II.6", "II.7", "danh-gia", "vuong-mac", "de-xuat", "nhiem-vu-toi"]);
+    assert_eq!(
+        ids,
+        ["II.1", "II.2", "II.3", "II.4", "II.5", "II.6", "II.7", "danh-gia", "vuong-mac", "de-xuat", "nhiem-vu-toi"]
+    );
     for s in &form.sections {
         if let Some(item_id) = &s.plan_item {
             item(&plan, item_id);
@@ -295,9 +298,17 @@ fn form_covers_every_content_item_and_the_closing_sections() {
     }
     // The indicators the plan's evaluation needs.
     for id in [
-        "ii1.sessions", "ii2.sessions_ethnic", "ii3.models_registered", "ii3.models_recognised",
-        "ii3.individuals_commended", "ii6.reception_sessions", "ii6.petitions_received",
-        "ii6.petitions_resolved", "ii6.dialogues", "ii5.inspections", "ii5.officials_disciplined",
+        "ii1.sessions",
+        "ii2.sessions_ethnic",
+        "ii3.models_registered",
+        "ii3.models_recognised",
+        "ii3.individuals_commended",
+        "ii6.reception_sessions",
+        "ii6.petitions_received",
+        "ii6.petitions_resolved",
+        "ii6.dialogues",
+        "ii5.inspections",
+        "ii5.officials_disciplined",
         "ii7.supervisions",
     ] {
         assert_eq!(form.field(id).map(|f| f.kind), Some(danvan_core::form::FieldKind::Count), "{id}");
