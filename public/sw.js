@@ -12,9 +12,13 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" }))))
   );
-  // The shell is immutable per version and data lives in IndexedDB, so the new
-  // shell may take over at once; open pages keep their already-loaded wasm.
-  self.skipWaiting();
+  // No skipWaiting() here: a new version waits until the page says it is not
+  // writing its outbox (index.html posts "skip-waiting" when window.danvanBusy
+  // is false), so an upgrade never lands in the middle of a save.
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
 });
 
 self.addEventListener("activate", (event) => {

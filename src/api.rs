@@ -1,7 +1,10 @@
 //! The HTTP client for the server's JSON API (same origin).
 
 use danvan_core::api::{ErrorBody, LoginRequest, LoginResponse, PlansResponse, TasksResponse, UnitsResponse};
+use danvan_core::report::AttachmentRef;
+use danvan_core::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use gloo_net::http::{Request, RequestBuilder};
+use wasm_bindgen::JsValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -23,7 +26,8 @@ pub enum ApiError {
 
 /// Sends a request and reads the whole body, all under one timeout: on 2G a
 /// response can stall half way through its body as easily as before its headers.
-async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, ApiError> {
+/// Returns the status and body whatever the status.
+async fn send_raw(builder: RequestBuilder, body: Option<String>) -> Result<(u16, String), ApiError> {
     // AbortController gives fetch the timeout it lacks; aborting also fails a body
     // read that is still in progress.
     let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
@@ -41,18 +45,28 @@ async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, A
     }
     .await;
     drop(timeout);
-    let (status, text) = result?;
-    if (200..300).contains(&status) {
-        return Ok(text);
-    }
-    let detail = serde_json::from_str::<ErrorBody>(&text).ok().map(|b| b.error);
-    Err(match (status, detail) {
+    result
+}
+
+/// The error for a non-2xx answer.
+fn error_for(status: u16, text: &str) -> ApiError {
+    let detail = serde_json::from_str::<ErrorBody>(text).ok().map(|b| b.error);
+    match (status, detail) {
         (401, Some(d)) => ApiError::Unauthorized(d.message),
         (401, None) => ApiError::Unauthorized("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.".into()),
         (_, Some(d)) => ApiError::Server { status, code: d.code, message: d.message },
         // A proxy or captive portal answered instead of our server.
         (_, None) => ApiError::Network,
-    })
+    }
+}
+
+async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, ApiError> {
+    let (status, text) = send_raw(builder, body).await?;
+    if (200..300).contains(&status) {
+        Ok(text)
+    } else {
+        Err(error_for(status, &text))
+    }
 }
 
 fn decode<T: DeserializeOwned>(text: String) -> Result<T, ApiError> {
@@ -95,4 +109,72 @@ pub async fn units(token: &str) -> Result<UnitsResponse, ApiError> {
 
 pub async fn tasks(token: &str) -> Result<TasksResponse, ApiError> {
     get("/api/tasks", token).await
+}
+
+pub async fn form(token: &str, plan_id: &str) -> Result<danvan_core::api::FormResponse, ApiError> {
+    get(&format!("/api/forms/{plan_id}"), token).await
+}
+
+/// `POST /api/sync/push`. A 403 still carries the per-mutation results (a refused
+/// mutation is recorded on the server and must be taken in, not retried forever).
+pub async fn push(token: &str, body: &PushRequest) -> Result<PushResponse, ApiError> {
+    let json = serde_json::to_string(body).map_err(|_| ApiError::Decode)?;
+    let builder = Request::post("/api/sync/push").header("Authorization", &bearer(token));
+    let (status, text) = send_raw(builder, Some(json)).await?;
+    if (200..300).contains(&status) {
+        return decode(text);
+    }
+    if status == 403 {
+        if let Ok(response) = serde_json::from_str::<PushResponse>(&text) {
+            return Ok(response);
+        }
+    }
+    Err(error_for(status, &text))
+}
+
+pub async fn pull(token: &str, body: &PullRequest) -> Result<PullResponse, ApiError> {
+    post("/api/sync/pull", Some(token), body).await
+}
+
+/// Uploads a photo's bytes (idempotent: the same id and hash again is accepted).
+pub async fn upload_attachment(
+    token: &str,
+    attachment: &AttachmentRef,
+    report_id: &str,
+    blob: &web_sys::Blob,
+) -> Result<(), ApiError> {
+    let path = format!("/api/attachments/{}?report={}", attachment.id, js_sys::encode_uri_component(report_id));
+    let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
+    let request = Request::put(&path)
+        .header("Authorization", &bearer(token))
+        .header("Content-Type", &attachment.mime)
+        .header("X-Content-SHA256", &attachment.sha256)
+        .abort_signal(Some(&controller.signal()))
+        .body(JsValue::from(blob.clone()))
+        .map_err(|_| ApiError::Network)?;
+    // Photos are bigger than JSON: give them longer on 2G.
+    let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS * 4, move || controller.abort());
+    let response = request.send().await.map_err(|_| ApiError::Network);
+    drop(timeout);
+    let response = response?;
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let text = response.text().await.unwrap_or_default();
+    Err(error_for(status, &text))
+}
+
+pub async fn download_attachment(token: &str, id: &str) -> Result<web_sys::Blob, ApiError> {
+    let response = Request::get(&format!("/api/attachments/{id}"))
+        .header("Authorization", &bearer(token))
+        .send()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    if !response.ok() {
+        return Err(ApiError::Server { status: response.status(), code: "download".into(), message: String::new() });
+    }
+    let bytes = response.binary().await.map_err(|_| ApiError::Network)?;
+    let mime = response.headers().get("content-type").unwrap_or_default();
+    crate::web::bytes_to_blob(&bytes, &mime).map_err(|_| ApiError::Decode)
 }

@@ -5,8 +5,9 @@ use leptos_router::path;
 use crate::components::{BottomNav, StatusBar};
 use crate::hooks::use_online;
 use crate::i18n::{provide_lang, T};
-use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, TasksPage};
+use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, ReportPage, ReportsPage, TasksPage};
 use crate::state::{boot, refresh, AppState};
+use crate::sync::{refresh_counts, request_sync, start_scheduler};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -15,16 +16,32 @@ pub fn App() -> impl IntoView {
     provide_lang();
     let is_online = use_online().is_online;
 
-    leptos::task::spawn_local(boot(state, is_online.get_untracked()));
+    leptos::task::spawn_local(async move {
+        boot(state, is_online.get_untracked()).await;
+        refresh_counts(state).await;
+        // Sync starts once the session is known (the scheduler's first round).
+        start_scheduler(state, is_online);
+        // Ask the browser to keep our data under storage pressure; reports typed
+        // offline may exist nowhere else.
+        crate::web::request_persistent_storage().await;
+    });
 
     // Coming back online is the moment to catch up with the server.
     Effect::new(move |was_online: Option<bool>| {
         let now_online = is_online.get();
         if now_online && was_online == Some(false) && state.booted.get_untracked() {
             leptos::task::spawn_local(refresh(state));
+            request_sync(std::time::Duration::ZERO);
         }
         now_online
     });
+    // Back to the app (phone unlocked, tab switched): sync what happened meanwhile.
+    let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if document().visibility_state() == web_sys::VisibilityState::Visible {
+            request_sync(std::time::Duration::ZERO);
+        }
+    });
+    on_cleanup(move || visibility.remove());
 
     let signed_in = move || state.session.with(|s| s.is_some());
 
@@ -40,6 +57,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=TasksPage/>
                         <Route path=path!("/ke-hoach") view=PlanPage/>
                         <Route path=path!("/ke-hoach/:item") view=PlanItemPage/>
+                        <Route path=path!("/bao-cao") view=ReportsPage/>
+                        <Route path=path!("/bao-cao/:period") view=ReportPage/>
                         <Route path=path!("/tai-khoan") view=AccountPage/>
                     </Routes>
                     <BottomNav/>

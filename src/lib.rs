@@ -13,5 +13,7 @@ pub mod i18n;
 pub mod pages;
 pub mod state;
 pub mod storage;
+pub mod sync;
+pub mod web;
 
 pub use app::App;

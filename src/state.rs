@@ -6,6 +6,8 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::storage::{LocalDb, Session, Snapshot, StorageError};
+use crate::sync::SyncSignals;
+use crate::web;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RefreshStatus {
@@ -33,6 +35,7 @@ pub struct AppState {
     pub refresh: RwSignal<RefreshStatus>,
     /// A storage failure the person must know about (private mode, disk full).
     pub storage_error: RwSignal<Option<String>>,
+    pub sync: SyncSignals,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             snapshot: RwSignal::new(None),
             refresh: RwSignal::new(RefreshStatus::Idle),
             storage_error: RwSignal::new(None),
+            sync: SyncSignals::new(),
         }
     }
 
@@ -83,6 +87,11 @@ async fn load_local(state: &AppState) {
         Err(e) => return state.report_storage(&e),
     };
     let unit = session.as_ref().map(|s| s.user.unit_id.clone());
+    if let Some(s) = &session {
+        if let Err(e) = db.ensure_sync_meta(s.user.id, web::random_hex(16)).await {
+            state.report_storage(&e);
+        }
+    }
     state.session.try_set(session);
     match db.load_snapshot().await {
         // Only another unit's cache (a shared phone whose refresh never completed
@@ -140,8 +149,13 @@ async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapsho
     if still_current != Some(true) {
         return Ok(None);
     }
+    // The report form of each plan, for drafting offline.
+    let forms = futures::future::try_join_all(plans.plans.iter().map(|p| api::form(token, &p.id))).await?;
     let snapshot = Snapshot { plans: plans.plans, units: units.units, tasks, fetched_at: Utc::now() };
     let db = LocalDb::shared().await?;
+    for f in &forms {
+        db.save_form(&f.form).await?;
+    }
     db.save_snapshot(&snapshot).await?;
     // Render what IndexedDB now holds, so online and offline show the same thing.
     Ok(Some(db.load_snapshot().await?.unwrap_or(snapshot)))
@@ -152,6 +166,9 @@ pub async fn sign_in(state: AppState, username: String, password: String) -> Res
     let response = api::login(&username, &password).await.map_err(|e| e.to_string())?;
     let session = Session::from(response);
     let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
+    // Refused while another official's unsent work is on this phone: it would be
+    // sent under the wrong name, or lost.
+    db.ensure_sync_meta(session.user.id, web::random_hex(16)).await.map_err(|e| e.to_string())?;
     // An official of another unit on a shared phone must not see the previous
     // one's cache, not even if this first refresh fails.
     let cached_unit = state.snapshot.try_with_untracked(|s| s.as_ref().map(|s| s.tasks.unit.id.clone())).flatten();
@@ -161,6 +178,7 @@ pub async fn sign_in(state: AppState, username: String, password: String) -> Res
     }
     db.save_session(&session).await.map_err(|e| e.to_string())?;
     state.session.try_set(Some(session));
+    crate::sync::request_sync(std::time::Duration::ZERO);
     state.refresh.try_set(RefreshStatus::Idle);
     refresh(state).await;
     Ok(())

@@ -13,6 +13,10 @@ pub fn BottomNav() -> impl IntoView {
                 <Icon path="M9 11l3 3 8-8M20 12v7a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h9"/>
                 <span><T vi="Nhiệm vụ" en="Tasks"/></span>
             </A>
+            <A href="/bao-cao">
+                <Icon path="M12 20h9M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"/>
+                <span><T vi="Báo cáo" en="Reports"/></span>
+            </A>
             <A href="/ke-hoach">
                 <Icon path="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9zM14 3v6h6M8 13h8M8 17h8"/>
                 <span><T vi="Kế hoạch" en="Plan"/></span>

@@ -1,4 +1,5 @@
 mod bottom_nav;
+pub mod report_form;
 mod status_bar;
 
 pub use bottom_nav::BottomNav;

@@ -4,6 +4,7 @@ use danvan_core::time::format_vn_time_since;
 
 use crate::i18n::{use_lang, T};
 use crate::state::{refresh, AppState, RefreshStatus};
+use crate::sync::request_sync;
 
 /// The line at the top of every screen: are we online, and how fresh is what is
 /// shown. Officials decide whether to trust a deadline from this line.
@@ -29,7 +30,35 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
             },
         }
     };
-    let on_refresh = move |_| leptos::task::spawn_local(refresh(state));
+    let on_refresh = move |_| {
+        leptos::task::spawn_local(refresh(state));
+        request_sync(std::time::Duration::ZERO);
+    };
+    let sync = state.sync;
+    // "N mục chưa gửi" is the number an official must see before closing the app
+    // in a village: these exist on this phone only.
+    let sync_line = move || {
+        let lang = lang.get();
+        let mut parts = Vec::new();
+        if let Some((done, total)) = sync.progress.get() {
+            parts.push(format!("{} {done}/{total}", lang.pick("Đang đồng bộ", "Syncing")));
+        }
+        let unsent = sync.unsent.get();
+        if unsent > 0 {
+            parts.push(format!("{unsent} {}", lang.pick("mục chưa gửi", "unsent")));
+        } else if let Some(t) = sync.last_synced.get() {
+            parts.push(format!(
+                "{} {}",
+                lang.pick("Đã đồng bộ", "Synced"),
+                format_vn_time_since(t, chrono::Utc::now())
+            ));
+        }
+        let conflicts = sync.conflicts.get();
+        if conflicts > 0 {
+            parts.push(format!("{conflicts} {}", lang.pick("xung đột cần xử lý", "conflicts to settle")));
+        }
+        parts.join(" · ")
+    };
     view! {
         <div class="status-bar" data-online=move || is_online.get().to_string()>
             <span class="status-dot" aria-hidden="true"></span>
@@ -53,6 +82,11 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
                 </svg>
             </button>
         </div>
+        <div class="sync-line" data-testid="sync-status" data-unsent=move || sync.unsent.get().to_string()
+            data-syncing=move || sync.progress.get().is_some().to_string()>
+            <span data-testid="unsent-count">{sync_line}</span>
+        </div>
+        {move || sync.error.get().map(|m| view! { <div class="banner banner-error" role="alert" data-testid="sync-error">{m}</div> })}
         {move || state.storage_error.get().map(|m| view! { <div class="banner banner-error" role="alert">{m}</div> })}
         {move || matches!(state.refresh.get(), RefreshStatus::SessionExpired(_)).then(|| view! {
             <div class="banner banner-warn" role="alert">

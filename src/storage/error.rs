@@ -7,6 +7,8 @@ pub enum StorageError {
     QuotaExceeded,
     #[error("Dữ liệu trên máy không đọc được (có thể do phiên bản ứng dụng khác): {0}")]
     Corrupt(String),
+    #[error("Máy này còn {0} mục chưa gửi của người dùng trước. Người đó cần đăng nhập và đồng bộ (hoặc xuất tệp sao lưu) trước khi người khác dùng máy.")]
+    OtherUsersWork(u32),
     #[error("Lỗi lưu trữ trên máy: {0}")]
     Other(String),
 }

@@ -4,11 +4,15 @@
 //! written to IndexedDB first and read back, so what an official sees online is
 //! exactly what they will see after a reload in a commune with no signal.
 
+mod backup;
 mod error;
 mod records;
+mod reports;
 
+pub use backup::{Backup, BACKUP_FORMAT};
 pub use error::StorageError;
 pub use records::{Session, Snapshot};
+pub use reports::EditError;
 
 use std::cell::RefCell;
 
@@ -20,13 +24,24 @@ use danvan_core::api::TasksResponse;
 use danvan_core::{OrgUnit, Plan};
 
 /// Bumped whenever a store is added; `upgrade` creates what is missing.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: forms, reports, outbox, conflicts, blobs, uploads.
+pub const SCHEMA_VERSION: u32 = 2;
 pub const DEFAULT_DB_NAME: &str = "danvan";
 
 const META: &str = "meta";
 const PLANS: &str = "plans";
 const UNITS: &str = "units";
 const STORES: [&str; 3] = [META, PLANS, UNITS];
+const FORMS: &str = "forms";
+const REPORTS: &str = "reports";
+/// Unsent mutations, keyed by mutation id (so in sending order).
+const OUTBOX: &str = "outbox";
+const CONFLICTS: &str = "conflicts";
+/// Photo bytes (Blob), keyed by attachment id.
+const BLOBS: &str = "blobs";
+/// Photos not yet uploaded: attachment id → (reference, report id).
+const UPLOADS: &str = "uploads";
+const ALL_STORES: [&str; 9] = [META, PLANS, UNITS, FORMS, REPORTS, OUTBOX, CONFLICTS, BLOBS, UPLOADS];
 
 const KEY_SESSION: &str = "session";
 const KEY_TASKS: &str = "tasks";
@@ -41,7 +56,7 @@ thread_local! {
 /// A handle on the app's IndexedDB database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct LocalDb {
-    db: Database,
+    pub(crate) db: Database,
     /// Which connection this is, so a watcher only forgets its own.
     connection: u32,
 }
@@ -67,7 +82,7 @@ impl LocalDb {
             .with_version(SCHEMA_VERSION)
             .with_on_upgrade_needed(|_event, db| {
                 let existing: Vec<String> = db.object_store_names().collect();
-                for store in STORES {
+                for store in ALL_STORES {
                     if !existing.iter().any(|s| s == store) {
                         db.create_object_store(store).build()?;
                     }
@@ -96,7 +111,7 @@ impl LocalDb {
         Ok(())
     }
 
-    fn write_tx(&self, stores: &[&str]) -> Result<indexed_db_futures::transaction::Transaction<'_>, StorageError> {
+    pub(crate) fn write_tx(&self, stores: &[&str]) -> Result<indexed_db_futures::transaction::Transaction<'_>, StorageError> {
         // "strict" so that a commit reported to the user has reached the disk; these
         // are official records, and phones lose power.
         Ok(self
@@ -188,17 +203,17 @@ impl LocalDb {
 // and one (de)serialiser instead of two (JSON and serde-wasm-bindgen) for every
 // type keeps the download within its budget on 2G; IndexedDB stores strings as
 // cheaply as objects.
-fn encode<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
     // A record this version cannot read (written by a newer app, or damaged) is an
     // error shown to the person, never a silent None that would look like data loss.
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
-fn decode_all<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_all<T: serde::de::DeserializeOwned>(
     texts: impl IntoIterator<Item = Result<String, indexed_db_futures::error::Error>>,
 ) -> Result<Vec<T>, StorageError> {
     texts.into_iter().map(|t| decode(&t?)).collect()

@@ -88,14 +88,7 @@ impl Task {
     pub fn status(&self, today: NaiveDate) -> TaskStatus {
         match &self.next {
             None => TaskStatus::Continuous,
-            Some(n) => {
-                let days = (n.due_date - today).num_days();
-                match days {
-                    0 => TaskStatus::DueToday,
-                    d if d > 0 => TaskStatus::Upcoming { days_left: d },
-                    d => TaskStatus::Overdue { days: -d },
-                }
-            }
+            Some(n) => TaskStatus::for_due_date(n.due_date, today),
         }
     }
 
@@ -106,6 +99,15 @@ impl Task {
 }
 
 impl TaskStatus {
+    /// Days left (or overdue) to `due` as seen on `today` (both Vietnam dates).
+    pub fn for_due_date(due: NaiveDate, today: NaiveDate) -> TaskStatus {
+        match (due - today).num_days() {
+            0 => TaskStatus::DueToday,
+            d if d > 0 => TaskStatus::Upcoming { days_left: d },
+            d => TaskStatus::Overdue { days: -d },
+        }
+    }
+
     pub fn label_vi(&self) -> String {
         match *self {
             TaskStatus::Continuous => "Thường xuyên".into(),

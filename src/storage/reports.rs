@@ -1,0 +1,407 @@
+//! Reports, the outbox, conflicts and photos in IndexedDB.
+//!
+//! Every operation that changes what an official typed is ONE readwrite transaction
+//! with strict durability over every store it touches: the report, its outbox entry
+//! and the mutation counter are written together or not at all, and the caller is
+//! told "saved" only after the commit. Nothing is awaited inside a transaction but
+//! IndexedDB requests (awaiting anything else lets the transaction auto-commit).
+//! The decisions themselves (folding edits, taking answers) are the pure functions
+//! of `danvan_core::client`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use indexed_db_futures::prelude::*;
+use wasm_bindgen::JsValue;
+
+use danvan_core::client::{self, Conflict, LocalReport, Side, SyncMeta};
+use danvan_core::report::AttachmentRef;
+use danvan_core::sync::{Mutation, MutationOp, MutationOutcome, PullResponse, Rejection};
+use danvan_core::{Report, ReportForm, ReportKey};
+
+use super::{decode, decode_all, encode, LocalDb, StorageError, BLOBS, CONFLICTS, FORMS, META, OUTBOX, REPORTS, UPLOADS};
+
+const KEY_SYNC: &str = "sync";
+
+/// Why an edit was not recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EditError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The edit itself is not allowed (report locked, field unknown, …).
+    #[error("{}", .0.message)]
+    Refused(Rejection),
+    #[error("Chưa có mẫu báo cáo trên máy. Hãy kết nối mạng một lần để tải về.")]
+    NoForm,
+    #[error("Chưa đăng nhập trên máy này.")]
+    NoSyncState,
+}
+
+impl From<indexed_db_futures::error::Error> for EditError {
+    fn from(e: indexed_db_futures::error::Error) -> EditError {
+        EditError::Storage(e.into())
+    }
+}
+
+fn outbox_key(id: u64) -> f64 {
+    // IndexedDB keys are doubles; a BigInt is not a valid key.
+    id as f64
+}
+
+impl LocalDb {
+    pub async fn save_form(&self, form: &ReportForm) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[FORMS])?;
+        tx.object_store(FORMS)?.put(encode(form)?).with_key(form.plan_id.clone()).primitive()?.await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn load_form(&self, plan_id: &str) -> Result<Option<ReportForm>, StorageError> {
+        let tx = self.db.transaction(FORMS).build()?;
+        let text: Option<String> = tx.object_store(FORMS)?.get(plan_id).primitive()?.await?;
+        text.as_deref().map(decode).transpose()
+    }
+
+    pub async fn load_sync_meta(&self) -> Result<Option<SyncMeta>, StorageError> {
+        let tx = self.db.transaction(META).build()?;
+        let text: Option<String> = tx.object_store(META)?.get(KEY_SYNC).primitive()?.await?;
+        text.as_deref().map(decode).transpose()
+    }
+
+    /// The sync state for `user_id`, made on first use. A different official on a
+    /// shared phone starts over (new client id, the previous one's reports
+    /// forgotten) — but never while the previous one has unsent work.
+    pub async fn ensure_sync_meta(&self, user_id: i64, new_client_id: String) -> Result<SyncMeta, StorageError> {
+        let tx = self.write_tx(&[META, REPORTS, OUTBOX, CONFLICTS, BLOBS, UPLOADS])?;
+        let meta_store = tx.object_store(META)?;
+        let existing: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        let existing: Option<SyncMeta> = existing.as_deref().map(decode).transpose()?;
+        if let Some(meta) = existing.as_ref().filter(|m| m.user_id == user_id) {
+            return Ok(meta.clone());
+        }
+        if existing.is_some() {
+            let unsent = tx.object_store(OUTBOX)?.count().primitive()?.await?;
+            if unsent > 0 {
+                return Err(StorageError::OtherUsersWork(unsent));
+            }
+            for store in [REPORTS, CONFLICTS, BLOBS, UPLOADS] {
+                tx.object_store(store)?.clear()?.await?;
+            }
+        }
+        let meta = SyncMeta::new(new_client_id, user_id);
+        meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        tx.commit().await?;
+        Ok(meta)
+    }
+
+    pub async fn load_report(&self, id: &str) -> Result<Option<LocalReport>, StorageError> {
+        let tx = self.db.transaction(REPORTS).build()?;
+        let text: Option<String> = tx.object_store(REPORTS)?.get(id).primitive()?.await?;
+        text.as_deref().map(decode).transpose()
+    }
+
+    pub async fn load_reports(&self) -> Result<Vec<LocalReport>, StorageError> {
+        let tx = self.db.transaction(REPORTS).build()?;
+        decode_all(tx.object_store(REPORTS)?.get_all().primitive()?.await?)
+    }
+
+    pub async fn load_conflicts(&self) -> Result<Vec<Conflict>, StorageError> {
+        let tx = self.db.transaction(CONFLICTS).build()?;
+        decode_all(tx.object_store(CONFLICTS)?.get_all().primitive()?.await?)
+    }
+
+    pub async fn load_conflict(&self, report_id: &str) -> Result<Option<Conflict>, StorageError> {
+        let tx = self.db.transaction(CONFLICTS).build()?;
+        let text: Option<String> = tx.object_store(CONFLICTS)?.get(report_id).primitive()?.await?;
+        text.as_deref().map(decode).transpose()
+    }
+
+    /// Unsent mutations and unsent photos: what exists only on this device.
+    pub async fn unsent_count(&self) -> Result<u32, StorageError> {
+        let tx = self.db.transaction(&[OUTBOX, UPLOADS][..]).build()?;
+        let a = tx.object_store(OUTBOX)?.count().primitive()?.await?;
+        let b = tx.object_store(UPLOADS)?.count().primitive()?.await?;
+        Ok(a + b)
+    }
+
+    /// Records one edit: the report, its outbox entry and the counter in one strict
+    /// transaction. Returns the report as committed.
+    pub async fn record_edit(
+        &self,
+        key: &ReportKey,
+        op: MutationOp,
+        now: DateTime<Utc>,
+    ) -> Result<LocalReport, EditError> {
+        self.record_edit_with(key, op, now, None).await
+    }
+
+    /// Attaches a photo: the bytes, the pending upload and the report's edit in
+    /// the same transaction, so a photo is never in the report without its bytes
+    /// (or the reverse).
+    pub async fn attach_blob(
+        &self,
+        key: &ReportKey,
+        attachment: AttachmentRef,
+        blob: &web_sys::Blob,
+        now: DateTime<Utc>,
+    ) -> Result<LocalReport, EditError> {
+        let op = MutationOp::Save {
+            form_id: String::new(),
+            set: Default::default(),
+            attach: vec![attachment.clone()],
+            detach: vec![],
+        };
+        self.record_edit_with(key, op, now, Some((attachment, blob))).await
+    }
+
+    async fn record_edit_with(
+        &self,
+        key: &ReportKey,
+        mut op: MutationOp,
+        now: DateTime<Utc>,
+        blob: Option<(AttachmentRef, &web_sys::Blob)>,
+    ) -> Result<LocalReport, EditError> {
+        let tx = self.write_tx(&[META, FORMS, REPORTS, OUTBOX, BLOBS, UPLOADS])?;
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        let mut meta: SyncMeta = meta.as_deref().map(decode).transpose()?.ok_or(EditError::NoSyncState)?;
+        let form: Option<String> = tx.object_store(FORMS)?.get(key.plan_id.as_str()).primitive()?.await?;
+        let form: ReportForm = form.as_deref().map(decode).transpose()?.ok_or(EditError::NoForm)?;
+        if let MutationOp::Save { form_id, .. } = &mut op {
+            *form_id = form.id.clone();
+        }
+        let reports = tx.object_store(REPORTS)?;
+        let id = key.id();
+        let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
+        let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let open = match local.as_ref().and_then(|l| l.last_mutation) {
+            Some(m) => {
+                let text: Option<String> = outbox.get(outbox_key(m)).primitive()?.await?;
+                text.as_deref().map(decode::<Mutation>).transpose()?
+            }
+            None => None,
+        };
+        let recorded =
+            client::record_edit(local, || Report::new(key.clone(), &form.id), open, op, &form, &meta, now)
+                .map_err(EditError::Refused)?;
+        reports.put(encode(&recorded.local)?).with_key(id.clone()).primitive()?.await?;
+        outbox.put(encode(&recorded.entry)?).with_key(outbox_key(recorded.entry.id)).primitive()?.await?;
+        if recorded.took_new_id {
+            meta.next_mutation_id = recorded.entry.id + 1;
+            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        }
+        if let Some((attachment, blob)) = blob {
+            tx.object_store(BLOBS)?.put(JsValue::from(blob.clone())).with_key(attachment.id.clone()).primitive()?.await?;
+            tx.object_store(UPLOADS)?.put(encode(&(attachment.clone(), id))?).with_key(attachment.id).primitive()?.await?;
+        }
+        tx.commit().await?;
+        Ok(recorded.local)
+    }
+
+    /// The oldest unsent mutations (at most `limit`), marked as being sent so an
+    /// edit made meanwhile goes into a new entry instead of changing one in flight.
+    pub async fn take_outbox_batch(&self, limit: u32) -> Result<(SyncMeta, Vec<Mutation>), StorageError> {
+        let tx = self.write_tx(&[META, OUTBOX])?;
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? else {
+            return Err(StorageError::Other("chưa có trạng thái đồng bộ".into()));
+        };
+        let batch: Vec<Mutation> = decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(limit).primitive()?.await?)?;
+        meta.inflight_upto = batch.last().map(|m| m.id).unwrap_or(0);
+        meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        tx.commit().await?;
+        Ok((meta, batch))
+    }
+
+    /// Forgets the in-flight mark after a push failed; the same entries go again.
+    pub async fn clear_inflight(&self) -> Result<(), StorageError> {
+        self.update_meta(|m| m.inflight_upto = 0).await
+    }
+
+    async fn update_meta(&self, change: impl FnOnce(&mut SyncMeta)) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[META])?;
+        let store = tx.object_store(META)?;
+        let meta: Option<String> = store.get(KEY_SYNC).primitive()?.await?;
+        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+            change(&mut meta);
+            store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes in the server's answers: each acknowledged entry is removed in the
+    /// same transaction that applies its outcome (an entry is deleted only with
+    /// its acknowledgement).
+    pub async fn take_push_outcomes(&self, sent: &[Mutation], outcomes: &[MutationOutcome]) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[META, FORMS, REPORTS, OUTBOX, CONFLICTS])?;
+        let reports = tx.object_store(REPORTS)?;
+        let conflicts = tx.object_store(CONFLICTS)?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let forms = tx.object_store(FORMS)?;
+        let mut form_cache: BTreeMap<String, Option<ReportForm>> = BTreeMap::new();
+        for outcome in outcomes {
+            let Some(entry) = sent.iter().find(|m| m.id == outcome.id) else { continue };
+            if !form_cache.contains_key(&entry.key.plan_id) {
+                let text: Option<String> = forms.get(entry.key.plan_id.as_str()).primitive()?.await?;
+                form_cache.insert(entry.key.plan_id.clone(), text.as_deref().map(decode).transpose()?);
+            }
+            let Some(Some(form)) = form_cache.get(&entry.key.plan_id) else { continue };
+            let id = entry.key.id();
+            let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
+            let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
+            let conflict: Option<String> = conflicts.get(id.as_str()).primitive()?.await?;
+            let conflict: Option<Conflict> = conflict.as_deref().map(decode).transpose()?;
+            let (local, conflict) = client::take_outcome(local, conflict, entry, &outcome.result, form);
+            if let Some(local) = local {
+                reports.put(encode(&local)?).with_key(id.clone()).primitive()?.await?;
+            }
+            if let Some(conflict) = conflict {
+                conflicts.put(encode(&conflict)?).with_key(id.clone()).primitive()?.await?;
+            }
+            outbox.delete(outbox_key(entry.id)).await?;
+        }
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+            meta.inflight_upto = 0;
+            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes in one pull page and moves the cursor, in one transaction.
+    pub async fn take_pull(&self, page: &PullResponse, now: DateTime<Utc>) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[META, REPORTS, CONFLICTS])?;
+        let reports = tx.object_store(REPORTS)?;
+        let conflicts = tx.object_store(CONFLICTS)?;
+        for server in &page.changes {
+            let id = server.id();
+            let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
+            let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
+            let conflict: Option<String> = conflicts.get(id.as_str()).primitive()?.await?;
+            let conflict: Option<Conflict> = conflict.as_deref().map(decode).transpose()?;
+            let (local, conflict) = client::take_pulled(local, conflict, server.clone());
+            reports.put(encode(&local)?).with_key(id.clone()).primitive()?.await?;
+            if let Some(conflict) = conflict {
+                conflicts.put(encode(&conflict)?).with_key(id).primitive()?.await?;
+            }
+        }
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+            meta.cursor = page.cursor;
+            meta.epoch = Some(page.epoch.clone());
+            if !page.has_more {
+                meta.last_synced_at = Some(now);
+            }
+            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The server's database was replaced (restored from a backup): this device
+    /// continues under a new client id, its unsent entries renumbered from 1 in
+    /// order, and pulls everything again. Unsent work is kept; edits the restored
+    /// server no longer has come back as conflicts or new saves when pushed.
+    pub async fn restart_sync(&self, new_client_id: String, epoch: &str) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[META, REPORTS, OUTBOX])?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let entries: Vec<Mutation> = decode_all(outbox.get_all().primitive()?.await?)?;
+        outbox.clear()?.await?;
+        let reports = tx.object_store(REPORTS)?;
+        let mut renumbered = BTreeMap::new();
+        for (i, old) in entries.into_iter().enumerate() {
+            let id = i as u64 + 1;
+            renumbered.insert(old.id, id);
+            let entry = Mutation::new(id, old.key, old.base_version, old.op);
+            outbox.put(encode(&entry)?).with_key(outbox_key(id)).primitive()?.await?;
+        }
+        let all: Vec<LocalReport> = decode_all(reports.get_all().primitive()?.await?)?;
+        for mut local in all {
+            if let Some(old) = local.last_mutation {
+                local.last_mutation = renumbered.get(&old).copied();
+                reports.put(encode(&local)?).with_key(local.report.id()).primitive()?.await?;
+            }
+        }
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+            meta.client_id = new_client_id;
+            meta.next_mutation_id = renumbered.len() as u64 + 1;
+            meta.inflight_upto = 0;
+            meta.cursor = 0;
+            meta.epoch = Some(epoch.to_string());
+            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Settles a conflict with the person's choices; queues the resulting save.
+    pub async fn resolve_conflict(
+        &self,
+        report_id: &str,
+        choices: &BTreeMap<String, Side>,
+        now: DateTime<Utc>,
+    ) -> Result<LocalReport, StorageError> {
+        let tx = self.write_tx(&[META, REPORTS, OUTBOX, CONFLICTS])?;
+        let conflicts = tx.object_store(CONFLICTS)?;
+        let text: Option<String> = conflicts.get(report_id).primitive()?.await?;
+        let Some(conflict) = text.as_deref().map(decode::<Conflict>).transpose()? else {
+            return Err(StorageError::Other("xung đột đã được xử lý".into()));
+        };
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        let mut meta: SyncMeta =
+            meta.as_deref().map(decode).transpose()?.ok_or_else(|| StorageError::Other("chưa đăng nhập".into()))?;
+        let (local, entry) = client::resolve(&conflict, choices, meta.next_mutation_id, now);
+        if let Some(entry) = entry {
+            tx.object_store(OUTBOX)?.put(encode(&entry)?).with_key(outbox_key(entry.id)).primitive()?.await?;
+            meta.next_mutation_id = entry.id + 1;
+            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        }
+        tx.object_store(REPORTS)?.put(encode(&local)?).with_key(report_id.to_string()).primitive()?.await?;
+        conflicts.delete(report_id).await?;
+        tx.commit().await?;
+        Ok(local)
+    }
+
+    /// Photos still to upload, with the report each belongs to.
+    pub async fn pending_uploads(&self) -> Result<Vec<(AttachmentRef, String)>, StorageError> {
+        let tx = self.db.transaction(UPLOADS).build()?;
+        decode_all(tx.object_store(UPLOADS)?.get_all().primitive()?.await?)
+    }
+
+    pub async fn load_blob(&self, id: &str) -> Result<Option<web_sys::Blob>, StorageError> {
+        use wasm_bindgen::JsCast;
+        let tx = self.db.transaction(BLOBS).build()?;
+        let value: Option<JsValue> = tx.object_store(BLOBS)?.get(id).primitive()?.await?;
+        Ok(value.and_then(|v| v.dyn_into::<web_sys::Blob>().ok()))
+    }
+
+    pub async fn mark_uploaded(&self, id: &str) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[UPLOADS])?;
+        tx.object_store(UPLOADS)?.delete(id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps a photo downloaded from the server (another device's) for offline viewing.
+    pub async fn save_blob(&self, id: &str, blob: &web_sys::Blob) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[BLOBS])?;
+        tx.object_store(BLOBS)?.put(JsValue::from(blob.clone())).with_key(id.to_string()).primitive()?.await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Unsent entries, for the backup file.
+    pub async fn load_outbox(&self) -> Result<Vec<Mutation>, StorageError> {
+        let tx = self.db.transaction(OUTBOX).build()?;
+        decode_all(tx.object_store(OUTBOX)?.get_all().primitive()?.await?)
+    }
+}

@@ -1,0 +1,252 @@
+//! The sync engine: push the outbox, then pull changes, under a Web Lock so one
+//! tab syncs at a time. Runs on start, when the connection returns, when the app
+//! becomes visible, shortly after each local edit, and on a timer that backs off
+//! while the server cannot be reached.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::channel::mpsc;
+use futures::{FutureExt, StreamExt};
+use leptos::prelude::*;
+
+use danvan_core::sync::{PullRequest, PushRequest, MAX_PUSH_MUTATIONS, SYNC_SCHEMA_VERSION};
+
+use crate::api::{self, ApiError};
+use crate::state::AppState;
+use crate::storage::{LocalDb, StorageError};
+use crate::web;
+
+/// What the status bar shows about sync.
+#[derive(Clone, Copy)]
+pub struct SyncSignals {
+    /// (sent, total) while a push is running.
+    pub progress: RwSignal<Option<(u32, u32)>>,
+    /// Mutations and photos that exist only on this device.
+    pub unsent: RwSignal<u32>,
+    pub conflicts: RwSignal<u32>,
+    pub last_synced: RwSignal<Option<chrono::DateTime<Utc>>>,
+    pub error: RwSignal<Option<String>>,
+    /// Bumped whenever sync changed local reports, so open screens re-read them.
+    pub generation: RwSignal<u32>,
+}
+
+impl SyncSignals {
+    pub fn new() -> SyncSignals {
+        SyncSignals {
+            progress: RwSignal::new(None),
+            unsent: RwSignal::new(0),
+            conflicts: RwSignal::new(0),
+            last_synced: RwSignal::new(None),
+            error: RwSignal::new(None),
+            generation: RwSignal::new(0),
+        }
+    }
+}
+
+impl Default for SyncSignals {
+    fn default() -> Self {
+        SyncSignals::new()
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("Máy chủ không nhận thứ tự thay đổi (thiếu mục {0}). Hãy xuất tệp sao lưu và báo quản trị.")]
+    Gap(u64),
+}
+
+/// Most push rounds per sync (100 mutations each): a backlog larger than that
+/// continues on the next trigger instead of holding the lock for minutes.
+const MAX_ROUNDS: usize = 20;
+const LOCK_NAME: &str = "danvan-sync";
+
+/// Reads the counts the status bar shows from IndexedDB.
+pub async fn refresh_counts(state: AppState) {
+    let Ok(db) = LocalDb::shared().await else { return };
+    if let Ok(n) = db.unsent_count().await {
+        state.sync.unsent.try_set(n);
+    }
+    if let Ok(c) = db.load_conflicts().await {
+        state.sync.conflicts.try_set(c.len() as u32);
+    }
+    if let Ok(Some(meta)) = db.load_sync_meta().await {
+        state.sync.last_synced.try_set(meta.last_synced_at);
+    }
+}
+
+/// One full sync (push, then pull) unless another tab is already syncing.
+pub async fn sync_now(state: AppState) -> Result<(), SyncError> {
+    let Some(Some(session)) = state.session.try_get_untracked() else { return Ok(()) };
+    let token = session.token.clone();
+    let outcome = web::with_lock_if_available(LOCK_NAME, run(state, token)).await;
+    state.sync.progress.try_set(None);
+    refresh_counts(state).await;
+    state.sync.generation.try_update(|g| *g = g.wrapping_add(1));
+    match outcome {
+        // Another tab holds the lock and is syncing the same database.
+        None => Ok(()),
+        Some(Ok(())) => {
+            state.sync.error.try_set(None);
+            Ok(())
+        }
+        Some(Err(e)) => {
+            let shown = match &e {
+                SyncError::Api(ApiError::Network) => None,
+                other => Some(other.to_string()),
+            };
+            state.sync.error.try_set(shown);
+            Err(e)
+        }
+    }
+}
+
+async fn run(state: AppState, token: String) -> Result<(), SyncError> {
+    let _busy = web::BusyGuard::new();
+    let db = LocalDb::shared().await?;
+    for _ in 0..2 {
+        push_all(&state, &db, &token).await?;
+        pull_all(&db, &token).await?;
+        // Edits made while syncing, or entries renumbered by an epoch reset.
+        if db.load_outbox().await?.is_empty() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn upload_photos(db: &LocalDb, token: &str) -> Result<(), SyncError> {
+    for (attachment, report_id) in db.pending_uploads().await? {
+        match db.load_blob(&attachment.id).await? {
+            Some(blob) => {
+                api::upload_attachment(token, &attachment, &report_id, &blob).await?;
+                db.mark_uploaded(&attachment.id).await?;
+            }
+            // The bytes are gone (storage cleared under us): nothing to send.
+            None => db.mark_uploaded(&attachment.id).await?,
+        }
+    }
+    Ok(())
+}
+
+async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), SyncError> {
+    // Photos first: a report that names a photo should find its bytes on the server.
+    upload_photos(db, token).await?;
+    let total = db.load_outbox().await?.len() as u32;
+    let mut sent = 0;
+    for _ in 0..MAX_ROUNDS {
+        let (meta, batch) = db.take_outbox_batch(MAX_PUSH_MUTATIONS as u32).await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        state.sync.progress.try_set(Some((sent, total.max(sent + batch.len() as u32))));
+        let request = PushRequest {
+            client_id: meta.client_id.clone(),
+            epoch: meta.epoch.clone(),
+            schema_version: SYNC_SCHEMA_VERSION,
+            mutations: batch.clone(),
+        };
+        let response = match api::push(token, &request).await {
+            Ok(r) => r,
+            Err(ApiError::Server { status: 409, code, .. }) if code == "epoch_mismatch" => {
+                // The server's database was replaced: pull (which renumbers this
+                // device's outbox under a new client id), then push again.
+                db.clear_inflight().await?;
+                pull_all(db, token).await?;
+                continue;
+            }
+            Err(e) => {
+                db.clear_inflight().await?;
+                return Err(e.into());
+            }
+        };
+        db.take_push_outcomes(&batch, &response.results).await?;
+        sent += response.results.len() as u32;
+        state.sync.progress.try_set(Some((sent, total.max(sent))));
+        if response.results.is_empty() {
+            // Nothing taken: the server expects an id this device no longer has.
+            return Err(SyncError::Gap(response.last_mutation_id + 1));
+        }
+    }
+    Ok(())
+}
+
+async fn pull_all(db: &LocalDb, token: &str) -> Result<(), SyncError> {
+    // Bounded: a huge backlog continues on the next sync.
+    for _ in 0..50 {
+        let Some(meta) = db.load_sync_meta().await? else { return Ok(()) };
+        let request = PullRequest { client_id: meta.client_id.clone(), cursor: meta.cursor, epoch: meta.epoch.clone() };
+        let page = api::pull(token, &request).await?;
+        if page.reset && meta.epoch.is_some() {
+            db.restart_sync(web::random_hex(16), &page.epoch).await?;
+        }
+        db.take_pull(&page, Utc::now()).await?;
+        if !page.has_more {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    static KICK: RefCell<Option<mpsc::UnboundedSender<Duration>>> = const { RefCell::new(None) };
+}
+
+/// Asks the scheduler to sync after `delay` (sooner requests win).
+pub fn request_sync(delay: Duration) {
+    KICK.with(|k| {
+        if let Some(tx) = k.borrow().as_ref() {
+            let _ = tx.unbounded_send(delay);
+        }
+    });
+}
+
+/// Waits between syncs: 10 s after an edit, 5 min when all is sent, backing off
+/// from 15 s to 10 min while the server cannot be reached.
+pub fn start_scheduler(state: AppState, is_online: Signal<bool>) {
+    let (tx, mut rx) = mpsc::unbounded::<Duration>();
+    KICK.with(|k| *k.borrow_mut() = Some(tx));
+    leptos::task::spawn_local(async move {
+        let mut failures: u32 = 0;
+        let mut wait = Duration::from_millis(0);
+        loop {
+            let timer = gloo_timers::future::sleep(wait).fuse();
+            futures::pin_mut!(timer);
+            futures::select! {
+                _ = timer => {},
+                kick = rx.next() => match kick {
+                    Some(delay) => {
+                        if !delay.is_zero() {
+                            // Let a burst of edits settle, but never wait longer
+                            // than the timer already would have.
+                            gloo_timers::future::sleep(delay.min(wait)).await;
+                        }
+                    }
+                    None => return,
+                },
+            }
+            let online = is_online.try_get_untracked().unwrap_or(false);
+            let signed_in = state.session.try_with_untracked(|s| s.is_some()).unwrap_or(false);
+            if !online || !signed_in {
+                wait = Duration::from_secs(60);
+                continue;
+            }
+            match sync_now(state).await {
+                Ok(()) => {
+                    failures = 0;
+                    let unsent = state.sync.unsent.try_get_untracked().unwrap_or(0);
+                    wait = if unsent > 0 { Duration::from_secs(15) } else { Duration::from_secs(300) };
+                }
+                Err(_) => {
+                    failures = failures.saturating_add(1);
+                    wait = Duration::from_secs((15u64 << failures.min(6)).min(600));
+                }
+            }
+        }
+    });
+}
