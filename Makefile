@@ -30,7 +30,7 @@ test-native:
 	cargo test -p danvan-core -p danvan-server
 
 test-wasm: setup
-	scripts/wasm.sh cargo test --target wasm32-unknown-unknown -p danvan-app --test storage
+	scripts/wasm.sh cargo test --target wasm32-unknown-unknown -p danvan-app --test storage --test outbox
 
 test-e2e: app server
 	node --test tests/e2e/

@@ -33,8 +33,8 @@ CREATE TABLE reports (
     UNIQUE (plan_id, unit_id, period)
 );
 CREATE INDEX reports_unit ON reports(unit_id);
--- (change_seq already has the UNIQUE constraint's index; named here for the reader.)
-CREATE INDEX reports_change_seq ON reports(change_seq);
+-- change_seq needs no index of its own: its UNIQUE constraint is one, and pulls
+-- (`WHERE change_seq > ? ORDER BY change_seq`) use it.
 
 -- Append-only history: one row per applied mutation with the report as it was
 -- afterwards. Official reports need an audit trail (who changed what, from which

@@ -1,12 +1,13 @@
-//! Who may see which units. The single place for the rule; every endpoint that
-//! filters by unit (units, reports, dashboards, sync pulls) goes through it.
+//! Who may see which units, and who may change which reports. The single place for
+//! these rules; every endpoint that filters by unit (units, reports, dashboards,
+//! sync pulls, attachments) goes through it.
 
 use std::collections::HashSet;
 
 use danvan_core::api::Role;
 use danvan_core::{OrgUnit, UnitTree};
 
-use crate::store::User;
+use crate::store::{DataScope, User};
 
 /// The units `user` may see, in tree order:
 /// - admin and aggregator (Sở Nội vụ): every unit;
@@ -34,6 +35,38 @@ pub fn may_see_data_of(tree: &UnitTree, user: &User, unit_id: &str) -> bool {
     match user.role {
         Role::Admin | Role::Aggregator => tree.get(unit_id).is_some(),
         Role::Reviewer | Role::Reporter => tree.get(unit_id).is_some() && tree.is_within(unit_id, &user.unit_id),
+    }
+}
+
+/// [`may_see_data_of`] as a filter for queries: everything, or the units of the
+/// user's subtree.
+pub fn data_scope(tree: &UnitTree, user: &User) -> DataScope {
+    match user.role {
+        Role::Admin | Role::Aggregator => DataScope::All,
+        Role::Reviewer | Role::Reporter => {
+            DataScope::Units(tree.subtree(&user.unit_id).iter().map(|u| u.id.clone()).collect())
+        }
+    }
+}
+
+/// Whether `user` may file (save, submit, attach to) reports of `unit_id`: only its
+/// own unit's, whatever its role, except the administrator, who manages accounts
+/// and reports for nobody.
+pub fn may_write_report_of(user: &User, unit_id: &str) -> bool {
+    user.role != Role::Admin && user.unit_id == unit_id
+}
+
+/// Whether `user` may review (return, accept) reports of `unit_id`: a reviewer the
+/// reports of units strictly below its own; Sở Nội vụ (aggregator) those of every
+/// other unit. Nobody reviews their own unit's report.
+pub fn may_review_report_of(tree: &UnitTree, user: &User, unit_id: &str) -> bool {
+    if tree.get(unit_id).is_none() || unit_id == user.unit_id {
+        return false;
+    }
+    match user.role {
+        Role::Aggregator => true,
+        Role::Reviewer => tree.is_within(unit_id, &user.unit_id),
+        Role::Reporter | Role::Admin => false,
     }
 }
 
@@ -108,5 +141,37 @@ mod tests {
         assert!(!may_see_data_of(&t, &reviewer, "p.d2.c3"));
         assert!(may_see_data_of(&t, &user(Role::Aggregator, "p.snv"), "p.d2.c3"));
         assert!(!may_see_data_of(&t, &user(Role::Admin, "p"), "nope"));
+    }
+
+    #[test]
+    fn scope_matches_may_see_data_of() {
+        let t = tree();
+        assert_eq!(data_scope(&t, &user(Role::Aggregator, "p.snv")), DataScope::All);
+        assert_eq!(
+            data_scope(&t, &user(Role::Reviewer, "p.d1")),
+            DataScope::Units(vec!["p.d1".into(), "p.d1.c1".into(), "p.d1.c2".into()])
+        );
+        assert_eq!(data_scope(&t, &user(Role::Reporter, "gone")), DataScope::Units(vec![]));
+    }
+
+    #[test]
+    fn only_the_unit_itself_files_and_only_those_above_review() {
+        let t = tree();
+        assert!(may_write_report_of(&user(Role::Reporter, "p.d1.c1"), "p.d1.c1"));
+        assert!(may_write_report_of(&user(Role::Reviewer, "p.d1"), "p.d1"));
+        assert!(!may_write_report_of(&user(Role::Reviewer, "p.d1"), "p.d1.c1"));
+        assert!(!may_write_report_of(&user(Role::Admin, "p"), "p"));
+
+        let reviewer = user(Role::Reviewer, "p.d1");
+        assert!(may_review_report_of(&t, &reviewer, "p.d1.c1"));
+        assert!(!may_review_report_of(&t, &reviewer, "p.d1"), "not its own");
+        assert!(!may_review_report_of(&t, &reviewer, "p.d2.c3"), "not another district's");
+        let snv = user(Role::Aggregator, "p.snv");
+        assert!(may_review_report_of(&t, &snv, "p.d2.c3"));
+        assert!(may_review_report_of(&t, &snv, "p.d1"));
+        assert!(!may_review_report_of(&t, &snv, "p.snv"));
+        assert!(!may_review_report_of(&t, &snv, "nope"));
+        assert!(!may_review_report_of(&t, &user(Role::Reporter, "p.d1"), "p.d1.c1"));
+        assert!(!may_review_report_of(&t, &user(Role::Admin, "p"), "p.d1.c1"));
     }
 }

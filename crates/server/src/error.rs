@@ -8,6 +8,7 @@ use axum::extract::FromRequest;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use danvan_core::api::{ErrorBody, ErrorDetail};
+use serde_json::{Map, Value};
 
 pub type Msg = Cow<'static, str>;
 
@@ -31,6 +32,11 @@ pub enum AppError {
     /// Anything else. Logged in full; the client only gets a generic message.
     #[error("internal: {0}")]
     Internal(String),
+    /// An error with its own stable code (`epoch_mismatch`, `hash_mismatch`, ...)
+    /// and optionally more top-level fields next to `error`, e.g. the server's
+    /// `epoch` on `epoch_mismatch`.
+    #[error("{code}: {message}")]
+    Coded { status: StatusCode, code: &'static str, message: Msg, extra: Option<Box<Map<String, Value>>> },
 }
 
 pub const MSG_UNAVAILABLE: &str = "Máy chủ đang bận, vui lòng thử lại sau ít phút";
@@ -44,6 +50,18 @@ impl AppError {
         AppError::Internal(e.to_string())
     }
 
+    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<Msg>) -> AppError {
+        AppError::Coded { status, code, message: message.into(), extra: None }
+    }
+
+    /// Adds a top-level field to the error body (only to [`AppError::Coded`]).
+    pub fn with_field(mut self, key: &str, value: Value) -> AppError {
+        if let AppError::Coded { extra, .. } = &mut self {
+            extra.get_or_insert_with(Default::default).insert(key.to_string(), value);
+        }
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -54,6 +72,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Coded { status, .. } => *status,
         }
     }
 
@@ -67,6 +86,7 @@ impl AppError {
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
+            AppError::Coded { code, .. } => code,
         }
     }
 
@@ -80,6 +100,7 @@ impl AppError {
             AppError::MethodNotAllowed => MSG_METHOD.into(),
             AppError::Unavailable(_) => MSG_UNAVAILABLE.into(),
             AppError::Internal(_) => MSG_INTERNAL.into(),
+            AppError::Coded { message, .. } => message.clone(),
         }
     }
 }
@@ -97,7 +118,15 @@ impl IntoResponse for AppError {
             AppError::Unavailable(detail) => tracing::warn!(%detail, "temporarily unavailable"),
             _ => {}
         }
-        let mut res = error_response(self.status(), self.code(), &self.message());
+        let mut res = match &self {
+            AppError::Coded { extra: Some(extra), .. } => {
+                let detail = ErrorDetail { code: self.code().to_string(), message: self.message().into_owned() };
+                let mut body = (**extra).clone();
+                body.insert("error".into(), serde_json::to_value(detail).unwrap_or(Value::Null));
+                (self.status(), axum::Json(Value::Object(body))).into_response()
+            }
+            _ => error_response(self.status(), self.code(), &self.message()),
+        };
         if matches!(self, AppError::Unavailable(_)) {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
@@ -211,6 +240,18 @@ mod tests {
             assert_eq!(e.code(), code);
         }
         assert!(!AppError::Internal("secret detail".into()).message().contains("secret"));
+        let e = AppError::coded(StatusCode::CONFLICT, "epoch_mismatch", "x");
+        assert_eq!((e.status().as_u16(), e.code()), (409, "epoch_mismatch"));
+    }
+
+    #[tokio::test]
+    async fn coded_errors_carry_extra_fields_next_to_the_error() {
+        let e = AppError::coded(StatusCode::CONFLICT, "epoch_mismatch", "Khác").with_field("epoch", "abc".into());
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        let bytes = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body, serde_json::json!({"epoch": "abc", "error": {"code": "epoch_mismatch", "message": "Khác"}}));
     }
 
     #[test]

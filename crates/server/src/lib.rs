@@ -18,6 +18,7 @@ pub mod seed;
 pub mod state;
 pub mod static_files;
 pub mod store;
+pub mod sync;
 
 pub use config::{Config, PasswordCost};
 pub use error::AppError;

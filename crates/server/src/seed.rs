@@ -1,19 +1,22 @@
-//! The data the server ships with: the unit tree and the plans (embedded in the
-//! binary so it runs from any directory), plus the demo accounts.
+//! The data the server ships with: the unit tree, the plans and their report forms
+//! (embedded in the binary so it runs from any directory), plus the demo accounts.
 
 use danvan_core::api::Role;
 use danvan_core::plan::PlanError;
 use danvan_core::unit::UnitTreeError;
-use danvan_core::{Assignee, OrgUnit, Plan, UnitTree};
+use danvan_core::{Assignee, OrgUnit, Plan, ReportForm, UnitTree};
 
 pub const UNITS_JSON: &str = include_str!("../../../data/seed/units/kon-tum-2024.json");
 pub const PLAN_JSONS: &[(&str, &str)] =
     &[("kh-413-ubnd-2024.json", include_str!("../../../data/seed/plans/kh-413-ubnd-2024.json"))];
+pub const FORM_JSONS: &[(&str, &str)] =
+    &[("kh-413-ubnd-2024.json", include_str!("../../../data/seed/forms/kh-413-ubnd-2024.json"))];
 
 #[derive(Clone, Debug)]
 pub struct Seed {
     pub units: Vec<OrgUnit>,
     pub plans: Vec<Plan>,
+    pub forms: Vec<ReportForm>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +31,37 @@ pub enum SeedError {
     Plan { file: String, source: PlanError },
     #[error("kế hoạch {0} bị trùng mã")]
     DuplicatePlan(String),
+    #[error("mẫu báo cáo {file} không đọc được: {source}")]
+    FormJson { file: String, source: serde_json::Error },
+    #[error("mẫu báo cáo {file} không hợp lệ: {reason}")]
+    Form { file: String, reason: String },
 }
 
 impl Seed {
     /// The embedded seed, parsed and validated.
     pub fn embedded() -> Result<Seed, SeedError> {
-        Seed::parse(UNITS_JSON, PLAN_JSONS)
+        let mut seed = Seed::parse(UNITS_JSON, PLAN_JSONS)?;
+        seed.add_forms(FORM_JSONS)?;
+        Ok(seed)
+    }
+
+    /// Parses and validates report forms: a valid definition, for a plan of this
+    /// seed, at most one form per plan (the form of a plan is what the app asks for).
+    pub fn add_forms(&mut self, form_jsons: &[(&str, &str)]) -> Result<(), SeedError> {
+        for (file, json) in form_jsons {
+            let bad = |reason: String| SeedError::Form { file: file.to_string(), reason };
+            let form: ReportForm =
+                serde_json::from_str(json).map_err(|source| SeedError::FormJson { file: file.to_string(), source })?;
+            form.check_definition().map_err(bad)?;
+            if !self.plans.iter().any(|p| p.id == form.plan_id) {
+                return Err(bad(format!("không có kế hoạch {}", form.plan_id)));
+            }
+            if self.forms.iter().any(|f| f.id == form.id || f.plan_id == form.plan_id) {
+                return Err(bad(format!("trùng mẫu {} / kế hoạch {}", form.id, form.plan_id)));
+            }
+            self.forms.push(form);
+        }
+        Ok(())
     }
 
     /// Parses and validates: the unit tree must be a tree, every plan must pass
@@ -56,7 +84,7 @@ impl Seed {
             }
             plans.push(plan);
         }
-        Ok(Seed { units, plans })
+        Ok(Seed { units, plans, forms: Vec::new() })
     }
 }
 
@@ -130,6 +158,19 @@ mod tests {
             assert!(tree.get(a.unit_id).is_some(), "demo unit {} missing from the seed", a.unit_id);
         }
         assert!(seed.plans.iter().any(|p| p.number == "413/KH-UBND"));
+        let form = seed.forms.iter().find(|f| f.plan_id == "kh-413-ubnd-2024").expect("the form of plan 413");
+        assert_eq!(form.id, "kh-413-ubnd-2024.bao-cao");
+    }
+
+    #[test]
+    fn a_form_for_an_unknown_plan_is_rejected() {
+        let mut seed = Seed::embedded().unwrap();
+        let json = FORM_JSONS[0].1.replace("\"plan_id\": \"kh-413-ubnd-2024\"", "\"plan_id\": \"khong-co\"");
+        let err = seed.add_forms(&[("x.json", &json)]).unwrap_err();
+        assert!(err.to_string().contains("khong-co"), "{err}");
+        // The same form twice.
+        let err = seed.add_forms(FORM_JSONS).unwrap_err();
+        assert!(matches!(err, SeedError::Form { .. }), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use danvan_core::{Plan, UnitTree};
+use danvan_core::{Plan, ReportForm, UnitTree};
 
 use crate::auth::{hash_password, password_work, random_hex};
 use crate::config::{Config, PasswordCost};
@@ -24,11 +24,23 @@ pub struct AppState {
     pub epoch: Arc<str>,
 }
 
-/// Units and plans as loaded from the database after seeding.
+/// Units, plans and forms as loaded from the database after seeding.
 #[derive(Debug)]
 pub struct Catalog {
     pub tree: UnitTree,
     pub plans: Vec<Plan>,
+    pub forms: Vec<ReportForm>,
+}
+
+impl Catalog {
+    pub fn plan(&self, id: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.id == id)
+    }
+
+    /// The report form of a plan.
+    pub fn form_for_plan(&self, plan_id: &str) -> Option<&ReportForm> {
+        self.forms.iter().find(|f| f.plan_id == plan_id)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +64,13 @@ impl AppState {
         let seed = Seed::embedded()?;
         let store = Store::open(&config.database_url).await?;
         store.upsert_catalog(&seed.units, &seed.plans).await?;
+        store.upsert_forms(&seed.forms).await?;
         let epoch = store.ensure_epoch(&random_hex(16)).await?;
 
         let units = store.units().await?;
         let tree = UnitTree::new(units)?;
         let plans = store.plans().await?;
+        let forms = store.forms().await?;
 
         let cost = config.password_cost;
         if config.demo {
@@ -95,7 +109,7 @@ impl AppState {
         }
         Ok(AppState {
             store,
-            catalog: Arc::new(Catalog { tree, plans }),
+            catalog: Arc::new(Catalog { tree, plans, forms }),
             static_files: StaticFiles::new(&config.dist),
             password_cost: cost,
             dummy_hash: dummy_hash.into(),

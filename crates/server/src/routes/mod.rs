@@ -2,7 +2,8 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
 use tower_http::compression::CompressionLayer;
@@ -12,28 +13,51 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::error::{json_errors, AppError, MSG_NOT_FOUND};
 use crate::state::AppState;
 
+pub mod attachments;
 pub mod auth;
+pub mod forms;
 pub mod plans;
+pub mod reports;
+pub mod sync;
 pub mod tasks;
 pub mod units;
 
-/// Largest request body the API accepts (413 beyond).
+/// Largest request body the API accepts (413 beyond), except attachment uploads
+/// (`attachments::BODY_LIMIT`).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// The API's OpenAPI 3.1 description, written by hand next to this crate.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+
+/// Every `/api` route. Keep `openapi.json` in step: a test compares the paths
+/// registered here (the `.route("...")` lines of this file) with its `paths`.
 pub fn api() -> Router<AppState> {
-    Router::new()
+    let json_routes = Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route("/plans", get(plans::list))
         .route("/units", get(units::list))
         .route("/tasks", get(tasks::list))
-        .fallback(not_found)
+        .route("/forms/{plan}", get(forms::get))
+        .route("/sync/push", post(sync::push))
+        .route("/sync/pull", post(sync::pull))
+        .route("/reports/{id}/revisions", get(reports::revisions))
         // Innermost first: extractors stop at the limit; the layer rejects an
-        // oversized Content-Length before reading anything.
+        // oversized Content-Length before reading anything. `Router::layer` wraps
+        // the routes added so far only, so the uploads below keep their own limit.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let upload_routes = Router::new()
+        .route("/attachments/{id}", put(attachments::upload).get(attachments::download))
+        .layer(DefaultBodyLimit::max(attachments::BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(attachments::BODY_LIMIT))
+        .layer(middleware::map_response(attachments::too_large_json));
+    json_routes
+        .merge(upload_routes)
+        .fallback(not_found)
         .layer(middleware::map_response(json_errors))
         // API answers are per-user and may carry a token: never cache them.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
@@ -42,6 +66,10 @@ pub fn api() -> Router<AppState> {
 
 async fn health() -> Json<Value> {
     Json(json!({ "ok": true }))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], OPENAPI_JSON)
 }
 
 async fn not_found() -> AppError {

@@ -6,8 +6,12 @@
 //! `sqlx::Any`), give it its own `migrations/postgres` directory, and keep the
 //! method signatures below unchanged; handlers only ever see these methods and the
 //! plain data types they return. The SQL used here is deliberately portable
-//! (`ON CONFLICT ... DO UPDATE`, RFC 3339 text timestamps, no SQLite-only functions)
-//! except for the placeholders (`?` vs `$1`).
+//! (`ON CONFLICT ... DO UPDATE`, `RETURNING`, RFC 3339 text timestamps) except for
+//! the placeholders (`?` vs `$1`) and two places documented in `sync.rs`:
+//! `BEGIN IMMEDIATE` and `json_each`.
+//!
+//! Layout: users, sessions and the catalog here; report sync in `sync.rs`;
+//! attachment bytes in `attachments.rs`.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -15,9 +19,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use danvan_core::api::Role;
-use danvan_core::{OrgUnit, Plan, UnitKind};
+use danvan_core::{OrgUnit, Plan, ReportForm, UnitKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
+
+mod attachments;
+mod sync;
+
+pub use attachments::{AttachmentMeta, NewAttachment, Stored};
+pub use sync::{Client, DataScope, NewRevision, PullPage, Revision, StoredResult, WriteTx};
 
 /// How long a connection waits on a locked database before SQLITE_BUSY (→ 503).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -224,6 +234,35 @@ impl Store {
         rows.into_iter()
             .map(|(id, data)| {
                 serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("kế hoạch {id}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Inserts or updates the report forms (after their plans).
+    pub async fn upsert_forms(&self, forms: &[ReportForm]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for f in forms {
+            let data = serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO forms (id, plan_id, data) VALUES (?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET plan_id = excluded.plan_id, data = excluded.data",
+            )
+            .bind(&f.id)
+            .bind(&f.plan_id)
+            .bind(data)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn forms(&self) -> Result<Vec<ReportForm>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, data FROM forms ORDER BY id").fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(id, data)| {
+                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("mẫu báo cáo {id}: {e}")))
             })
             .collect()
     }

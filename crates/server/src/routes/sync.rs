@@ -1,0 +1,81 @@
+//! `POST /api/sync/push` and `POST /api/sync/pull` (DESIGN.md "Sync").
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use danvan_core::api::ErrorDetail;
+use danvan_core::sync::{MutationResult, PullRequest, PullResponse, PushRequest, PULL_PAGE};
+
+use crate::access::data_scope;
+use crate::auth::AuthUser;
+use crate::error::{ApiJson, AppError};
+use crate::state::AppState;
+use crate::sync::{check_client_id, check_client_owner, is_forbidden};
+
+/// 200 with the `PushResponse`; 403 when a mutation was refused for lack of rights,
+/// with the same fields plus `error`, so the response is both an API error (for
+/// logs, proxies, generic error handling) and a push answer the client can act on
+/// (the refused mutation is recorded and acknowledged like any other).
+pub async fn push(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Response, AppError> {
+    let res = crate::sync::push(&state, &auth.user, req).await?;
+    let forbidden = res.results.iter().find_map(|o| match &o.result {
+        MutationResult::Rejected { code, message } if is_forbidden(&o.result) => {
+            Some((o.id, ErrorDetail { code: code.clone(), message: message.clone() }))
+        }
+        _ => None,
+    });
+    let Some((mutation_id, detail)) = forbidden else { return Ok(Json(res).into_response()) };
+    tracing::warn!(user = %auth.user.username, mutation_id, "thao tác đồng bộ bị từ chối vì không có quyền");
+    let mut body = serde_json::to_value(&res).map_err(AppError::internal)?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("error".into(), serde_json::to_value(detail).map_err(AppError::internal)?);
+    }
+    Ok((StatusCode::FORBIDDEN, Json(body)).into_response())
+}
+
+/// The reports changed after the client's cursor that the caller may see, oldest
+/// change first, one page, read in one snapshot.
+///
+/// The cursor moves past invisible changes too: when nothing visible is left, it
+/// becomes the global counter as read in the same snapshot, so the next pull does
+/// not scan them again.
+///
+/// No tombstones: reports are never deleted and never leave a user's sight today.
+/// Once they can (deletion, a commune moved to another district), a pull must also
+/// return "gone" markers for them, or the phones keep stale copies.
+pub async fn pull(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<PullRequest>,
+) -> Result<Json<PullResponse>, AppError> {
+    check_client_id(&req.client_id)?;
+    let client = state.store.client(&req.client_id).await?;
+    check_client_owner(client.as_ref(), &auth.user)?;
+
+    let epoch = state.epoch.to_string();
+    // Another epoch: the client's data came from another database (this one was
+    // restored or replaced). No epoch but a cursor: the client lost its metadata.
+    // Either way its cursor means nothing here: start over.
+    let mut reset = match &req.epoch {
+        Some(e) => *e != epoch,
+        None => req.cursor > 0,
+    };
+    let cursor = if reset { 0 } else { req.cursor };
+    let scope = data_scope(&state.catalog.tree, &auth.user);
+    let page = state.store.pull(cursor, &scope, PULL_PAGE).await?;
+    // A cursor beyond this database's counter cannot be from it either.
+    reset |= page.from != cursor;
+    let last_returned = page.rows.last().map(|(seq, _)| *seq);
+    let cursor = match last_returned {
+        Some(seq) if page.has_more => seq,
+        // Nothing visible remains up to the counter read in the same snapshot.
+        _ => page.last_change_seq.max(last_returned.unwrap_or(0)),
+    };
+    let changes = page.rows.into_iter().map(|(_, r)| r).collect();
+    Ok(Json(PullResponse { epoch, reset, changes, cursor, has_more: page.has_more }))
+}

@@ -1,0 +1,356 @@
+//! SQL of report sync: clients, mutation results, reports, revisions, pulls.
+//! The push algorithm itself (what to do with a mutation) is `crate::sync`; this
+//! module only reads and writes rows.
+//!
+//! SQLite specifics here (besides `?` placeholders): `BEGIN IMMEDIATE` in
+//! [`Store::begin_write`] and `json_each` in [`Store::pull`]. For PostgreSQL use a
+//! plain `BEGIN` plus `SELECT ... FROM sync_state FOR UPDATE` as the first statement
+//! (the same serialisation point), and `unit_id = ANY($n)` with a text array.
+
+use chrono::{DateTime, Utc};
+use danvan_core::sync::{MutationOp, MutationResult};
+use danvan_core::Report;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{parse_ts, ts, Store, StoreError};
+
+/// A device's sync registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub user_id: i64,
+    pub last_mutation_id: u64,
+    pub revoked: bool,
+}
+
+/// What was answered to a mutation, for replays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredResult {
+    pub content_hash: String,
+    pub result: MutationResult,
+}
+
+/// Which reports a pull may return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataScope {
+    All,
+    Units(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullPage {
+    /// The cursor the page was read from: the requested one, or 0 when the requested
+    /// one lies beyond the server's counter (then the caller must report a reset).
+    pub from: u64,
+    pub last_change_seq: u64,
+    /// (change_seq, report), in change_seq order.
+    pub rows: Vec<(u64, Report)>,
+    pub has_more: bool,
+}
+
+/// One entry of a report's history, with the author's display name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revision {
+    pub version: u64,
+    pub client_id: String,
+    pub mutation_id: u64,
+    pub user: String,
+    pub op: MutationOp,
+    pub report: Report,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Data of an applied change, written as a revision.
+pub struct NewRevision<'a> {
+    pub client_id: &'a str,
+    pub mutation_id: u64,
+    pub user_id: i64,
+    pub op: &'a MutationOp,
+    pub at: DateTime<Utc>,
+}
+
+/// Ids, versions and counters are u64 in the API and INTEGER (i64) in SQL. The push
+/// handler refuses ids beyond i64::MAX, so this only fails on a corrupt database.
+fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("số {n} quá lớn")))
+}
+
+fn to_u64(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("số âm {n}")))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn client_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Client, StoreError> {
+    Ok(Client {
+        client_id: r.try_get("client_id")?,
+        user_id: r.try_get("user_id")?,
+        last_mutation_id: to_u64(r.try_get("last_mutation_id")?)?,
+        revoked: r.try_get::<i64, _>("revoked")? != 0,
+    })
+}
+
+impl Store {
+    pub async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let row = sqlx::query("SELECT client_id, user_id, last_mutation_id, revoked FROM clients WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN
+    /// IMMEDIATE`). A deferred `BEGIN` would read first and then fail with
+    /// SQLITE_BUSY when upgrading to a writer while another push writes; taking the
+    /// lock up front makes concurrent pushes wait (busy timeout) and run one after
+    /// the other instead.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await? })
+    }
+
+    /// Changes after `cursor` in `scope`, at most `limit`, read in one snapshot
+    /// (a single read transaction: WAL gives it a consistent view of every table).
+    ///
+    /// Restarts from 0 (`from` = 0) when `cursor` lies beyond the counter: the
+    /// client's state cannot come from this database.
+    pub async fn pull(&self, cursor: u64, scope: &DataScope, limit: usize) -> Result<PullPage, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let last: i64 =
+            sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1").fetch_one(&mut *tx).await?;
+        let last_change_seq = to_u64(last)?;
+        let from = if cursor > last_change_seq { 0 } else { cursor };
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let rows = match scope {
+            DataScope::All => {
+                sqlx::query("SELECT change_seq, data FROM reports WHERE change_seq > ? ORDER BY change_seq LIMIT ?")
+                    .bind(to_i64(from)?)
+                    .bind(fetch)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            // SQLite-specific: the visible unit ids travel as one JSON array and
+            // `json_each` turns it into a table, instead of building an IN list with
+            // one placeholder per unit (a province has hundreds of communes).
+            DataScope::Units(ids) => {
+                sqlx::query(
+                    "SELECT change_seq, data FROM reports
+                     WHERE change_seq > ? AND unit_id IN (SELECT value FROM json_each(?))
+                     ORDER BY change_seq LIMIT ?",
+                )
+                .bind(to_i64(from)?)
+                .bind(json(ids)?)
+                .bind(fetch)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.commit().await?;
+        let has_more = rows.len() > limit;
+        let rows = rows
+            .iter()
+            .take(limit)
+            .map(|r| Ok((to_u64(r.try_get("change_seq")?)?, from_json("báo cáo", r.try_get("data")?)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(PullPage { from, last_change_seq, rows, has_more })
+    }
+
+    /// A stored report (None if the server has not seen it).
+    pub async fn report(&self, id: &str) -> Result<Option<Report>, StoreError> {
+        let data: Option<String> =
+            sqlx::query_scalar("SELECT data FROM reports WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        data.map(|d| from_json("báo cáo", &d)).transpose()
+    }
+
+    /// A report's history, oldest first.
+    pub async fn revisions(&self, report_id: &str) -> Result<Vec<Revision>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.version, r.client_id, r.mutation_id, u.display_name, r.op, r.data, r.created_at
+             FROM report_revisions r JOIN users u ON u.id = r.user_id
+             WHERE r.report_id = ? ORDER BY r.version",
+        )
+        .bind(report_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Revision {
+                    version: to_u64(r.try_get("version")?)?,
+                    client_id: r.try_get("client_id")?,
+                    mutation_id: to_u64(r.try_get("mutation_id")?)?,
+                    user: r.try_get("display_name")?,
+                    op: from_json("thao tác", r.try_get("op")?)?,
+                    report: from_json("báo cáo", r.try_get("data")?)?,
+                    created_at: parse_ts(r.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One mutation's transaction. Dropped without [`WriteTx::commit`], it rolls back.
+pub struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl WriteTx {
+    /// The client, registered to `user_id` first if it is new.
+    pub async fn ensure_client(
+        &mut self,
+        client_id: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Client, StoreError> {
+        sqlx::query(
+            "INSERT INTO clients (client_id, user_id, last_mutation_id, revoked, created_at, last_seen_at)
+             VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(user_id)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *self.tx)
+        .await?;
+        let row = sqlx::query("SELECT client_id, user_id, last_mutation_id, revoked FROM clients WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        client_from_row(&row)
+    }
+
+    pub async fn stored_result(
+        &mut self,
+        client_id: &str,
+        mutation_id: u64,
+    ) -> Result<Option<StoredResult>, StoreError> {
+        let row =
+            sqlx::query("SELECT content_hash, result FROM mutation_results WHERE client_id = ? AND mutation_id = ?")
+                .bind(client_id)
+                .bind(to_i64(mutation_id)?)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.map(|r| {
+            Ok(StoredResult {
+                content_hash: r.try_get("content_hash")?,
+                result: from_json("kết quả thao tác", r.try_get("result")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn report(&mut self, id: &str) -> Result<Option<Report>, StoreError> {
+        let data: Option<String> =
+            sqlx::query_scalar("SELECT data FROM reports WHERE id = ?").bind(id).fetch_optional(&mut *self.tx).await?;
+        data.map(|d| from_json("báo cáo", &d)).transpose()
+    }
+
+    /// Whether a client other than `client_id` changed the report after `version`.
+    pub async fn changed_by_others_since(
+        &mut self,
+        report_id: &str,
+        version: u64,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM report_revisions WHERE report_id = ? AND version > ? AND client_id <> ? LIMIT 1",
+        )
+        .bind(report_id)
+        .bind(to_i64(version)?)
+        .bind(client_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Writes the changed report (its `version`, `updated_at` already set by the
+    /// caller) under the next change number, and its revision. Returns the change
+    /// number.
+    pub async fn save_report(&mut self, report: &Report, rev: &NewRevision<'_>) -> Result<u64, StoreError> {
+        // Inside the write lock, so the counter cannot be issued twice.
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE sync_state SET last_change_seq = last_change_seq + 1 WHERE id = 1 RETURNING last_change_seq",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let id = report.id();
+        let data = json(report)?;
+        let version = to_i64(report.version)?;
+        let at = ts(rev.at);
+        sqlx::query(
+            "INSERT INTO reports (id, plan_id, unit_id, period, form_id, status, data, version, change_seq,
+                                  updated_at, updated_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, status = excluded.status,
+               data = excluded.data, version = excluded.version, change_seq = excluded.change_seq,
+               updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(&id)
+        .bind(&report.key.plan_id)
+        .bind(&report.key.unit_id)
+        .bind(report.key.period.key())
+        .bind(&report.form_id)
+        .bind(report.status.as_str())
+        .bind(&data)
+        .bind(version)
+        .bind(seq)
+        .bind(&at)
+        .bind(rev.user_id)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO report_revisions (report_id, version, client_id, mutation_id, user_id, op, data, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(version)
+        .bind(rev.client_id)
+        .bind(to_i64(rev.mutation_id)?)
+        .bind(rev.user_id)
+        .bind(json(rev.op)?)
+        .bind(&data)
+        .bind(&at)
+        .execute(&mut *self.tx)
+        .await?;
+        to_u64(seq)
+    }
+
+    /// Stores the answer to a mutation and moves the client's `last_mutation_id` to
+    /// it: the two always change together.
+    pub async fn record_result(
+        &mut self,
+        client_id: &str,
+        mutation_id: u64,
+        content_hash: &str,
+        result: &MutationResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mutation_results (client_id, mutation_id, content_hash, result, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(client_id)
+        .bind(to_i64(mutation_id)?)
+        .bind(content_hash)
+        .bind(json(result)?)
+        .bind(ts(now))
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE clients SET last_mutation_id = ?, last_seen_at = ? WHERE client_id = ?")
+            .bind(to_i64(mutation_id)?)
+            .bind(ts(now))
+            .bind(client_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

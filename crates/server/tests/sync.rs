@@ -1,0 +1,828 @@
+//! Report sync over real HTTP and a real SQLite file: push (exactly once, gaps,
+//! conflicts, rejections, authorization, transient failures, restarts), pull
+//! (visibility, paging, epoch reset), the review cycle, attachments, revisions.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_error, TestServer, PASSWORD};
+use danvan_core::api::FormResponse;
+use danvan_core::form::{FieldKind, PeriodKind};
+use danvan_core::sync::{
+    Mutation, MutationOp, MutationResult, PullResponse, PushRequest, PushResponse, PULL_PAGE, SYNC_SCHEMA_VERSION,
+};
+use danvan_core::{Period, ReportKey, ReportStatus, Values};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+const PLAN: &str = "kh-413-ubnd-2024";
+const FORM: &str = "kh-413-ubnd-2024.bao-cao";
+const DAKBLA: &str = "kontum.tpkontum.dakbla";
+const TP_KONTUM: &str = "kontum.tpkontum";
+const SONOIVU: &str = "kontum.sonoivu";
+/// A sibling commune of Đăk Blà (same district).
+const QUANGTRUNG: &str = "kontum.tpkontum.quangtrung";
+/// A commune of another district.
+const DAKMAN: &str = "kontum.dakglei.dakman";
+
+fn key(unit: &str, period: Period) -> ReportKey {
+    ReportKey { plan_id: PLAN.into(), unit_id: unit.into(), period }
+}
+
+fn march(unit: &str) -> ReportKey {
+    key(unit, Period::month(2024, 3).unwrap())
+}
+
+fn save(pairs: &[(&str, &str)]) -> MutationOp {
+    MutationOp::Save {
+        form_id: FORM.into(),
+        set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        attach: vec![],
+        detach: vec![],
+    }
+}
+
+fn save_values(values: Values) -> MutationOp {
+    MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] }
+}
+
+/// One installation of the app: a client id, its next mutation id, a session.
+struct Device {
+    token: String,
+    client_id: String,
+    next: u64,
+}
+
+impl Device {
+    async fn new(s: &TestServer, username: &str, client_id: &str) -> Device {
+        Device { token: s.login(username).await.token, client_id: client_id.into(), next: 1 }
+    }
+
+    /// The next mutation of this device.
+    fn m(&mut self, key: ReportKey, base_version: u64, op: MutationOp) -> Mutation {
+        let m = Mutation::new(self.next, key, base_version, op);
+        self.next += 1;
+        m
+    }
+
+    async fn push_raw(&self, s: &TestServer, mutations: &[Mutation], epoch: Option<&str>) -> reqwest::Response {
+        let req = PushRequest {
+            client_id: self.client_id.clone(),
+            epoch: epoch.map(Into::into),
+            schema_version: SYNC_SCHEMA_VERSION,
+            mutations: mutations.to_vec(),
+        };
+        s.client.post(s.url("/api/sync/push")).bearer_auth(&self.token).json(&req).send().await.unwrap()
+    }
+
+    /// Pushes, expecting `status`; returns the parsed answer and the raw body.
+    async fn push_expect(&self, s: &TestServer, mutations: &[Mutation], status: StatusCode) -> (PushResponse, Value) {
+        let res = self.push_raw(s, mutations, None).await;
+        assert_eq!(res.status(), status);
+        let body: Value = res.json().await.unwrap();
+        (serde_json::from_value(body.clone()).unwrap(), body)
+    }
+
+    async fn push(&self, s: &TestServer, mutations: &[Mutation]) -> PushResponse {
+        self.push_expect(s, mutations, StatusCode::OK).await.0
+    }
+
+    async fn pull_raw(&self, s: &TestServer, cursor: u64, epoch: Option<&str>) -> reqwest::Response {
+        let body = json!({ "client_id": self.client_id, "cursor": cursor, "epoch": epoch });
+        s.client.post(s.url("/api/sync/pull")).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+
+    async fn pull(&self, s: &TestServer, cursor: u64, epoch: Option<&str>) -> PullResponse {
+        let res = self.pull_raw(s, cursor, epoch).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Every visible report, following pages from cursor 0.
+    async fn pull_all(&self, s: &TestServer, epoch: &str) -> Vec<danvan_core::Report> {
+        let mut out = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let page = self.pull(s, cursor, Some(epoch)).await;
+            out.extend(page.changes);
+            cursor = page.cursor;
+            if !page.has_more {
+                return out;
+            }
+        }
+    }
+}
+
+fn applied(version: u64) -> MutationResult {
+    MutationResult::Applied { version }
+}
+
+fn rejected_code(r: &MutationResult) -> &str {
+    match r {
+        MutationResult::Rejected { code, message } => {
+            assert!(!message.is_empty());
+            code
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+async fn db(dir: &Path) -> SqlitePool {
+    SqlitePool::connect(&format!("sqlite://{}", common::db_path(dir).display())).await.unwrap()
+}
+
+async fn count(pool: &SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Adds a user directly in the database (the demo accounts cover one commune only).
+async fn add_user(dir: &Path, username: &str, role: &str, unit: &str) {
+    let hash = danvan_server::auth::hash_password(danvan_server::PasswordCost::FastInsecureForTests, PASSWORD).unwrap();
+    let pool = db(dir).await;
+    sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
+         VALUES (?, ?, ?, ?, ?, '2024-01-01T00:00:00Z')",
+    )
+    .bind(username)
+    .bind(format!("Cán bộ {username}"))
+    .bind(hash)
+    .bind(role)
+    .bind(unit)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+/// Values that pass the form's checks for submitting a monthly report.
+async fn complete_values(s: &TestServer, token: &str) -> Values {
+    let form: FormResponse = s.get_json(&format!("/api/forms/{PLAN}"), token).await;
+    form.form
+        .fields_for(PeriodKind::Month)
+        .filter(|f| f.required)
+        .map(|f| {
+            let v = match f.kind {
+                FieldKind::Count => "0",
+                FieldKind::Text { .. } => "Đã triển khai đầy đủ",
+            };
+            (f.id.clone(), v.to_string())
+        })
+        .collect()
+}
+
+async fn epoch_of(s: &TestServer, d: &Device) -> String {
+    d.pull(s, 0, None).await.epoch
+}
+
+#[tokio::test]
+async fn forms_are_served_per_plan() {
+    let (s, _dir) = TestServer::start().await;
+    let login = s.login("xa.dakbla").await;
+    let form: FormResponse = s.get_json(&format!("/api/forms/{PLAN}"), &login.token).await;
+    assert_eq!(form.form.id, FORM);
+    assert!(form.form.fields().count() > 20);
+    assert_error(s.get_auth("/api/forms/khong-co", &login.token).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(s.get(&format!("/api/forms/{PLAN}")).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+// (1)
+#[tokio::test]
+async fn a_replay_gets_the_stored_result_and_applies_nothing_twice() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let m1 = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "3")]));
+    let first = d.push(&s, std::slice::from_ref(&m1)).await;
+    assert_eq!(first.results[0].result, applied(1));
+    assert_eq!(first.last_mutation_id, 1);
+    assert_eq!(first.stopped, None);
+
+    // The response was lost; the phone sends the same mutation again, twice.
+    for _ in 0..2 {
+        let again = d.push(&s, std::slice::from_ref(&m1)).await;
+        assert_eq!(again.results, first.results);
+        assert_eq!(again.last_mutation_id, 1);
+    }
+    // An id reused for other content is not taken for a replay, and not stored.
+    let mut other = Mutation::new(1, march(DAKBLA), 0, save(&[("ii1.sessions", "9")]));
+    other.content_hash = other.expected_hash();
+    let res = d.push(&s, &[other]).await;
+    assert_eq!(rejected_code(&res.results[0].result), "replay_mismatch");
+    assert_eq!(d.push(&s, std::slice::from_ref(&m1)).await.results, first.results);
+
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 1);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM report_revisions").await, 1);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 1);
+    assert_eq!(count(&pool, "SELECT version FROM reports").await, 1);
+    let data: String = sqlx::query_scalar("SELECT data FROM reports").fetch_one(&pool).await.unwrap();
+    assert!(data.contains("\"ii1.sessions\":\"3\""), "{data}");
+    pool.close().await;
+    s.stop().await;
+}
+
+// (2)
+#[tokio::test]
+async fn a_gap_stops_the_batch_until_the_missing_mutation_arrives() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let m1 = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "1")]));
+    let m2 = d.m(key(DAKBLA, Period::month(2024, 4).unwrap()), 0, save(&[("ii1.sessions", "2")]));
+    let m3 = d.m(key(DAKBLA, Period::month(2024, 5).unwrap()), 0, save(&[("ii1.sessions", "3")]));
+    let m4 = d.m(march(DAKBLA), 1, save(&[("ii1.sessions", "4")]));
+
+    // m2 is missing: m1 applies, then the batch stops at m3.
+    let res = d.push(&s, &[m1.clone(), m3.clone(), m4.clone()]).await;
+    assert_eq!(res.stopped.as_deref(), Some("gap"));
+    assert_eq!(res.last_mutation_id, 1);
+    assert_eq!(res.results.len(), 1);
+    assert_eq!(res.results[0].result, applied(1));
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 1, "nothing after the gap applied");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 1);
+
+    // Resent from last_mutation_id + 1.
+    let res = d.push(&s, &[m2, m3, m4]).await;
+    assert_eq!(res.stopped, None);
+    assert_eq!(res.last_mutation_id, 4);
+    let got: Vec<_> = res.results.iter().map(|o| (o.id, o.result.clone())).collect();
+    assert_eq!(got, [(2, applied(1)), (3, applied(1)), (4, applied(2))]);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 3);
+    pool.close().await;
+    s.stop().await;
+}
+
+// (3)
+#[tokio::test]
+async fn a_stale_base_from_another_device_conflicts_but_a_devices_own_chain_applies() {
+    let (s, _dir) = TestServer::start().await;
+    let mut a = Device::new(&s, "xa.dakbla", "phone-a").await;
+    let mut b = Device::new(&s, "xa.dakbla", "laptop-b").await;
+    let k = march(DAKBLA);
+
+    // Phone A: two edits on base 0 (it had no acknowledgement of the first yet).
+    let a1 = a.m(k.clone(), 0, save(&[("ii1.sessions", "1")]));
+    let a2 = a.m(k.clone(), 0, save(&[("ii1.participants", "40")]));
+    assert_eq!(a.push(&s, &[a1]).await.results[0].result, applied(1));
+    assert_eq!(a.push(&s, &[a2]).await.results[0].result, applied(2), "own chain applies");
+
+    // Laptop B edited the report as it was before (base 0): a conflict, with the
+    // server copy to merge with.
+    let b1 = b.m(k.clone(), 0, save(&[("ii1.sessions", "7")]));
+    let res = b.push(&s, &[b1]).await;
+    assert_eq!(res.last_mutation_id, 1, "a conflict is recorded too");
+    let MutationResult::Conflict { server } = &res.results[0].result else { panic!("{res:?}") };
+    assert_eq!(server.version, 2);
+    assert_eq!(server.value("ii1.sessions"), "1");
+    assert_eq!(server.value("ii1.participants"), "40");
+    assert_eq!(server.updated_by.as_deref(), Some("Nguyễn Thị Hoa"));
+
+    // B merges and resends on the server's version: it applies...
+    let b2 = b.m(k.clone(), 2, save(&[("ii1.sessions", "7")]));
+    assert_eq!(b.push(&s, &[b2]).await.results[0].result, applied(3));
+    // ... and now A's old base conflicts, because B changed the report since.
+    let a3 = a.m(k.clone(), 2, save(&[("ii1.sessions", "2")]));
+    let res = a.push(&s, &[a3]).await;
+    assert!(matches!(&res.results[0].result, MutationResult::Conflict { server } if server.version == 3), "{res:?}");
+    // A base from the future is a conflict as well.
+    let a4 = a.m(k, 9, save(&[("ii1.sessions", "2")]));
+    assert!(matches!(a.push(&s, &[a4]).await.results[0].result, MutationResult::Conflict { .. }));
+}
+
+// (4)
+#[tokio::test]
+async fn permanently_invalid_mutations_are_rejected_and_the_queue_moves_on() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let k = march(DAKBLA);
+    let unknown_field = d.m(k.clone(), 0, save(&[("khong.co", "1")]));
+    let incomplete_submit = d.m(k.clone(), 0, MutationOp::Submit);
+    let ok = d.m(k.clone(), 0, save(&[("ii1.sessions", "abc")]));
+    let unknown_plan = d.m(ReportKey { plan_id: "khong-co".into(), ..k.clone() }, 0, save(&[]));
+    let wrong_form = d.m(
+        k.clone(),
+        1,
+        MutationOp::Save { form_id: "mau-khac".into(), set: Values::new(), attach: vec![], detach: vec![] },
+    );
+    let mut bad_hash = d.m(k.clone(), 1, save(&[("ii1.sessions", "5")]));
+    bad_hash.content_hash = "0000000000000000".into();
+    let res = d.push(&s, &[unknown_field, incomplete_submit, ok, unknown_plan, wrong_form, bad_hash]).await;
+    assert_eq!(res.stopped, None);
+    assert_eq!(res.last_mutation_id, 6);
+    let codes: Vec<String> = res
+        .results
+        .iter()
+        .map(|o| match &o.result {
+            MutationResult::Applied { .. } => "applied".to_string(),
+            r => rejected_code(r).to_string(),
+        })
+        .collect();
+    assert_eq!(codes, ["invalid", "invalid", "applied", "invalid", "invalid", "bad_hash"]);
+    // A draft keeps what was typed, even if it is not a number yet.
+    let page = d.pull(&s, 0, None).await;
+    assert_eq!(page.changes[0].value("ii1.sessions"), "abc");
+
+    // Saving a submitted report: not_editable, and the next mutation applies.
+    let values = complete_values(&s, &d.token).await;
+    let fill = d.m(k.clone(), 1, save_values(values));
+    let submit = d.m(k.clone(), 2, MutationOp::Submit);
+    let late_edit = d.m(k.clone(), 3, save(&[("ii1.sessions", "8")]));
+    let other_report = d.m(key(DAKBLA, Period::year(2024).unwrap()), 0, save(&[("ii1.sessions", "8")]));
+    let res = d.push(&s, &[fill, submit, late_edit, other_report]).await;
+    assert_eq!(res.results[0].result, applied(2));
+    assert_eq!(res.results[1].result, applied(3));
+    assert_eq!(rejected_code(&res.results[2].result), "not_editable");
+    assert_eq!(res.results[3].result, applied(1));
+    assert_eq!(res.last_mutation_id, 10);
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 10);
+    assert_eq!(count(&pool, "SELECT last_mutation_id FROM clients").await, 10);
+    pool.close().await;
+    s.stop().await;
+}
+
+// (5)
+#[tokio::test]
+async fn a_locked_database_is_a_503_and_the_retry_applies_everything_once() {
+    use sqlx::Connection;
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let m1 = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "1")]));
+    let m2 = d.m(march(DAKBLA), 1, save(&[("ii1.sessions", "2")]));
+    let m3 = d.m(key(DAKBLA, Period::month(2024, 4).unwrap()), 0, save(&[("ii1.sessions", "3")]));
+    assert_eq!(d.push(&s, std::slice::from_ref(&m1)).await.results[0].result, applied(1));
+
+    // Another process holds the write lock longer than the server's busy timeout.
+    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    let batch = [m1.clone(), m2.clone(), m3.clone()];
+    let res = d.push_raw(&s, &batch, None).await;
+    assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+
+    let res = d.push(&s, &batch).await;
+    let got: Vec<_> = res.results.iter().map(|o| o.result.clone()).collect();
+    assert_eq!(got, [applied(1), applied(2), applied(1)]);
+    assert_eq!(res.last_mutation_id, 3);
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM report_revisions").await, 3, "nothing doubled");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 3);
+    assert_eq!(count(&pool, "SELECT last_mutation_id FROM clients").await, 3);
+    assert_eq!(count(&pool, "SELECT last_change_seq FROM sync_state").await, 3);
+    pool.close().await;
+    s.stop().await;
+}
+
+// (6)
+#[tokio::test]
+async fn another_units_report_is_a_recorded_403_and_the_queue_moves_on() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let foreign = d.m(march(QUANGTRUNG), 0, save(&[("ii1.sessions", "1")]));
+    let next = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "2")]));
+    let res = d.push_raw(&s, &[foreign.clone(), next.clone()], None).await;
+    let body = assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    // Both an API error and a push answer.
+    let answer: PushResponse = serde_json::from_value(body.clone()).unwrap();
+    assert_eq!(answer.last_mutation_id, 1, "recorded: the queue does not wedge");
+    assert_eq!(answer.results.len(), 1, "the batch stops after it");
+    assert_eq!(answer.stopped.as_deref(), Some("forbidden"));
+    assert_eq!(rejected_code(&answer.results[0].result), "forbidden");
+    assert_eq!(body["error"]["message"], body["results"][0]["result"]["rejected"]["message"]);
+
+    let res = d.push(&s, &[next]).await;
+    assert_eq!(res.results[0].result, applied(1));
+    let pool = db(dir.path()).await;
+    let units: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM reports").fetch_all(&pool).await.unwrap();
+    assert_eq!(units, [DAKBLA]);
+    pool.close().await;
+
+    // Reviewers review only units below their own; the administrator files nothing.
+    let mut reviewer = Device::new(&s, "tp.kontum", "tp-1").await;
+    let own = reviewer.m(march(TP_KONTUM), 1, MutationOp::Accept);
+    let (res, _) = reviewer.push_expect(&s, &[own], StatusCode::FORBIDDEN).await;
+    assert_eq!(rejected_code(&res.results[0].result), "forbidden");
+    let commune_edit = reviewer.m(march(DAKBLA), 1, save(&[("ii1.sessions", "5")]));
+    let (res, _) = reviewer.push_expect(&s, &[commune_edit], StatusCode::FORBIDDEN).await;
+    assert_eq!(res.last_mutation_id, 2);
+    let mut admin = Device::new(&s, "admin", "admin-1").await;
+    let m = admin.m(march("kontum"), 0, save(&[]));
+    admin.push_expect(&s, &[m], StatusCode::FORBIDDEN).await;
+    s.stop().await;
+}
+
+// (7)
+#[tokio::test]
+async fn a_client_id_of_another_user_is_refused_before_anything_is_processed() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut mine = Device::new(&s, "xa.dakbla", "shared-phone").await;
+    let m = mine.m(march(DAKBLA), 0, save(&[]));
+    mine.push(&s, &[m]).await;
+
+    let mut thief = Device::new(&s, "tp.kontum", "shared-phone").await;
+    thief.next = 2;
+    let m = thief.m(march(TP_KONTUM), 0, save(&[("ii1.sessions", "1")]));
+    assert_error(thief.push_raw(&s, &[m], None).await, StatusCode::FORBIDDEN, "client_forbidden").await;
+    assert_error(thief.pull_raw(&s, 0, None).await, StatusCode::FORBIDDEN, "client_forbidden").await;
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 1);
+    assert_eq!(count(&pool, "SELECT last_mutation_id FROM clients").await, 1);
+
+    // A revoked client is refused to its own user as well.
+    sqlx::query("UPDATE clients SET revoked = 1").execute(&pool).await.unwrap();
+    let m = mine.m(march(DAKBLA), 1, save(&[]));
+    assert_error(mine.push_raw(&s, &[m], None).await, StatusCode::FORBIDDEN, "client_forbidden").await;
+    pool.close().await;
+    s.stop().await;
+}
+
+// (8) and the other whole-request checks.
+#[tokio::test]
+async fn bad_requests_are_refused_whole() {
+    let (s, _dir) = TestServer::start().await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let m = d.m(march(DAKBLA), 0, save(&[]));
+    let epoch = epoch_of(&s, &d).await;
+
+    let res = d.push_raw(&s, std::slice::from_ref(&m), Some("not-this-server")).await;
+    let body = assert_error(res, StatusCode::CONFLICT, "epoch_mismatch").await;
+    assert_eq!(body["epoch"], epoch);
+
+    let post = |body: Value| s.client.post(s.url("/api/sync/push")).bearer_auth(&d.token).json(&body).send();
+    let mutations = serde_json::to_value([&m]).unwrap();
+    let cases = [
+        (json!({"client_id": "phone-1", "schema_version": 99, "mutations": []}), "unsupported_schema"),
+        (json!({"client_id": "", "schema_version": 1, "mutations": []}), "invalid_client_id"),
+        (json!({"client_id": "a b", "schema_version": 1, "mutations": []}), "invalid_client_id"),
+        (json!({"client_id": "x".repeat(65), "schema_version": 1, "mutations": []}), "invalid_client_id"),
+        (
+            json!({"client_id": "phone-1", "schema_version": 1, "mutations": vec![mutations[0].clone(); 101]}),
+            "too_many_mutations",
+        ),
+        (json!({"client_id": "phone-1", "schema_version": 1, "mutations": [{"id": 1}]}), "bad_request"),
+    ];
+    for (body, code) in cases {
+        assert_error(post(body).await.unwrap(), StatusCode::BAD_REQUEST, code).await;
+    }
+    let m0 = Mutation::new(0, march(DAKBLA), 0, save(&[]));
+    assert_error(d.push_raw(&s, &[m0], None).await, StatusCode::BAD_REQUEST, "invalid_mutation").await;
+    // Nothing of the above was processed.
+    let res = d.push(&s, &[m]).await;
+    assert_eq!(res.results[0].result, applied(1));
+    assert_eq!(res.epoch, epoch);
+    let res = s.client.post(s.url("/api/sync/push")).json(&json!({})).send().await.unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+// (9)
+#[tokio::test]
+async fn pulls_return_what_the_caller_may_see_page_by_page() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    add_user(dir.path(), "xa.quangtrung", "reporter", QUANGTRUNG).await;
+    add_user(dir.path(), "xa.dakman", "reporter", DAKMAN).await;
+
+    let mut dakbla = Device::new(&s, "xa.dakbla", "dakbla-1").await;
+    // An empty pull is tiny (phones on 2G pull often).
+    let res = dakbla.pull_raw(&s, 0, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(text.len() < 300, "{} bytes: {text}", text.len());
+    let empty: PullResponse = serde_json::from_str(&text).unwrap();
+    assert!(empty.changes.is_empty() && !empty.has_more && !empty.reset);
+    let epoch = empty.epoch.clone();
+
+    // More reports than one page in Đăk Blà, one each elsewhere.
+    let total = PULL_PAGE + 5;
+    let periods: Vec<Period> =
+        (0..total).map(|i| Period::month(2000 + (i / 12) as i32, (i % 12) as u32 + 1).unwrap()).collect();
+    let mutations: Vec<Mutation> =
+        periods.iter().map(|p| dakbla.m(key(DAKBLA, *p), 0, save(&[("ii1.sessions", "1")]))).collect();
+    for chunk in mutations.chunks(100) {
+        let res = dakbla.push(&s, chunk).await;
+        assert!(res.results.iter().all(|o| o.result == applied(1)));
+    }
+    for (user, unit) in
+        [("xa.quangtrung", QUANGTRUNG), ("xa.dakman", DAKMAN), ("tp.kontum", TP_KONTUM), ("sonoivu", SONOIVU)]
+    {
+        let mut d = Device::new(&s, user, &format!("{}-1", user.replace('.', "-"))).await;
+        let m = d.m(march(unit), 0, save(&[("ii1.sessions", "1")]));
+        assert_eq!(d.push(&s, &[m]).await.results[0].result, applied(1), "{user}");
+    }
+
+    // Paging for the commune: its own reports only.
+    let first = dakbla.pull(&s, 0, Some(&epoch)).await;
+    assert_eq!(first.changes.len(), PULL_PAGE);
+    assert!(first.has_more);
+    assert_eq!(first.cursor, PULL_PAGE as u64, "the change number of the last row");
+    let second = dakbla.pull(&s, first.cursor, Some(&epoch)).await;
+    assert_eq!(second.changes.len(), 5);
+    assert!(!second.has_more);
+    // The others' later changes are skipped: the cursor jumps to the end.
+    assert_eq!(second.cursor, total as u64 + 4);
+    let mut seen: Vec<String> = first.changes.iter().chain(&second.changes).map(|r| r.id()).collect();
+    assert!(first.changes.iter().chain(&second.changes).all(|r| r.key.unit_id == DAKBLA));
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), total);
+    let nothing = dakbla.pull(&s, second.cursor, Some(&epoch)).await;
+    assert!(nothing.changes.is_empty());
+    assert_eq!(nothing.cursor, second.cursor);
+
+    let units_seen = |reports: Vec<danvan_core::Report>| {
+        let mut units: Vec<String> = reports.into_iter().map(|r| r.key.unit_id).collect();
+        units.sort();
+        units.dedup();
+        units
+    };
+    let sibling = Device::new(&s, "xa.quangtrung", "xa-quangtrung-1").await;
+    assert_eq!(units_seen(sibling.pull_all(&s, &epoch).await), [QUANGTRUNG]);
+    let district = Device::new(&s, "tp.kontum", "tp-kontum-1").await;
+    assert_eq!(units_seen(district.pull_all(&s, &epoch).await), [TP_KONTUM, DAKBLA, QUANGTRUNG]);
+    let province = Device::new(&s, "sonoivu", "sonoivu-1").await;
+    let all = province.pull_all(&s, &epoch).await;
+    assert_eq!(all.len(), total + 4);
+    assert_eq!(units_seen(all), [DAKMAN, SONOIVU, TP_KONTUM, DAKBLA, QUANGTRUNG]);
+
+    // The database was restored elsewhere (another epoch): everything again, reset.
+    let reset = dakbla.pull(&s, second.cursor, Some("old-epoch")).await;
+    assert!(reset.reset);
+    assert_eq!(reset.epoch, epoch);
+    assert_eq!(reset.changes.len(), PULL_PAGE);
+    assert_eq!(reset.changes[0].key.period, periods[0]);
+    // No epoch but a cursor, or a cursor beyond this database: the same.
+    assert!(dakbla.pull(&s, 7, None).await.reset);
+    let beyond = dakbla.pull(&s, 1_000_000, Some(&epoch)).await;
+    assert!(beyond.reset);
+    assert_eq!(beyond.changes.len(), PULL_PAGE);
+    assert!(!dakbla.pull(&s, 0, Some(&epoch)).await.reset);
+    s.stop().await;
+}
+
+// (10)
+#[tokio::test]
+async fn the_review_cycle_submit_return_resubmit_accept() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    add_user(dir.path(), "xa.dakman", "reporter", DAKMAN).await;
+    let mut commune = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let mut district = Device::new(&s, "tp.kontum", "tp-pc").await;
+    let k = march(DAKBLA);
+    let values = complete_values(&s, &commune.token).await;
+    let fill = commune.m(k.clone(), 0, save_values(values));
+    let submit = commune.m(k.clone(), 1, MutationOp::Submit);
+    let res = commune.push(&s, &[fill, submit]).await;
+    assert_eq!(res.results[1].result, applied(2));
+
+    // The district reviewer sees it submitted and returns it with a reason.
+    let seen = district.pull(&s, 0, None).await;
+    let report = seen.changes.iter().find(|r| r.key == k).unwrap();
+    assert_eq!(report.status, ReportStatus::Submitted);
+    assert!(report.submitted_at.is_some());
+    let empty_reason = district.m(k.clone(), 2, MutationOp::Return { reason: "  ".into() });
+    let ret = district.m(k.clone(), 2, MutationOp::Return { reason: "Thiếu số liệu mục II.6".into() });
+    let res = district.push(&s, &[empty_reason, ret]).await;
+    assert_eq!(rejected_code(&res.results[0].result), "invalid");
+    assert_eq!(res.results[1].result, applied(3));
+
+    // The commune sees the reason, corrects and submits again.
+    let back = commune.pull(&s, 0, None).await;
+    let report = &back.changes[0];
+    assert_eq!(report.status, ReportStatus::Returned);
+    assert_eq!(report.return_reason.as_deref(), Some("Thiếu số liệu mục II.6"));
+    assert_eq!(report.updated_by.as_deref(), Some("Trần Văn Minh"));
+    let fix = commune.m(k.clone(), 3, save(&[("ii6.petitions_received", "4"), ("ii6.petitions_resolved", "3")]));
+    let resubmit = commune.m(k.clone(), 4, MutationOp::Submit);
+    let res = commune.push(&s, &[fix, resubmit]).await;
+    assert_eq!(res.results.iter().map(|o| o.result.clone()).collect::<Vec<_>>(), [applied(4), applied(5)]);
+
+    let accept = district.m(k.clone(), 5, MutationOp::Accept);
+    assert_eq!(district.push(&s, &[accept]).await.results[0].result, applied(6));
+    let late = commune.m(k.clone(), 6, save(&[("ii1.sessions", "9")]));
+    assert_eq!(rejected_code(&commune.push(&s, &[late]).await.results[0].result), "not_editable");
+    let again = district.m(k.clone(), 6, MutationOp::Return { reason: "Xem lại".into() });
+    assert_eq!(rejected_code(&district.push(&s, &[again]).await.results[0].result), "wrong_status");
+
+    // The history, for the review screens.
+    let path = format!("/api/reports/{}/revisions", k.id());
+    let history: Value = s.get_json(&path, &district.token).await;
+    let revisions = history["revisions"].as_array().unwrap();
+    let ops: Vec<&str> = revisions.iter().map(|r| r["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["save", "submit", "return", "save", "submit", "accept"]);
+    assert_eq!(revisions[3]["changes"], json!({"ii6.petitions_received": "4", "ii6.petitions_resolved": "3"}));
+    assert_eq!(revisions[1]["changes"], json!({}));
+    assert_eq!(revisions[2]["user"], "Trần Văn Minh");
+    assert_eq!(revisions[2]["reason"], "Thiếu số liệu mục II.6");
+    assert_eq!(revisions[2]["status"], "returned");
+    assert_eq!(revisions[5]["version"], 6);
+    assert_eq!(revisions[0]["client_id"], "phone-1");
+    assert!(revisions[0]["created_at"].as_str().unwrap().ends_with('Z'));
+    // Visible to whoever sees the unit, and to nobody else.
+    let sonoivu = s.login("sonoivu").await;
+    assert_eq!(s.get_auth(&path, &sonoivu.token).await.status(), StatusCode::OK);
+    let stranger = s.login("xa.dakman").await;
+    assert_error(s.get_auth(&path, &stranger.token).await, StatusCode::FORBIDDEN, "forbidden").await;
+    let missing = format!("/api/reports/{}/revisions", key(DAKBLA, Period::year(2020).unwrap()).id());
+    assert_error(s.get_auth(&missing, &district.token).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(s.get_auth("/api/reports/rac/revisions", &district.token).await, StatusCode::NOT_FOUND, "not_found")
+        .await;
+    s.stop().await;
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A JPEG-looking byte string of `len` bytes (the server does not decode images).
+fn photo(len: usize, seed: u8) -> Vec<u8> {
+    let mut data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect();
+    data[..3].copy_from_slice(&[0xff, 0xd8, 0xff]);
+    data
+}
+
+async fn upload(
+    s: &TestServer,
+    token: &str,
+    id: &str,
+    report: &str,
+    mime: &str,
+    sha: &str,
+    data: Vec<u8>,
+) -> reqwest::Response {
+    s.client
+        .put(s.url(&format!("/api/attachments/{id}?report={report}")))
+        .bearer_auth(token)
+        .header("content-type", mime)
+        .header("x-content-sha256", sha)
+        .body(data)
+        .send()
+        .await
+        .unwrap()
+}
+
+// (11)
+#[tokio::test]
+async fn attachments_upload_once_and_come_back_identical() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    add_user(dir.path(), "xa.dakman", "reporter", DAKMAN).await;
+    let commune = s.login("xa.dakbla").await.token;
+    let report = march(DAKBLA).id();
+    let data = photo(1536 * 1024, 7); // 1.5 MiB: over the API's 1 MiB, under 3 MiB
+    let sha = sha256_hex(&data);
+
+    let res = upload(&s, &commune, "a1b2c3", &report, "image/jpeg", &sha, data.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"id": "a1b2c3", "report_id": report, "mime": "image/jpeg", "size": data.len(), "sha256": sha})
+    );
+    // A retry after a lost response: the same answer, 200.
+    let res = upload(&s, &commune, "a1b2c3", &report, "image/jpeg", &sha.to_uppercase(), data.clone()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The same id for other bytes.
+    let other = photo(1000, 9);
+    let res = upload(&s, &commune, "a1b2c3", &report, "image/jpeg", &sha256_hex(&other), other.clone()).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict").await;
+    // The same bytes under the same id for another report: not a retry.
+    let april = key(DAKBLA, Period::month(2024, 4).unwrap()).id();
+    let res = upload(&s, &commune, "a1b2c3", &april, "image/jpeg", &sha, data.clone()).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict").await;
+    // Bytes damaged on the way.
+    let res = upload(&s, &commune, "d4e5", &report, "image/jpeg", &sha256_hex(&other), photo(1000, 10)).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "hash_mismatch").await;
+    // Missing hash, wrong type, bad ids.
+    let res = upload(&s, &commune, "d4e5", &report, "image/jpeg", "", other.clone()).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "missing_hash").await;
+    let html = b"<script>alert(1)</script>".to_vec();
+    let res = upload(&s, &commune, "d4e5", &report, "text/html", &sha256_hex(&html), html).await;
+    assert_error(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let res = upload(&s, &commune, "d4e5", "not-a-report", "image/png", &sha256_hex(&other), other.clone()).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_report").await;
+    // Someone else's report: the district reviewer does not file the commune's.
+    let reviewer = s.login("tp.kontum").await.token;
+    let res = upload(&s, &reviewer, "d4e5", &report, "image/png", &sha256_hex(&other), other.clone()).await;
+    assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    // A PDF with parameters in its type is fine.
+    let pdf = b"%PDF-1.4 bien ban".to_vec();
+    let res = upload(&s, &commune, "pdf-1", &report, "Application/PDF; charset=binary", &sha256_hex(&pdf), pdf).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // Too large: 413 JSON naming the attachment limit.
+    let huge = photo(4 * 1024 * 1024, 1);
+    let res = upload(&s, &commune, "huge", &report, "image/jpeg", &sha256_hex(&huge), huge).await;
+    let body = assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("3 MiB"), "{body}");
+    // The rest of the API keeps its 1 MiB limit.
+    let big = vec![b'x'; 1536 * 1024];
+    let res = s
+        .client
+        .post(s.url("/api/sync/push"))
+        .bearer_auth(&commune)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+
+    // Reading back: the uploader, the district, the province; not another district.
+    for token in [commune.clone(), reviewer.clone(), s.login("sonoivu").await.token] {
+        let res = s.get_auth("/api/attachments/a1b2c3", &token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "image/jpeg");
+        assert_eq!(res.headers()["x-content-sha256"], sha.as_str());
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(res.bytes().await.unwrap().as_ref(), data.as_slice());
+    }
+    let stranger = s.login("xa.dakman").await.token;
+    assert_error(s.get_auth("/api/attachments/a1b2c3", &stranger).await, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_error(s.get_auth("/api/attachments/khong-co", &commune).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(s.get("/api/attachments/a1b2c3").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM attachments").await, 2);
+    pool.close().await;
+    s.stop().await;
+}
+
+// (12)
+#[tokio::test]
+async fn a_replay_after_a_restart_gets_the_same_answer() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let m1 = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "1")]));
+    let m2 = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "2")]));
+    let first = d.push(&s, &[m1.clone(), m2.clone()]).await;
+    s.stop().await;
+
+    let s = TestServer::start_in(dir.path()).await;
+    let again = d.push(&s, &[m1, m2]).await;
+    assert_eq!(again, first, "same epoch, same results");
+    let m3 = d.m(march(DAKBLA), 2, save(&[("ii1.sessions", "3")]));
+    assert_eq!(d.push(&s, &[m3]).await.results[0].result, applied(3));
+    s.stop().await;
+    let pool = db(dir.path()).await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM report_revisions").await, 3);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 3);
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn concurrent_pushes_serialise_with_unique_dense_change_numbers() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let token = s.login("xa.dakbla").await.token;
+    let jobs: Vec<_> = (0..4)
+        .map(|c| {
+            let (client, url, token) = (s.client.clone(), s.url("/api/sync/push"), token.clone());
+            tokio::spawn(async move {
+                let client_id = format!("device-{c}");
+                let mutations: Vec<Mutation> = (0..50u64)
+                    .map(|j| {
+                        let period = Period::month(2000 + c * 5 + (j / 12) as i32, (j % 12) as u32 + 1).unwrap();
+                        Mutation::new(j + 1, key(DAKBLA, period), 0, save(&[("ii1.sessions", "1")]))
+                    })
+                    .collect();
+                let mut applied_count = 0;
+                for chunk in mutations.chunks(10) {
+                    let req = PushRequest {
+                        client_id: client_id.clone(),
+                        epoch: None,
+                        schema_version: SYNC_SCHEMA_VERSION,
+                        mutations: chunk.to_vec(),
+                    };
+                    let res = client.post(&url).bearer_auth(&token).json(&req).send().await.unwrap();
+                    assert_eq!(res.status(), StatusCode::OK);
+                    let res: PushResponse = res.json().await.unwrap();
+                    applied_count += res.results.iter().filter(|o| o.result == applied(1)).count();
+                }
+                applied_count
+            })
+        })
+        .collect();
+    for job in jobs {
+        assert_eq!(job.await.unwrap(), 50);
+    }
+    let pool = db(dir.path()).await;
+    let seqs: Vec<i64> =
+        sqlx::query_scalar("SELECT change_seq FROM reports ORDER BY change_seq").fetch_all(&pool).await.unwrap();
+    assert_eq!(seqs, (1..=200).collect::<Vec<i64>>());
+    assert_eq!(count(&pool, "SELECT last_change_seq FROM sync_state").await, 200);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM clients WHERE last_mutation_id = 50").await, 4);
+    pool.close().await;
+    s.stop().await;
+}
