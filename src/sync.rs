@@ -207,46 +207,52 @@ pub fn request_sync(delay: Duration) {
 }
 
 /// Waits between syncs: 10 s after an edit, 5 min when all is sent, backing off
-/// from 15 s to 10 min while the server cannot be reached.
+/// from 30 s to 10 min while the server cannot be reached. A request for an
+/// earlier sync always wins over the timer.
 pub fn start_scheduler(state: AppState, is_online: Signal<bool>) {
     let (tx, mut rx) = mpsc::unbounded::<Duration>();
     KICK.with(|k| *k.borrow_mut() = Some(tx));
     leptos::task::spawn_local(async move {
         let mut failures: u32 = 0;
-        let mut wait = Duration::from_millis(0);
+        // When the next sync is due, in `web::now_ms()` time.
+        let mut due_at = web::now_ms();
         loop {
-            let timer = gloo_timers::future::sleep(wait).fuse();
+            let remaining = (due_at - web::now_ms()).max(0.0);
+            let timer = gloo_timers::future::sleep(Duration::from_millis(remaining as u64)).fuse();
             futures::pin_mut!(timer);
             futures::select! {
                 _ = timer => {},
                 kick = rx.next() => match kick {
                     Some(delay) => {
-                        if !delay.is_zero() {
-                            // Let a burst of edits settle, but never wait longer
-                            // than the timer already would have.
-                            gloo_timers::future::sleep(delay.min(wait)).await;
-                        }
+                        due_at = due_at.min(web::now_ms() + delay.as_millis() as f64);
+                        continue;
                     }
                     None => return,
                 },
             }
             let online = is_online.try_get_untracked().unwrap_or(false);
             let signed_in = state.session.try_with_untracked(|s| s.is_some()).unwrap_or(false);
-            if !online || !signed_in {
-                wait = Duration::from_secs(60);
-                continue;
-            }
-            match sync_now(state).await {
-                Ok(()) => {
-                    failures = 0;
-                    let unsent = state.sync.unsent.try_get_untracked().unwrap_or(0);
-                    wait = if unsent > 0 { Duration::from_secs(15) } else { Duration::from_secs(300) };
+            let wait = if !online || !signed_in {
+                // The `online` event and sign-in kick the loop; this is a fallback.
+                Duration::from_secs(60)
+            } else {
+                match sync_now(state).await {
+                    Ok(()) => {
+                        failures = 0;
+                        let unsent = state.sync.unsent.try_get_untracked().unwrap_or(0);
+                        if unsent > 0 {
+                            Duration::from_secs(30)
+                        } else {
+                            Duration::from_secs(300)
+                        }
+                    }
+                    Err(_) => {
+                        failures = failures.saturating_add(1);
+                        Duration::from_secs((15u64 << failures.min(6)).min(600))
+                    }
                 }
-                Err(_) => {
-                    failures = failures.saturating_add(1);
-                    wait = Duration::from_secs((15u64 << failures.min(6)).min(600));
-                }
-            }
+            };
+            due_at = web::now_ms() + wait.as_millis() as f64;
         }
     });
 }

@@ -167,7 +167,10 @@ fn Editor(key: ReportKey) -> impl IntoView {
                         record_save_latency(web::now_ms() - t0);
                     }
                     local.try_set(Some(saved));
-                    save_state.try_set(SaveState::Saved(Utc::now()));
+                    // "Saved" only when everything typed so far is committed.
+                    if pending.with_value(|p| p.is_empty()) {
+                        save_state.try_set(SaveState::Saved(Utc::now()));
+                    }
                 }
                 Err(e) => {
                     // Nothing was written (the transaction rolled back): keep the

@@ -1,0 +1,352 @@
+// Offline report drafting and exactly-once sync, end to end: the real server
+// binary on its own SQLite file, Chromium, the built app with its service worker.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serverAndBrowser, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
+
+const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
+mkdirSync(shots, { recursive: true });
+
+const PLAN = "kh-413-ubnd-2024";
+const DAKBLA = "kontum.tpkontum.dakbla";
+
+/** The Decree 09 monthly period that contains today in Vietnam ("2026-12"). */
+function currentPeriod() {
+  const { y, m, d } = vnToday();
+  const [py, pm] = d >= 15 ? (m === 12 ? [y + 1, 1] : [y, m + 1]) : [y, m];
+  return `${py}-${String(pm).padStart(2, "0")}`;
+}
+
+const reportId = (period) => `${PLAN}~${DAKBLA}~${period}`;
+
+/** Every required field of the monthly form, with Vietnamese text. */
+const FULL_REPORT = {
+  "ii1.sessions": "12",
+  "ii1.participants": "860",
+  "ii1.result": "Tổ chức 12 buổi tuyên truyền Luật Thực hiện dân chủ ở cơ sở tại các thôn.",
+  "ii2.sessions_remote": "4",
+  "ii2.sessions_ethnic": "6",
+  "ii2.sessions_religious": "2",
+  "ii2.participants": "410",
+  "ii3.models_registered": "3",
+  "ii3.models_recognised": "1",
+  "ii3.collectives_commended": "2",
+  "ii3.individuals_commended": "5",
+  "ii4.dossiers_received": "148",
+  "ii4.dossiers_on_time": "146",
+  "ii5.inspections": "1",
+  "ii5.officials_disciplined": "0",
+  "ii6.reception_sessions": "4",
+  "ii6.petitions_received": "7",
+  "ii6.petitions_resolved": "6",
+  "ii6.dialogues": "2",
+  "ii7.supervisions": "1",
+  "ii7.critiques": "0",
+  "assessment": "Công tác dân vận chính quyền được triển khai đồng bộ; người dân đồng thuận.",
+  "next_tasks": "Tiếp tục đối thoại với Nhân dân về giải phóng mặt bằng đường liên thôn.",
+};
+
+async function apiLogin(url, username) {
+  const r = await fetch(`${url}/api/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert.equal(r.status, 200);
+  return (await r.json()).token;
+}
+
+/** Every report the user may see on the server, by a fresh client reading from 0. */
+async function serverReports(url, token) {
+  const all = [];
+  let cursor = 0;
+  for (;;) {
+    const r = await fetch(`${url}/api/sync/pull`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ client_id: `checker${Date.now()}`, cursor }),
+    });
+    assert.equal(r.status, 200);
+    const page = await r.json();
+    all.push(...page.changes);
+    cursor = page.cursor;
+    if (!page.has_more) return all;
+  }
+}
+
+async function revisions(url, token, id) {
+  const r = await fetch(`${url}/api/reports/${encodeURIComponent(id)}/revisions`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  assert.equal(r.status, 200);
+  return (await r.json()).revisions;
+}
+
+async function signedIn(browser, server) {
+  const context = await phoneContext(browser);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await login(page, server.url, "xa.dakbla");
+  await page.waitForSelector("[data-testid=task]");
+  // The service worker holds the shell, and the form reached IndexedDB.
+  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
+  return { context, page, errors };
+}
+
+/** Opens this period's report through the app's own navigation. */
+async function openReport(page, period) {
+  await page.click("nav.bottom-nav a[href='/bao-cao']");
+  await page.click(`[data-testid=report-row][data-period='${period}'] a`);
+  await page.waitForSelector("[data-testid=report-field]");
+}
+
+async function fill(page, values) {
+  for (const [field, value] of Object.entries(values)) {
+    await page.fill(`[data-testid=report-field][data-field='${field}']`, value);
+  }
+  await page.waitForSelector("[data-testid=save-status][data-state=saved]");
+}
+
+async function fieldValues(page, fields) {
+  const out = {};
+  for (const f of fields) out[f] = await page.inputValue(`[data-testid=report-field][data-field='${f}']`);
+  return out;
+}
+
+async function unsent(page) {
+  return Number(await page.getAttribute("[data-testid=sync-status]", "data-unsent"));
+}
+
+async function waitAllSent(page) {
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=sync-status]")?.dataset.unsent === "0",
+    null,
+    { timeout: 30_000 },
+  );
+}
+
+/** The status bar's refresh button asks for a sync now. */
+async function syncNow(page) {
+  await page.click(".status-refresh");
+}
+
+test("(a) a report filled offline survives a reload and reaches the server exactly once", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const { context, page, errors } = await signedIn(browser, server);
+  const period = currentPeriod();
+
+  await context.setOffline(true);
+  await openReport(page, period);
+  assert.equal(await page.textContent("[data-testid=report-status]"), "Bản nháp");
+  assert.match(await page.textContent("[data-testid=report-deadline]"), /^Hạn: 14\/\d\d\/\d{4} · (Còn \d+ ngày|Hạn chót hôm nay)$/);
+
+  // Inline Vietnamese validation, and the bad value is kept as typed.
+  await page.fill("[data-testid=report-field][data-field='ii6.petitions_received']", "3");
+  await page.fill("[data-testid=report-field][data-field='ii6.petitions_resolved']", "5");
+  await page.waitForSelector("[data-testid=save-status][data-state=saved]");
+  const error = await page.textContent(".field-invalid [data-testid=field-error]");
+  assert.match(error, /Không được lớn hơn «Số đơn thư tiếp nhận» \(3\)/);
+
+  await fill(page, FULL_REPORT);
+  assert.match(await page.textContent("[data-testid=save-status]"), /^Đã lưu trên máy lúc \d\d:\d\d:\d\d$/);
+  assert.ok((await unsent(page)) >= 1, "the edits wait in the outbox");
+  assert.match(await page.textContent("[data-testid=unsent-count]"), /\d+ mục chưa gửi/);
+  await page.screenshot({ path: join(shots, "report-offline.png"), fullPage: true });
+
+  // Reload with no network: the draft is intact.
+  await page.reload();
+  await page.waitForSelector("[data-testid=report-field]");
+  await page.waitForFunction((v) => document.querySelector("[data-testid=report-field][data-field='ii1.participants']")?.value === v, FULL_REPORT["ii1.participants"]);
+  assert.deepEqual(await fieldValues(page, Object.keys(FULL_REPORT)), FULL_REPORT);
+
+  // Submit, still offline: the report locks at once.
+  await page.click("[data-testid=submit-report]");
+  await page.waitForSelector("[data-testid=report-status][data-status=submitted]");
+  assert.ok(await page.isDisabled("[data-testid=report-field][data-field='ii1.sessions']"), "a submitted report is locked");
+
+  // Back online: it syncs by itself.
+  await context.setOffline(false);
+  await waitAllSent(page);
+
+  const token = await apiLogin(server.url, "xa.dakbla");
+  const reports = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
+  assert.equal(reports.length, 1, "exactly one copy on the server");
+  assert.equal(reports[0].status, "submitted");
+  assert.deepEqual(reports[0].values, FULL_REPORT);
+  const revs = await revisions(server.url, token, reportId(period));
+  assert.deepEqual(revs.map((r) => r.op), ["save", "submit"], "one save (folded edits) and one submit");
+  assert.deepEqual(errors, []);
+});
+
+test("(b) a push whose response is lost after the commit is retried and applied once", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const { context, page, errors } = await signedIn(browser, server);
+  const period = currentPeriod();
+  await openReport(page, period);
+
+  // The first push reaches the server and commits; its answer never arrives.
+  let dropped = 0;
+  let pushes = 0;
+  await page.route("**/api/sync/push", async (route) => {
+    pushes += 1;
+    if (dropped === 0) {
+      const response = await route.fetch();
+      assert.equal(response.status(), 200);
+      dropped += 1;
+      return route.abort("connectionreset");
+    }
+    return route.continue();
+  });
+  await fill(page, { "ii1.sessions": "9", "ii1.participants": "300", "assessment": "Ổn định" });
+  await syncNow(page);
+  await page.waitForFunction(() => true);
+  const deadline = Date.now() + 20_000;
+  while (dropped === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(dropped, 1, "the response was dropped");
+  // Still unsent on the device: it has no acknowledgement.
+  assert.ok((await unsent(page)) >= 1);
+
+  // The retry replays the same mutation id; the server answers from its record.
+  await syncNow(page);
+  await waitAllSent(page);
+  assert.ok(pushes >= 2);
+
+  const token = await apiLogin(server.url, "xa.dakbla");
+  const reports = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
+  assert.equal(reports.length, 1);
+  assert.deepEqual(reports[0].values, { "ii1.sessions": "9", "ii1.participants": "300", "assessment": "Ổn định" });
+  assert.equal(reports[0].version, 1, "applied once, not twice");
+  assert.equal((await revisions(server.url, token, reportId(period))).length, 1);
+  assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "9");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("(c) two devices edit the same report offline: the second sees the conflict and nothing is lost", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const a = await signedIn(browser, server);
+  const b = await signedIn(browser, server);
+  const period = currentPeriod();
+  await openReport(a.page, period);
+  await openReport(b.page, period);
+
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  await fill(a.page, { "ii1.sessions": "5", "assessment": "Viết trên máy A" });
+  await fill(b.page, { "ii1.sessions": "7", "ii1.participants": "30" });
+
+  await a.context.setOffline(false);
+  await waitAllSent(a.page);
+  await b.context.setOffline(false);
+  await b.page.waitForSelector("[data-testid=conflict-screen]", { timeout: 30_000 });
+  await b.page.screenshot({ path: join(shots, "conflict.png"), fullPage: true });
+
+  // Only the field both changed is asked about, with both values.
+  const rows = await b.page.$$eval("[data-testid=conflict-field]", (els) =>
+    els.map((e) => ({
+      field: e.dataset.field,
+      mine: e.querySelector("[data-testid=mine-value]").textContent,
+      theirs: e.querySelector("[data-testid=theirs-value]").textContent,
+    })),
+  );
+  assert.deepEqual(rows, [{ field: "ii1.sessions", mine: "7", theirs: "5" }]);
+  // Until the person chooses, the phone still shows its own values.
+  assert.equal(await b.page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "7");
+
+  await b.page.check("[data-testid=conflict-field][data-field='ii1.sessions'] [data-testid=choose-mine]");
+  await b.page.click("[data-testid=resolve-conflict]");
+  await b.page.waitForSelector("[data-testid=conflict-screen]", { state: "detached" });
+  await waitAllSent(b.page);
+
+  const token = await apiLogin(server.url, "xa.dakbla");
+  const reports = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
+  assert.equal(reports.length, 1);
+  assert.deepEqual(reports[0].values, {
+    "ii1.sessions": "7", // B's choice
+    "ii1.participants": "30", // B's own change
+    "assessment": "Viết trên máy A", // A's change, merged without asking
+  });
+  // Device A catches up on its next sync.
+  await syncNow(a.page);
+  await a.page.waitForFunction(() => document.querySelector("[data-testid=report-field][data-field='ii1.participants']")?.value === "30", null, { timeout: 30_000 });
+  assert.equal(await a.page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "7");
+  assert.deepEqual([...a.errors, ...b.errors], []);
+});
+
+test("(d) a photo attached offline arrives on the server intact", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const { context, page, errors } = await signedIn(browser, server);
+  const period = currentPeriod();
+  await openReport(page, period);
+
+  // A large photo, as a phone camera takes it (made by the browser itself).
+  const png = await page.evaluate(async () => {
+    const c = document.createElement("canvas");
+    c.width = 2400;
+    c.height = 1800;
+    const x = c.getContext("2d");
+    for (let i = 0; i < 40; i++) {
+      x.fillStyle = `hsl(${i * 9}, 70%, ${30 + (i % 5) * 10}%)`;
+      x.fillRect((i % 8) * 300, Math.floor(i / 8) * 360, 300, 360);
+    }
+    x.fillStyle = "#fff";
+    x.font = "120px sans-serif";
+    x.fillText("Họp dân thôn Kon Klor", 100, 900);
+    const blob = await new Promise((r) => c.toBlob(r, "image/png"));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+
+  await context.setOffline(true);
+  await page.setInputFiles("[data-testid=photo-input][data-section='II.1']", {
+    name: "hop-dan.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(png),
+  });
+  await page.waitForSelector("[data-testid=photo-thumb] img");
+  await page.reload();
+  await page.waitForSelector("[data-testid=photo-thumb] img");
+  const attachmentId = await page.getAttribute("[data-testid=photo-thumb]", "data-attachment");
+
+  // The bytes as the phone stored them (resized, JPEG).
+  const local = await page.evaluate(async (id) => {
+    const db = await new Promise((ok, fail) => {
+      const r = indexedDB.open("danvan");
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const blob = await new Promise((ok, fail) => {
+      const r = db.transaction("blobs").objectStore("blobs").get(id);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const bitmap = await createImageBitmap(blob);
+    return { bytes: Array.from(new Uint8Array(await blob.arrayBuffer())), type: blob.type, w: bitmap.width, h: bitmap.height };
+  }, attachmentId);
+  assert.equal(local.type, "image/jpeg");
+  assert.deepEqual([local.w, local.h], [1600, 1200], "resized on the device");
+  assert.ok(local.bytes.length < png.length, "compressed on the device");
+
+  await context.setOffline(false);
+  await waitAllSent(page);
+
+  const token = await apiLogin(server.url, "xa.dakbla");
+  const [report] = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
+  assert.equal(report.attachments.length, 1);
+  const ref = report.attachments[0];
+  assert.equal(ref.id, attachmentId);
+  assert.equal(ref.section, "II.1");
+  const r = await fetch(`${server.url}/api/attachments/${ref.id}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("content-type"), "image/jpeg");
+  const onServer = Buffer.from(await r.arrayBuffer());
+  assert.ok(onServer.equals(Buffer.from(local.bytes)), "the server has the very bytes the phone stored");
+  assert.equal(createHash("sha256").update(onServer).digest("hex"), ref.sha256);
+  assert.equal(ref.size, onServer.length);
+  assert.deepEqual(errors, []);
+});
