@@ -4,9 +4,9 @@ use danvan_core::api::{ErrorBody, LoginRequest, LoginResponse, PlansResponse, Ta
 use danvan_core::report::AttachmentRef;
 use danvan_core::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use gloo_net::http::{Request, RequestBuilder};
-use wasm_bindgen::JsValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use wasm_bindgen::JsValue;
 
 /// How long a request may take before we call the network down. 2G round trips
 /// can take seconds; a hung request must not leave the screen spinning forever.

@@ -74,7 +74,8 @@ pub async fn resize_photo(file: &web_sys::Blob) -> Result<web_sys::Blob, String>
         return Err("ảnh rỗng".into());
     }
     let scale = (PHOTO_MAX_SIDE as f64 / width.max(height) as f64).min(1.0);
-    let (tw, th) = (((width as f64) * scale).round().max(1.0) as u32, ((height as f64) * scale).round().max(1.0) as u32);
+    let (tw, th) =
+        (((width as f64) * scale).round().max(1.0) as u32, ((height as f64) * scale).round().max(1.0) as u32);
     let document = w.document().ok_or("không có document")?;
     let canvas: web_sys::HtmlCanvasElement =
         document.create_element("canvas").map_err(js_err)?.dyn_into().map_err(|_| "không tạo được canvas")?;
@@ -117,7 +118,8 @@ where
     F: std::future::Future<Output = T> + 'static,
     T: 'static,
 {
-    let locks = window().ok().and_then(|w| Reflect::get(&w.navigator(), &"locks".into()).ok()).filter(|l| !l.is_undefined());
+    let locks =
+        window().ok().and_then(|w| Reflect::get(&w.navigator(), &"locks".into()).ok()).filter(|l| !l.is_undefined());
     let Some(locks) = locks else { return Some(work.await) };
     let Some(request) = Reflect::get(&locks, &"request".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) else {
         return Some(work.await);
@@ -175,12 +177,7 @@ pub fn eviction_risk() -> bool {
     let Ok(w) = window() else { return false };
     let ua = w.navigator().user_agent().unwrap_or_default();
     let safari = ua.contains("Safari") && !ua.contains("Chrome") && !ua.contains("Chromium") && !ua.contains("Android");
-    let standalone = w
-        .match_media("(display-mode: standalone)")
-        .ok()
-        .flatten()
-        .map(|m| m.matches())
-        .unwrap_or(false);
+    let standalone = w.match_media("(display-mode: standalone)").ok().flatten().map(|m| m.matches()).unwrap_or(false);
     safari && !standalone
 }
 

@@ -43,8 +43,8 @@ pub fn AccountPage() -> impl IntoView {
             let result = async {
                 let bytes = web::blob_bytes(file.as_ref()).await?;
                 let text = String::from_utf8(bytes).map_err(|_| "Tệp không phải văn bản UTF-8".to_string())?;
-                let backup: Backup = serde_json::from_str(&text)
-                    .map_err(|_| "Tệp không phải tệp sao lưu của ứng dụng".to_string())?;
+                let backup: Backup =
+                    serde_json::from_str(&text).map_err(|_| "Tệp không phải tệp sao lưu của ứng dụng".to_string())?;
                 if backup.format != crate::storage::BACKUP_FORMAT {
                     return Err("Tệp không phải tệp sao lưu của ứng dụng".to_string());
                 }

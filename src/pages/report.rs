@@ -281,7 +281,9 @@ fn Editor(key: ReportKey) -> impl IntoView {
         issues,
         editable,
         on_change,
-        attachments: Signal::derive(move || local.with(|l| l.as_ref().map(|l| l.report.attachments.clone()).unwrap_or_default())),
+        attachments: Signal::derive(move || {
+            local.with(|l| l.as_ref().map(|l| l.report.attachments.clone()).unwrap_or_default())
+        }),
         on_photo,
         kind,
     };

@@ -111,7 +111,10 @@ impl LocalDb {
         Ok(())
     }
 
-    pub(crate) fn write_tx(&self, stores: &[&str]) -> Result<indexed_db_futures::transaction::Transaction<'_>, StorageError> {
+    pub(crate) fn write_tx(
+        &self,
+        stores: &[&str],
+    ) -> Result<indexed_db_futures::transaction::Transaction<'_>, StorageError> {
         // "strict" so that a commit reported to the user has reached the disk; these
         // are official records, and phones lose power.
         Ok(self

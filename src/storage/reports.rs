@@ -19,7 +19,9 @@ use danvan_core::report::AttachmentRef;
 use danvan_core::sync::{Mutation, MutationOp, MutationOutcome, PullResponse, Rejection};
 use danvan_core::{Report, ReportForm, ReportKey};
 
-use super::{decode, decode_all, encode, LocalDb, StorageError, BLOBS, CONFLICTS, FORMS, META, OUTBOX, REPORTS, UPLOADS};
+use super::{
+    decode, decode_all, encode, LocalDb, StorageError, BLOBS, CONFLICTS, FORMS, META, OUTBOX, REPORTS, UPLOADS,
+};
 
 const KEY_SYNC: &str = "sync";
 
@@ -182,9 +184,8 @@ impl LocalDb {
             }
             None => None,
         };
-        let recorded =
-            client::record_edit(local, || Report::new(key.clone(), &form.id), open, op, &form, &meta, now)
-                .map_err(EditError::Refused)?;
+        let recorded = client::record_edit(local, || Report::new(key.clone(), &form.id), open, op, &form, &meta, now)
+            .map_err(EditError::Refused)?;
         reports.put(encode(&recorded.local)?).with_key(id.clone()).primitive()?.await?;
         outbox.put(encode(&recorded.entry)?).with_key(outbox_key(recorded.entry.id)).primitive()?.await?;
         if recorded.took_new_id {
@@ -192,8 +193,16 @@ impl LocalDb {
             meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         }
         if let Some((attachment, blob)) = blob {
-            tx.object_store(BLOBS)?.put(JsValue::from(blob.clone())).with_key(attachment.id.clone()).primitive()?.await?;
-            tx.object_store(UPLOADS)?.put(encode(&(attachment.clone(), id))?).with_key(attachment.id).primitive()?.await?;
+            tx.object_store(BLOBS)?
+                .put(JsValue::from(blob.clone()))
+                .with_key(attachment.id.clone())
+                .primitive()?
+                .await?;
+            tx.object_store(UPLOADS)?
+                .put(encode(&(attachment.clone(), id))?)
+                .with_key(attachment.id)
+                .primitive()?
+                .await?;
         }
         tx.commit().await?;
         Ok(recorded.local)
@@ -208,7 +217,8 @@ impl LocalDb {
         let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? else {
             return Err(StorageError::Other("chưa có trạng thái đồng bộ".into()));
         };
-        let batch: Vec<Mutation> = decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(limit).primitive()?.await?)?;
+        let batch: Vec<Mutation> =
+            decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(limit).primitive()?.await?)?;
         meta.inflight_upto = batch.last().map(|m| m.id).unwrap_or(0);
         meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         tx.commit().await?;
@@ -235,7 +245,11 @@ impl LocalDb {
     /// Takes in the server's answers: each acknowledged entry is removed in the
     /// same transaction that applies its outcome (an entry is deleted only with
     /// its acknowledgement).
-    pub async fn take_push_outcomes(&self, sent: &[Mutation], outcomes: &[MutationOutcome]) -> Result<(), StorageError> {
+    pub async fn take_push_outcomes(
+        &self,
+        sent: &[Mutation],
+        outcomes: &[MutationOutcome],
+    ) -> Result<(), StorageError> {
         let tx = self.write_tx(&[META, FORMS, REPORTS, OUTBOX, CONFLICTS])?;
         let reports = tx.object_store(REPORTS)?;
         let conflicts = tx.object_store(CONFLICTS)?;

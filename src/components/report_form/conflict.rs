@@ -14,7 +14,11 @@ use danvan_core::ReportForm;
 use crate::i18n::{use_lang, T};
 
 #[component]
-pub fn ConflictView(conflict: Conflict, form: ReportForm, on_resolve: Callback<BTreeMap<String, Side>>) -> impl IntoView {
+pub fn ConflictView(
+    conflict: Conflict,
+    form: ReportForm,
+    on_resolve: Callback<BTreeMap<String, Side>>,
+) -> impl IntoView {
     let lang = use_lang();
     let merge = conflict.merge();
     let overlapping = merge.conflicts.clone();
@@ -27,7 +31,9 @@ pub fn ConflictView(conflict: Conflict, form: ReportForm, on_resolve: Callback<B
     let theirs_status = conflict.theirs.status;
     let reason = conflict.reason.clone();
     let label_of = move |field: &str| {
-        form.field(field).map(|f| (f.label.clone(), f.label_en.clone())).unwrap_or((field.to_string(), field.to_string()))
+        form.field(field)
+            .map(|f| (f.label.clone(), f.label_en.clone()))
+            .unwrap_or((field.to_string(), field.to_string()))
     };
     let rows = overlapping
         .into_iter()
@@ -38,9 +44,11 @@ pub fn ConflictView(conflict: Conflict, form: ReportForm, on_resolve: Callback<B
             let (f1, f2) = (field.clone(), field.clone());
             let pick = move |side: Side| {
                 let field = field.clone();
-                move |_| choices.update(|m| {
-                    m.insert(field.clone(), side);
-                })
+                move |_| {
+                    choices.update(|m| {
+                        m.insert(field.clone(), side);
+                    })
+                }
             };
             view! {
                 <fieldset class="conflict-field" data-testid="conflict-field" data-field=c.field.clone()>
@@ -65,13 +73,14 @@ pub fn ConflictView(conflict: Conflict, form: ReportForm, on_resolve: Callback<B
         .collect_view();
     // When the server copy is locked, show this device's values that differ so
     // they can be copied into a note or a later report.
-    let mine_differs: Vec<(String, String, String)> = danvan_core::report::diff(&conflict.theirs.values, &conflict.mine.values)
-        .into_iter()
-        .map(|(k, v)| {
-            let (vi, _) = label_of(&k);
-            (k, vi, v)
-        })
-        .collect();
+    let mine_differs: Vec<(String, String, String)> =
+        danvan_core::report::diff(&conflict.theirs.values, &conflict.mine.values)
+            .into_iter()
+            .map(|(k, v)| {
+                let (vi, _) = label_of(&k);
+                (k, vi, v)
+            })
+            .collect();
     view! {
         <section class="card conflict" data-testid="conflict-screen" role="alert">
             <h2><T vi="Báo cáo đã được sửa ở nơi khác" en="This report was changed elsewhere"/></h2>
