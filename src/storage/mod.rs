@@ -128,7 +128,7 @@ impl LocalDb {
     pub async fn save_session(&self, session: &Session) -> Result<(), StorageError> {
         let tx = self.write_tx(&[META])?;
         tx.object_store(META)?.put(encode(session)?).with_key(KEY_SESSION.to_string()).primitive()?.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -143,7 +143,7 @@ impl LocalDb {
     pub async fn clear_session(&self) -> Result<(), StorageError> {
         let tx = self.write_tx(&[META])?;
         tx.object_store(META)?.delete(KEY_SESSION).await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -169,7 +169,7 @@ impl LocalDb {
             meta.put(encode(&snapshot.tasks)?).with_key(KEY_TASKS.to_string()).primitive()?.await?;
             meta.put(encode(&snapshot.fetched_at)?).with_key(KEY_FETCHED_AT.to_string()).primitive()?.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -181,7 +181,7 @@ impl LocalDb {
         let meta = tx.object_store(META)?;
         meta.delete(KEY_TASKS).await?;
         meta.delete(KEY_FETCHED_AT).await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -199,6 +199,23 @@ impl LocalDb {
         let plans: Vec<Plan> = decode_all(tx.object_store(PLANS)?.get_all().primitive()?.await?)?;
         let units: Vec<OrgUnit> = decode_all(tx.object_store(UNITS)?.get_all().primitive()?.await?)?;
         Ok(Some(Snapshot { plans, units, tasks, fetched_at }))
+    }
+}
+
+/// Commits, naming the cause when the browser aborts: `commit()` alone reports an
+/// abort without its reason, and a full disk (QuotaExceededError) must reach the
+/// person as such — with the guarantee that nothing of the transaction was written.
+pub(crate) async fn commit(tx: indexed_db_futures::transaction::Transaction<'_>) -> Result<(), StorageError> {
+    use indexed_db_futures::internals::SystemRepr;
+    use wasm_bindgen::JsCast;
+    let raw: web_sys::IdbTransaction = tx.as_sys().clone().unchecked_into();
+    match tx.commit().await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(match raw.error() {
+            Some(d) if d.name() == "QuotaExceededError" => StorageError::QuotaExceeded,
+            Some(d) => StorageError::Other(format!("{}: {}", d.name(), d.message())),
+            None => e.into(),
+        }),
     }
 }
 

@@ -20,7 +20,7 @@ use danvan_core::sync::{Mutation, MutationOp, MutationOutcome, PullResponse, Rej
 use danvan_core::{Report, ReportForm, ReportKey};
 
 use super::{
-    decode, decode_all, encode, LocalDb, StorageError, BLOBS, CONFLICTS, FORMS, META, OUTBOX, REPORTS, UPLOADS,
+    commit, decode, decode_all, encode, LocalDb, StorageError, BLOBS, CONFLICTS, FORMS, META, OUTBOX, REPORTS, UPLOADS,
 };
 
 const KEY_SYNC: &str = "sync";
@@ -54,7 +54,7 @@ impl LocalDb {
     pub async fn save_form(&self, form: &ReportForm) -> Result<(), StorageError> {
         let tx = self.write_tx(&[FORMS])?;
         tx.object_store(FORMS)?.put(encode(form)?).with_key(form.plan_id.clone()).primitive()?.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -92,7 +92,7 @@ impl LocalDb {
         }
         let meta = SyncMeta::new(new_client_id, user_id);
         meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(meta)
     }
 
@@ -204,7 +204,7 @@ impl LocalDb {
                 .primitive()?
                 .await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(recorded.local)
     }
 
@@ -221,7 +221,7 @@ impl LocalDb {
             decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(limit).primitive()?.await?)?;
         meta.inflight_upto = batch.last().map(|m| m.id).unwrap_or(0);
         meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok((meta, batch))
     }
 
@@ -238,7 +238,7 @@ impl LocalDb {
             change(&mut meta);
             store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -283,7 +283,7 @@ impl LocalDb {
             meta.inflight_upto = 0;
             meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -314,7 +314,7 @@ impl LocalDb {
             }
             meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -352,7 +352,7 @@ impl LocalDb {
             meta.epoch = Some(epoch.to_string());
             meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -381,7 +381,7 @@ impl LocalDb {
         }
         tx.object_store(REPORTS)?.put(encode(&local)?).with_key(report_id.to_string()).primitive()?.await?;
         conflicts.delete(report_id).await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(local)
     }
 
@@ -401,7 +401,7 @@ impl LocalDb {
     pub async fn mark_uploaded(&self, id: &str) -> Result<(), StorageError> {
         let tx = self.write_tx(&[UPLOADS])?;
         tx.object_store(UPLOADS)?.delete(id).await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -409,7 +409,7 @@ impl LocalDb {
     pub async fn save_blob(&self, id: &str, blob: &web_sys::Blob) -> Result<(), StorageError> {
         let tx = self.write_tx(&[BLOBS])?;
         tx.object_store(BLOBS)?.put(JsValue::from(blob.clone())).with_key(id.to_string()).primitive()?.await?;
-        tx.commit().await?;
+        commit(tx).await?;
         Ok(())
     }
 

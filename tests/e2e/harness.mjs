@@ -124,3 +124,28 @@ export function vnToday() {
 }
 
 export const ddmmyyyy = ({ y, m, d }) => `${String(d).padStart(2, "0")}/${String(m).padStart(2, "0")}/${y}`;
+
+/**
+ * A phone-sized browser with an on-disk profile, closed when the test ends. Only a
+ * profile on disk honours DevTools storage-quota overrides (Playwright's
+ * `newContext` is off the record).
+ */
+export async function persistentPhone(t, options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "danvan-profile-"));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: "vi-VN",
+    timezoneId: "America/Los_Angeles",
+    ...options,
+  });
+  t.after(async () => {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return context;
+}

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serverAndBrowser, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
+import { serverAndBrowser, startServer, persistentPhone, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -349,4 +349,67 @@ test("(d) a photo attached offline arrives on the server intact", async (t) => {
   assert.equal(createHash("sha256").update(onServer).digest("hex"), ref.sha256);
   assert.equal(ref.size, onServer.length);
   assert.deepEqual(errors, []);
+});
+
+test("(e) a full disk is a visible error and leaves nothing half written", async (t) => {
+  const server = await startServer();
+  t.after(() => server.cleanup());
+  const context = await persistentPhone(t);
+  const period = currentPeriod();
+  const ready = async (page, url) => {
+    await login(page, url, "xa.dakbla");
+    await page.waitForSelector("[data-testid=task]");
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
+    await openReport(page, period);
+  };
+  // What a signed-in phone with this report open stores (shell cache + data),
+  // measured on one origin...
+  const probe = await context.newPage();
+  await ready(probe, server.url);
+  await fill(probe, { "ii1.sessions": "4" });
+  const usage = await probe.evaluate(async () => (await navigator.storage.estimate()).usage);
+  await probe.close();
+  // ...then the same server under another origin whose quota (set through the
+  // DevTools protocol before it stores anything) leaves ~600 KB to spare.
+  const url = server.url.replace("127.0.0.1", "localhost");
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: url, quotaSize: usage + 600_000 });
+  await ready(page, url);
+  await context.setOffline(true);
+  await fill(page, { "ii1.sessions": "4" });
+  const before = await unsent(page);
+
+  // A photo of noise compresses badly: well over the space left.
+  const photo = await page.evaluate(async () => {
+    const c = document.createElement("canvas");
+    c.width = 1600;
+    c.height = 1200;
+    const x = c.getContext("2d");
+    const img = x.createImageData(1600, 1200);
+    let seed = 7;
+    for (let i = 0; i < img.data.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      img.data[i] = i % 4 === 3 ? 255 : seed >>> 24;
+    }
+    x.putImageData(img, 0, 0);
+    const blob = await new Promise((r) => c.toBlob(r, "image/png"));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+  await page.setInputFiles("[data-testid=photo-input][data-section='II.1']", {
+    name: "anh-lon.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(photo),
+  });
+  await page.waitForSelector("[data-testid=save-status][data-state=failed]", { timeout: 30_000 });
+  assert.match(await page.textContent("[data-testid=save-status]"), /Bộ nhớ của máy đã đầy/);
+  assert.equal(await page.$$eval("[data-testid=photo-thumb]", (l) => l.length), 0);
+
+  // A reload shows the report exactly as before the failed write.
+  await page.reload();
+  await page.waitForSelector("[data-testid=report-field]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=report-field][data-field='ii1.sessions']")?.value === "4");
+  assert.equal(await page.$$eval("[data-testid=photo-thumb]", (l) => l.length), 0, "no photo without its bytes");
+  assert.equal(await unsent(page), before, "no outbox entry for the failed write");
 });
