@@ -85,6 +85,8 @@ fn TaskCard(task: Task, today: chrono::NaiveDate, lang: Lang) -> impl IntoView {
             p.window_label()
         )
     });
+    // Periodic reports open straight into the editor for their period.
+    let report_href = task.next.as_ref().and_then(|n| n.period).map(|p| format!("/bao-cao/{}", p.key()));
     view! {
         <li class="card task" data-testid="task" data-obligation=task.obligation_id.clone()>
             <A href=href attr:class="task-link">
@@ -96,6 +98,11 @@ fn TaskCard(task: Task, today: chrono::NaiveDate, lang: Lang) -> impl IntoView {
                 {due.map(|d| view! { <p class="task-due" data-testid="task-due">{d}</p> })}
                 {period.map(|p| view! { <p class="task-period muted">{p}</p> })}
             </A>
+            {report_href.map(|href| view! {
+                <A href=href attr:class="task-action" attr:data-testid="task-report">
+                    {lang.pick("Lập báo cáo →", "Write the report →")}
+                </A>
+            })}
         </li>
     }
 }
