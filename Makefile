@@ -35,6 +35,9 @@ test-wasm: setup
 test-e2e: app server
 	node --test tests/e2e/
 
-## First-load transfer size of the release build into BENCHMARKS.md
-bench: app
+## First-load transfer size, sync wire bytes, autosave latency and push throughput into BENCHMARKS.md
+bench: app server
 	bench/first-load.sh
+	node bench/sync-bytes.mjs
+	node bench/autosave.mjs
+	cargo run --profile server -p danvan-server --example push_throughput
