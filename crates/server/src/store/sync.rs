@@ -111,7 +111,7 @@ impl Store {
     /// lock up front makes concurrent pushes wait (busy timeout) and run one after
     /// the other instead.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await? })
+        Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, change_seq: None })
     }
 
     /// Changes after `cursor` in `scope`, at most `limit`, read in one snapshot
@@ -196,6 +196,10 @@ impl Store {
 /// One mutation's transaction. Dropped without [`WriteTx::commit`], it rolls back.
 pub struct WriteTx {
     tx: Transaction<'static, Sqlite>,
+    /// The change counter as issued so far in this transaction (read once, written
+    /// back once at commit: fewer statements per mutation, and the write lock held
+    /// since `BEGIN IMMEDIATE` means no one else can issue a number meanwhile).
+    change_seq: Option<i64>,
 }
 
 impl WriteTx {
@@ -272,11 +276,16 @@ impl WriteTx {
     /// number.
     pub async fn save_report(&mut self, report: &Report, rev: &NewRevision<'_>) -> Result<u64, StoreError> {
         // Inside the write lock, so the counter cannot be issued twice.
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE sync_state SET last_change_seq = last_change_seq + 1 WHERE id = 1 RETURNING last_change_seq",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let current = match self.change_seq {
+            Some(seq) => seq,
+            None => {
+                sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1")
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        let seq = current + 1;
+        self.change_seq = Some(seq);
         let id = report.id();
         let data = json(report)?;
         let version = to_i64(report.version)?;
@@ -319,8 +328,8 @@ impl WriteTx {
         to_u64(seq)
     }
 
-    /// Stores the answer to a mutation and moves the client's `last_mutation_id` to
-    /// it: the two always change together.
+    /// Stores the answer to a mutation. The caller moves the client's
+    /// `last_mutation_id` past it (`set_last_mutation_id`) in the same transaction.
     pub async fn record_result(
         &mut self,
         client_id: &str,
@@ -340,6 +349,17 @@ impl WriteTx {
         .bind(ts(now))
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// Moves the client's `last_mutation_id`: the results up to it are recorded in
+    /// this same transaction, so the two always change together.
+    pub async fn set_last_mutation_id(
+        &mut self,
+        client_id: &str,
+        mutation_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE clients SET last_mutation_id = ?, last_seen_at = ? WHERE client_id = ?")
             .bind(to_i64(mutation_id)?)
             .bind(ts(now))
@@ -349,7 +369,13 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if let Some(seq) = self.change_seq {
+            sqlx::query("UPDATE sync_state SET last_change_seq = ? WHERE id = 1")
+                .bind(seq)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }
