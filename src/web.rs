@@ -240,3 +240,22 @@ fn publish_busy() {
         let _ = Reflect::set(&w, &"danvanBusy".into(), &JsValue::from_bool(busy));
     }
 }
+
+/// Gzips `bytes` with the browser's CompressionStream; None where the browser has
+/// none (the caller then sends the bytes as they are).
+pub async fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    let global = js_sys::global();
+    let ctor: Function = Reflect::get(&global, &"CompressionStream".into()).ok()?.dyn_into().ok()?;
+    let stream = Reflect::construct(&ctor, &Array::of1(&"gzip".into())).ok()?;
+    let blob = bytes_to_blob(bytes, "application/octet-stream").ok()?;
+    let readable = call0(&blob, "stream")?;
+    let piped = Reflect::get(&readable, &"pipeThrough".into()).ok()?.dyn_into::<Function>().ok()?.call1(&readable, &stream).ok()?;
+    let response_ctor: Function = Reflect::get(&global, &"Response".into()).ok()?.dyn_into().ok()?;
+    let response = Reflect::construct(&response_ctor, &Array::of1(&piped)).ok()?;
+    let buffer = JsFuture::from(call0(&response, "arrayBuffer")?.dyn_into::<Promise>().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buffer).to_vec())
+}
+
+fn call0(target: &JsValue, method: &str) -> Option<JsValue> {
+    Reflect::get(target, &method.into()).ok()?.dyn_into::<Function>().ok()?.call0(target).ok()
+}

@@ -422,7 +422,8 @@ fn record_save_latency(ms: f64) {
     let Some(w) = web_sys::window() else { return };
     let key = wasm_bindgen::JsValue::from_str("danvanSaveTimings");
     let array = match js_sys::Reflect::get(&w, &key).ok().filter(|v| js_sys::Array::is_array(v)) {
-        Some(a) => js_sys::Array::from(&a),
+        // The array itself, not `Array::from` (a copy the bench would never see).
+        Some(a) => wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>(a),
         None => {
             let a = js_sys::Array::new();
             let _ = js_sys::Reflect::set(&w, &key, &a);

@@ -171,8 +171,14 @@ test("(a) a report filled offline survives a reload and reaches the server exact
   assert.ok(await page.isDisabled("[data-testid=report-field][data-field='ii1.sessions']"), "a submitted report is locked");
 
   // Back online: it syncs by itself.
+  const pushEncodings = [];
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/sync/push")) pushEncodings.push(r.headers()["content-encoding"] ?? "identity");
+  });
   await context.setOffline(false);
   await waitAllSent(page);
+  // The whole report is over 1 KB of JSON: it travels gzipped.
+  assert.ok(pushEncodings.includes("gzip"), `push encodings: ${pushEncodings}`);
 
   const token = await apiLogin(server.url, "xa.dakbla");
   const reports = (await serverReports(server.url, token)).filter((r) => r.key.period === period);

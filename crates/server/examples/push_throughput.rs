@@ -391,21 +391,21 @@ async fn main() {
         format!("{lo:.0}–{hi:.0}")
     };
     let mut cause = format!(
-        "Even bare one-row write transactions, through sqlx like the server's, reach only about\n\
+        "Bare one-row write transactions, through sqlx like the server's, reach about\n\
          {full:.0}/s here with `synchronous = FULL` ({:.0} % of the target): the fsync of the WAL at each\n\
          commit plus sqlx's hand-off of every statement to its SQLite worker thread; `NORMAL` (no fsync\n\
-         per commit) is {:.1}× faster. The push gets {:.0} % of that ceiling; the rest goes to the work per\n\
-         mutation (about ten statements in its transaction, the whole report serialised twice — row\n\
-         and revision —, HTTP and JSON).\n",
+         per commit) is {:.1}× faster. That is the ceiling of one transaction per mutation; the push,\n\
+         committing each batch in one transaction (group commit: one fsync per push), runs at {:.0} % of\n\
+         it. What it costs per mutation is about five statements in the shared transaction, the report\n\
+         serialised twice (row and revision), HTTP and JSON.\n",
         full / target * 100.0,
         normal / full,
         medians[0] / full * 100.0,
     );
     if best < target {
         cause.push_str(if full < target * 1.2 {
-            "Likely cause of the miss: with one `synchronous = FULL` transaction per mutation the target is\n\
-             at or beyond what this machine allows even with no server work at all (the design, not a\n\
-             slow handler, sets the bound); the server's own work per mutation then costs the rest.\n"
+            "Likely cause of the miss: the disk's fsync rate; the server's own work per mutation costs\n\
+             the rest.\n"
         } else {
             "Likely cause of the miss: the disk allows more commits than the target, so it is the server's\n\
              own work per mutation.\n"
@@ -424,9 +424,9 @@ async fn main() {
         },
     );
     cause.push_str(&format!(
-        "\nFour concurrent clients give {ratio:.2}× the single client's rate: every mutation takes SQLite's\n\
-         single write lock (`BEGIN IMMEDIATE`), so pushes run one mutation at a time whatever the number\n\
-         of clients. Their batch p95 ({:.0} ms against {:.0} ms for one client) most likely comes from\n\
+        "\nFour concurrent clients give {ratio:.2}× the single client's rate: every push takes SQLite's\n\
+         single write lock (`BEGIN IMMEDIATE`), so pushes run one at a time whatever the number of\n\
+         clients; more clients overlap HTTP and JSON work with another's transaction. Their batch p95 ({:.0} ms against {:.0} ms for one client) most likely comes from\n\
          writers that find the lock taken sleeping in SQLite's busy handler (back-off steps up to\n\
          100 ms) instead of being woken when it is released.\n",
         p95_4.as_secs_f64() * 1000.0,
@@ -454,10 +454,11 @@ password cost. Each push carries {MAX_PUSH_MUTATIONS} mutations (`MAX_PUSH_MUTAT
 from one client id; each mutation is one realistic Save (one count field, every other
 one also a one-sentence Vietnamese narrative) on one of {REPORTS_PER_CLIENT} monthly reports of the client,
 based on the versions the client knew when it built the batch. Every mutation must come
-back `applied`. Each mutation is **its own `BEGIN IMMEDIATE` transaction, committed
-with `synchronous = FULL` in WAL mode** (`Store::open` in `crates/server/src/store/mod.rs`
-sets `SqliteSynchronous::Full`; nothing overrides it), so each one waits for an fsync
-of the WAL. The concurrent variant runs 4 clients (4 client ids, 4 sessions of the same
+back `applied`. Each push is **one `BEGIN IMMEDIATE` transaction (group commit)** holding
+every mutation's change, its recorded result and the client's `last_mutation_id`,
+**committed with `synchronous = FULL` in WAL mode** (`Store::open` in
+`crates/server/src/store/mod.rs` sets `SqliteSynchronous::Full`; nothing overrides it),
+so each push waits for one fsync of the WAL. The concurrent variant runs 4 clients (4 client ids, 4 sessions of the same
 user — the server allows several client ids per user) each pushing its share at once,
 each on its own reports. Alternating runs, median and range of the runs; batch =
 round-trip time of one push of {MAX_PUSH_MUTATIONS}.

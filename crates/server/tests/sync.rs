@@ -826,3 +826,56 @@ async fn concurrent_pushes_serialise_with_unique_dense_change_numbers() {
     pool.close().await;
     s.stop().await;
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_gzipped_push_is_accepted_and_a_gzip_bomb_is_refused() {
+    let (s, _dir) = TestServer::start().await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-gz").await;
+    let note = "Tổ chức hội nghị tuyên truyền Luật Thực hiện dân chủ ở cơ sở cho bà con thôn Kon Klor. ".repeat(8);
+    let m = d.m(march(DAKBLA), 0, save(&[("ii1.result", note.as_str()), ("ii1.sessions", "4")]));
+    let req = PushRequest {
+        client_id: d.client_id.clone(),
+        epoch: None,
+        schema_version: SYNC_SCHEMA_VERSION,
+        mutations: vec![m],
+    };
+    let json = serde_json::to_vec(&req).unwrap();
+    let body = gzip(&json);
+    assert!(body.len() * 2 < json.len(), "Vietnamese text compresses: {} → {}", json.len(), body.len());
+    let res = s
+        .client
+        .post(s.url("/api/sync/push"))
+        .bearer_auth(&d.token)
+        .header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer: PushResponse = res.json().await.unwrap();
+    assert_eq!(answer.results[0].result, applied(1));
+
+    // 2 MiB of spaces gzip to a few KB: under the wire limit, over the JSON limit.
+    let bomb = gzip(&vec![b' '; 2 * 1024 * 1024]);
+    assert!(bomb.len() < 16 * 1024);
+    let res = s
+        .client
+        .post(s.url("/api/sync/push"))
+        .bearer_auth(&d.token)
+        .header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip")
+        .body(bomb)
+        .send()
+        .await
+        .unwrap();
+    common::assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    s.stop().await;
+}
