@@ -354,7 +354,15 @@ test("(d) a photo attached offline arrives on the server intact", async (t) => {
   assert.ok(onServer.equals(Buffer.from(local.bytes)), "the server has the very bytes the phone stored");
   assert.equal(createHash("sha256").update(onServer).digest("hex"), ref.sha256);
   assert.equal(ref.size, onServer.length);
-  assert.deepEqual(errors, []);
+
+  // Another phone of the commune sees the photo, and keeps it for offline.
+  const other = await signedIn(browser, server);
+  await openReport(other.page, period);
+  await other.page.waitForSelector("[data-testid=photo-thumb] img", { timeout: 30_000 });
+  await other.context.setOffline(true);
+  await other.page.reload();
+  await other.page.waitForSelector("[data-testid=photo-thumb] img");
+  assert.deepEqual([...errors, ...other.errors], []);
 });
 
 test("(e) a full disk is a visible error and leaves nothing half written", async (t) => {

@@ -8,6 +8,7 @@ use danvan_core::report::AttachmentRef;
 
 use super::FormBinding;
 use crate::i18n::T;
+use crate::state::AppState;
 use crate::storage::LocalDb;
 use crate::web;
 
@@ -58,12 +59,22 @@ pub fn Photos(section: String, binding: FormBinding) -> impl IntoView {
 
 #[component]
 fn Thumb(attachment: AttachmentRef) -> impl IntoView {
+    let state = expect_context::<AppState>();
     let id = attachment.id.clone();
     let url = LocalResource::new(move || {
         let id = id.clone();
         async move {
             let db = LocalDb::shared().await.ok()?;
-            let blob = db.load_blob(&id).await.ok()??;
+            let blob = match db.load_blob(&id).await.ok()? {
+                Some(blob) => blob,
+                // Attached on another device: fetch it once, keep it for offline.
+                None => {
+                    let token = state.session.try_with_untracked(|s| s.as_ref().map(|s| s.token.clone())).flatten()?;
+                    let blob = crate::api::download_attachment(&token, &id).await.ok()?;
+                    let _ = db.save_blob(&id, &blob).await;
+                    blob
+                }
+            };
             web::object_url(&blob)
         }
     });
