@@ -249,7 +249,12 @@ pub async fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
     let stream = Reflect::construct(&ctor, &Array::of1(&"gzip".into())).ok()?;
     let blob = bytes_to_blob(bytes, "application/octet-stream").ok()?;
     let readable = call0(&blob, "stream")?;
-    let piped = Reflect::get(&readable, &"pipeThrough".into()).ok()?.dyn_into::<Function>().ok()?.call1(&readable, &stream).ok()?;
+    let piped = Reflect::get(&readable, &"pipeThrough".into())
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?
+        .call1(&readable, &stream)
+        .ok()?;
     let response_ctor: Function = Reflect::get(&global, &"Response".into()).ok()?.dyn_into().ok()?;
     let response = Reflect::construct(&response_ctor, &Array::of1(&piped)).ok()?;
     let buffer = JsFuture::from(call0(&response, "arrayBuffer")?.dyn_into::<Promise>().ok()?).await.ok()?;

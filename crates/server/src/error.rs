@@ -158,7 +158,9 @@ fn is_transient(e: &sqlx::Error) -> bool {
 
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> AppError {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // Behind request decompression axum cannot see the limit error's type any
+        // more and calls it a 400; its text still says what happened.
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE || r.body_text().contains("length limit exceeded") {
             return AppError::PayloadTooLarge;
         }
         match r {
