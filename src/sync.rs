@@ -65,6 +65,8 @@ pub enum SyncError {
 /// continues on the next trigger instead of holding the lock for minutes.
 const MAX_ROUNDS: usize = 20;
 const LOCK_NAME: &str = "danvan-sync";
+/// Largest push body this device builds (before gzip).
+const MAX_PUSH_BYTES: usize = 512 * 1024;
 
 /// Reads the counts the status bar shows from IndexedDB.
 pub async fn refresh_counts(state: AppState) {
@@ -139,11 +141,24 @@ async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), Syn
     upload_photos(db, token).await?;
     let total = db.load_outbox().await?.len() as u32;
     let mut sent = 0;
+    let mut gap_restarts = 0;
     for _ in 0..MAX_ROUNDS {
-        let (meta, batch) = db.take_outbox_batch(MAX_PUSH_MUTATIONS as u32).await?;
+        let (meta, mut batch) = db.take_outbox_batch(MAX_PUSH_MUTATIONS as u32).await?;
         if batch.is_empty() {
             return Ok(());
         }
+        // Keep a push well under the server's 1 MiB body limit (a 413 would be
+        // retried forever): long narratives make a mutation up to ~150 KB.
+        let mut bytes = 0;
+        let keep = batch
+            .iter()
+            .take_while(|m| {
+                bytes += serde_json::to_string(m).map(|j| j.len()).unwrap_or(0);
+                bytes <= MAX_PUSH_BYTES
+            })
+            .count()
+            .max(1);
+        batch.truncate(keep);
         state.sync.progress.try_set(Some((sent, total.max(sent + batch.len() as u32))));
         let request = PushRequest {
             client_id: meta.client_id.clone(),
@@ -169,8 +184,15 @@ async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), Syn
         sent += response.results.len() as u32;
         state.sync.progress.try_set(Some((sent, total.max(sent))));
         if response.results.is_empty() {
-            // Nothing taken: the server expects an id this device no longer has.
-            return Err(SyncError::Gap(response.last_mutation_id + 1));
+            // Nothing taken: the server expects an id this device no longer has
+            // (its database was restored to an older copy under the same epoch).
+            // Continue under a new client id, unsent entries renumbered from 1;
+            // anything the server moved meanwhile comes back as a conflict.
+            if gap_restarts > 0 {
+                return Err(SyncError::Gap(response.last_mutation_id + 1));
+            }
+            gap_restarts += 1;
+            db.restart_sync(web::random_hex(16), &response.epoch).await?;
         }
     }
     Ok(())

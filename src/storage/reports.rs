@@ -282,6 +282,9 @@ impl LocalDb {
         let conflicts = tx.object_store(CONFLICTS)?;
         let outbox = tx.object_store(OUTBOX)?;
         let forms = tx.object_store(FORMS)?;
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        let mut meta: Option<SyncMeta> = meta.as_deref().map(decode).transpose()?;
         let mut form_cache: BTreeMap<String, Option<ReportForm>> = BTreeMap::new();
         for outcome in outcomes {
             let Some(entry) = sent.iter().find(|m| m.id == outcome.id) else { continue };
@@ -295,7 +298,19 @@ impl LocalDb {
             let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
             let conflict: Option<String> = conflicts.get(id.as_str()).primitive()?.await?;
             let conflict: Option<Conflict> = conflict.as_deref().map(decode).transpose()?;
-            let (local, conflict) = client::take_outcome(local, conflict, entry, &outcome.result, form);
+            let (mut local, mut conflict) = client::take_outcome(local, conflict, entry, &outcome.result, form);
+            // Different fields changed on each side (or the server went back to an
+            // older copy): nothing to ask the person, queue the merge at once.
+            if let (Some(c), Some(m)) = (conflict.as_ref().filter(|c| c.settles_itself()), meta.as_mut()) {
+                let (merged, save) = client::resolve(c, &BTreeMap::new(), m.next_mutation_id, Utc::now());
+                if let Some(save) = save {
+                    outbox.put(encode(&save)?).with_key(outbox_key(save.id)).primitive()?.await?;
+                    m.next_mutation_id = save.id + 1;
+                }
+                local = Some(merged);
+                conflict = None;
+                conflicts.delete(id.as_str()).await?;
+            }
             if let Some(local) = local {
                 reports.put(encode(&local)?).with_key(id.clone()).primitive()?.await?;
             }
@@ -304,9 +319,7 @@ impl LocalDb {
             }
             outbox.delete(outbox_key(entry.id)).await?;
         }
-        let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+        if let Some(mut meta) = meta {
             meta.inflight_upto = 0;
             meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
         }
@@ -316,24 +329,33 @@ impl LocalDb {
 
     /// Takes in one pull page and moves the cursor, in one transaction.
     pub async fn take_pull(&self, page: &PullResponse, now: DateTime<Utc>) -> Result<(), StorageError> {
-        let tx = self.write_tx(&[META, REPORTS, CONFLICTS])?;
+        let tx = self.write_tx(&[META, REPORTS, CONFLICTS, OUTBOX])?;
         let reports = tx.object_store(REPORTS)?;
         let conflicts = tx.object_store(CONFLICTS)?;
+        let outbox = tx.object_store(OUTBOX)?;
+        let meta_store = tx.object_store(META)?;
+        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
+        let mut meta: Option<SyncMeta> = meta.as_deref().map(decode).transpose()?;
         for server in &page.changes {
             let id = server.id();
             let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
             let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
             let conflict: Option<String> = conflicts.get(id.as_str()).primitive()?.await?;
             let conflict: Option<Conflict> = conflict.as_deref().map(decode).transpose()?;
-            let (local, conflict) = client::take_pulled(local, conflict, server.clone());
+            let (mut local, conflict) = client::take_pulled(local, conflict, server.clone());
+            if let Some(m) = meta.as_mut() {
+                if let Some((resent, entry)) = client::resend_after_restore(&local, server, m.next_mutation_id, now) {
+                    outbox.put(encode(&entry)?).with_key(outbox_key(entry.id)).primitive()?.await?;
+                    m.next_mutation_id = entry.id + 1;
+                    local = resent;
+                }
+            }
             reports.put(encode(&local)?).with_key(id.clone()).primitive()?.await?;
             if let Some(conflict) = conflict {
                 conflicts.put(encode(&conflict)?).with_key(id).primitive()?.await?;
             }
         }
-        let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+        if let Some(mut meta) = meta {
             meta.cursor = page.cursor;
             meta.epoch = Some(page.epoch.clone());
             if !page.has_more {

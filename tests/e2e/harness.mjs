@@ -25,11 +25,11 @@ function freePort() {
 }
 
 /** Starts the server on a fresh database; `stop()` kills it, `dir` holds the db. */
-export async function startServer({ dir } = {}) {
+export async function startServer({ dir, port } = {}) {
   if (!existsSync(SERVER_BIN)) throw new Error(`no server binary at ${SERVER_BIN}: run make test`);
   if (!existsSync(join(DIST, "index.html"))) throw new Error(`no built app in ${DIST}: run make test`);
   dir ??= mkdtempSync(join(tmpdir(), "danvan-e2e-"));
-  const port = await freePort();
+  port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(SERVER_BIN, [], {
     env: {
@@ -55,6 +55,7 @@ export async function startServer({ dir } = {}) {
   return {
     url,
     dir,
+    port,
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");

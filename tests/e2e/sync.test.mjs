@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, startServer, persistentPhone, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
@@ -426,4 +426,62 @@ test("(e) a full disk is a visible error and leaves nothing half written", async
   await page.waitForFunction(() => document.querySelector("[data-testid=report-field][data-field='ii1.sessions']")?.value === "4");
   assert.equal(await page.$$eval("[data-testid=photo-thumb]", (l) => l.length), 0, "no photo without its bytes");
   assert.equal(await unsent(page), before, "no outbox entry for the failed write");
+});
+
+test("(f) a server restored from an older backup gets back what the phone holds", async (t) => {
+  const first = await startServer();
+  const { dir, port } = first;
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const browser = await (await import("./harness.mjs")).launchBrowser();
+  t.after(() => browser.close());
+  const { page, errors } = await signedIn(browser, first);
+  const period = currentPeriod();
+  await openReport(page, period);
+  await fill(page, { "ii1.sessions": "1" });
+  await syncNow(page);
+  await waitAllSent(page);
+
+  // The nightly backup is taken here...
+  await first.stop();
+  copyFileSync(join(dir, "danvan.db"), join(dir, "backup.db"));
+  const second = await startServer({ dir, port });
+  await page.reload();
+  await page.waitForSelector("[data-testid=report-field]");
+  await fill(page, { "ii1.participants": "40" });
+  await syncNow(page);
+  await waitAllSent(page);
+
+  // ...and restored after the disk failed: the server forgets the second edit
+  // and this phone's last mutation ids.
+  await second.stop();
+  copyFileSync(join(dir, "backup.db"), join(dir, "danvan.db"));
+  for (const f of ["danvan.db-wal", "danvan.db-shm"]) rmSync(join(dir, f), { force: true });
+  const restored = await startServer({ dir, port });
+  t.after(() => restored.stop());
+
+  await page.reload();
+  await page.waitForSelector("[data-testid=report-field]");
+  // The phone still shows everything and, seeing the server's copy went back,
+  // sends its own version again by itself.
+  assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.participants']"), "40");
+  await syncNow(page);
+  const token0 = await apiLogin(restored.url, "xa.dakbla");
+  let back;
+  for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+    back = (await serverReports(restored.url, token0)).filter((r) => r.key.period === period);
+    if (back[0]?.values["ii1.participants"] === "40") break;
+  }
+  assert.deepEqual(back[0].values, { "ii1.sessions": "1", "ii1.participants": "40" });
+  await waitAllSent(page);
+  // And editing goes on as usual.
+  await fill(page, { "assessment": "Sau khi khôi phục" });
+  await syncNow(page);
+  await waitAllSent(page);
+  // The restored copy is an ancestor of the phone's: nothing to choose.
+  assert.equal(await page.$("[data-testid=conflict-screen]"), null);
+  const token = await apiLogin(restored.url, "xa.dakbla");
+  const reports = (await serverReports(restored.url, token)).filter((r) => r.key.period === period);
+  assert.equal(reports.length, 1);
+  assert.deepEqual(reports[0].values, { "ii1.sessions": "1", "ii1.participants": "40", "assessment": "Sau khi khôi phục" });
+  assert.deepEqual(errors, []);
 });

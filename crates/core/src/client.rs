@@ -108,6 +108,12 @@ impl Conflict {
     pub fn can_merge(&self) -> bool {
         self.theirs.status.is_editable()
     }
+
+    /// Nothing for the person to choose: the two sides changed different fields
+    /// (or the server restored an older copy), so the merge can be sent as is.
+    pub fn settles_itself(&self) -> bool {
+        self.reason.is_none() && self.can_merge() && self.overlapping().is_empty()
+    }
 }
 
 /// Which side the person chose for a field.
@@ -218,7 +224,13 @@ pub fn take_outcome(
                 }
                 None => Conflict {
                     report_id: local.report.id(),
-                    base: local.base.clone(),
+                    // A server copy older than the base this device last saw (its
+                    // database was restored from a backup) is itself the common
+                    // ancestor: everything since is this device's to send again.
+                    base: match &local.base {
+                        Some(b) if b.version > server.version => Some((**server).clone()),
+                        other => other.clone(),
+                    },
                     mine: local.report.clone(),
                     theirs: (**server).clone(),
                     reason: None,
@@ -294,6 +306,31 @@ pub fn take_pulled(
             None,
         ),
     }
+}
+
+/// A pulled copy older than what the server had already confirmed to this device
+/// (its database was restored from a backup): queue this device's version again,
+/// on top of the restored copy, so the server gets back what it lost. None when
+/// the copy is not older, or the report is no longer editable there.
+pub fn resend_after_restore(
+    local: &LocalReport,
+    server: &Report,
+    next_mutation_id: u64,
+    now: DateTime<Utc>,
+) -> Option<(LocalReport, Mutation)> {
+    let confirmed = local.base.as_ref()?;
+    if confirmed.version <= server.version || local.has_unsent() {
+        return None;
+    }
+    let conflict = Conflict {
+        report_id: server.id(),
+        base: Some(server.clone()),
+        mine: local.report.clone(),
+        theirs: server.clone(),
+        reason: None,
+    };
+    let (local, entry) = resolve(&conflict, &BTreeMap::new(), next_mutation_id, now);
+    Some((local, entry?))
 }
 
 /// Settles a conflict with the person's choices for the overlapping fields
@@ -525,6 +562,39 @@ mod tests {
         assert_eq!(resolved.report.value("t"), "của tôi", "my non-overlapping change kept");
         let MutationOp::Save { set, .. } = entry.op else { panic!() };
         assert_eq!(set, BTreeMap::from([("a".into(), "5".into()), ("t".into(), "của tôi".into())]));
+    }
+
+    #[test]
+    fn a_server_restored_to_an_older_copy_is_the_ancestor() {
+        let f = form();
+        let v1 = server(&[("a", "1")], 1);
+        let v2 = server(&[("a", "1"), ("b", "40")], 2);
+        let local =
+            LocalReport { report: v2.clone(), base: Some(v2), last_mutation: None, saved_at: None, error: None };
+        let e = edit(Some(local), None, save(&[("t", "sau khôi phục")]), 1, 0);
+        let (_, conflict) =
+            take_outcome(Some(e.local), None, &e.entry, &MutationResult::Conflict { server: Box::new(v1) }, &f);
+        let conflict = conflict.unwrap();
+        assert!(conflict.settles_itself(), "{:?}", conflict.overlapping());
+        let (resolved, entry) = resolve(&conflict, &BTreeMap::new(), 2, Utc::now());
+        assert_eq!(resolved.report.value("b"), "40", "the edit the restored server lost comes back");
+        let MutationOp::Save { set, .. } = entry.unwrap().op else { panic!() };
+        assert_eq!(set.get("b").map(String::as_str), Some("40"));
+        assert_eq!(set.get("t").map(String::as_str), Some("sau khôi phục"));
+    }
+
+    #[test]
+    fn a_restored_older_copy_gets_this_devices_version_again() {
+        let v2 = server(&[("a", "1"), ("b", "40")], 2);
+        let local =
+            LocalReport { report: v2.clone(), base: Some(v2), last_mutation: None, saved_at: None, error: None };
+        let v1 = server(&[("a", "1")], 1);
+        let (after, entry) = resend_after_restore(&local, &v1, 5, Utc::now()).expect("resent");
+        assert_eq!(entry.id, 5);
+        assert_eq!(entry.base_version, 1);
+        assert_eq!(after.report.value("b"), "40");
+        assert_eq!(after.last_mutation, Some(5));
+        assert!(resend_after_restore(&local, &server(&[("a", "1")], 2), 5, Utc::now()).is_none());
     }
 
     #[test]
