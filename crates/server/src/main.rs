@@ -23,6 +23,21 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        // After restoring the database from a backup: devices see a new epoch and
+        // resend what the backup lacks.
+        Some("new-epoch") => {
+            let store = danvan_server::store::Store::open(&config.database_url).await?;
+            store.migrate().await?;
+            let epoch = danvan_server::auth::random_hex(16);
+            store.renew_epoch(&epoch).await?;
+            store.close().await;
+            tracing::info!(%epoch, "đã đặt epoch mới cho cơ sở dữ liệu");
+            return Ok(());
+        }
+        Some(other) => return Err(format!("lệnh không rõ: {other} (chỉ có: new-epoch)").into()),
+    }
     if let Some(warning) = config.demo_warning() {
         tracing::warn!("{warning}");
     }

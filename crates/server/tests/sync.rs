@@ -879,3 +879,31 @@ async fn a_gzipped_push_is_accepted_and_a_gzip_bomb_is_refused() {
     common::assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_epoch_after_a_restore_makes_devices_start_over() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "phone-epoch").await;
+    let old_epoch = epoch_of(&s, &d).await;
+    let m = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "3")]));
+    d.push(&s, &[m]).await;
+    let cursor = d.pull(&s, 0, Some(&old_epoch)).await.cursor;
+    s.stop().await;
+
+    // What `danvan-server new-epoch` does after the database file was restored.
+    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
+    let store = danvan_server::store::Store::open(&url).await.unwrap();
+    store.renew_epoch("restored-2026").await.unwrap();
+    store.close().await;
+
+    let s = TestServer::start_in(dir.path()).await;
+    let page = d.pull(&s, cursor, Some(&old_epoch)).await;
+    assert!(page.reset, "the device must start over");
+    assert_eq!(page.epoch, "restored-2026");
+    assert_eq!(page.changes.len(), 1, "a full snapshot from 0");
+    let m = d.m(march(DAKBLA), 1, save(&[("ii1.sessions", "4")]));
+    let res = d.push_raw(&s, &[m], Some(&old_epoch)).await;
+    common::assert_error(res, StatusCode::CONFLICT, "epoch_mismatch").await;
+    s.stop().await;
+}

@@ -174,6 +174,14 @@ impl Store {
         sqlx::query_scalar("SELECT epoch FROM sync_state WHERE id = 1").fetch_one(&self.pool).await
     }
 
+    /// Gives the database a new epoch: run after restoring it from a backup, so
+    /// every device notices, resynchronises from scratch and sends back what the
+    /// backup lacks (a restored database otherwise keeps the backup's epoch).
+    pub async fn renew_epoch(&self, fresh_epoch: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE sync_state SET epoch = ? WHERE id = 1").bind(fresh_epoch).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Inserts or updates units and plans from the seed, in one transaction. Units or
     /// plans no longer in the seed are kept (users and, later, reports refer to them).
     pub async fn upsert_catalog(&self, units: &[OrgUnit], plans: &[Plan]) -> Result<(), StoreError> {
@@ -395,6 +403,8 @@ mod tests {
         assert_eq!(store.units().await.unwrap(), units);
         let epoch = store.ensure_epoch("first").await.unwrap();
         assert_eq!(store.ensure_epoch("second").await.unwrap(), epoch);
+        store.renew_epoch("after-restore").await.unwrap();
+        assert_eq!(store.ensure_epoch("third").await.unwrap(), "after-restore");
 
         let now = Utc::now();
         let new =
