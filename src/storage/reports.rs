@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -50,6 +51,20 @@ impl From<indexed_db_futures::error::Error> for EditError {
     }
 }
 
+/// A JSON record by text key, inside the caller's transaction.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    store: &ObjectStore<'_>,
+    key: &str,
+) -> Result<Option<T>, StorageError> {
+    let text: Option<String> = store.get(key).primitive()?.await?;
+    text.as_deref().map(decode).transpose()
+}
+
+async fn put_json<T: serde::Serialize>(store: &ObjectStore<'_>, key: String, value: &T) -> Result<(), StorageError> {
+    store.put(encode(value)?).with_key(key).primitive()?.await?;
+    Ok(())
+}
+
 fn outbox_key(id: u64) -> f64 {
     // IndexedDB keys are doubles; a BigInt is not a valid key.
     id as f64
@@ -80,14 +95,12 @@ impl LocalDb {
 
     pub async fn load_form(&self, plan_id: &str) -> Result<Option<ReportForm>, StorageError> {
         let tx = self.db.transaction(FORMS).build()?;
-        let text: Option<String> = tx.object_store(FORMS)?.get(plan_id).primitive()?.await?;
-        text.as_deref().map(decode).transpose()
+        get_json(&tx.object_store(FORMS)?, plan_id).await
     }
 
     pub async fn load_sync_meta(&self) -> Result<Option<SyncMeta>, StorageError> {
         let tx = self.db.transaction(META).build()?;
-        let text: Option<String> = tx.object_store(META)?.get(KEY_SYNC).primitive()?.await?;
-        text.as_deref().map(decode).transpose()
+        get_json(&tx.object_store(META)?, KEY_SYNC).await
     }
 
     /// The sync state for `user_id`, made on first use. A different official on a
@@ -96,8 +109,7 @@ impl LocalDb {
     pub async fn ensure_sync_meta(&self, user_id: i64, new_client_id: String) -> Result<SyncMeta, StorageError> {
         let tx = self.write_tx(&[META, REPORTS, OUTBOX, CONFLICTS, BLOBS, UPLOADS])?;
         let meta_store = tx.object_store(META)?;
-        let existing: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        let existing: Option<SyncMeta> = existing.as_deref().map(decode).transpose()?;
+        let existing: Option<SyncMeta> = get_json(&meta_store, KEY_SYNC).await?;
         if let Some(meta) = existing.as_ref().filter(|m| m.user_id == user_id) {
             return Ok(meta.clone());
         }
@@ -111,15 +123,14 @@ impl LocalDb {
             }
         }
         let meta = SyncMeta::new(new_client_id, user_id);
-        meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         commit(tx).await?;
         Ok(meta)
     }
 
     pub async fn load_report(&self, id: &str) -> Result<Option<LocalReport>, StorageError> {
         let tx = self.db.transaction(REPORTS).build()?;
-        let text: Option<String> = tx.object_store(REPORTS)?.get(id).primitive()?.await?;
-        text.as_deref().map(decode).transpose()
+        get_json(&tx.object_store(REPORTS)?, id).await
     }
 
     pub async fn load_reports(&self) -> Result<Vec<LocalReport>, StorageError> {
@@ -134,8 +145,7 @@ impl LocalDb {
 
     pub async fn load_conflict(&self, report_id: &str) -> Result<Option<Conflict>, StorageError> {
         let tx = self.db.transaction(CONFLICTS).build()?;
-        let text: Option<String> = tx.object_store(CONFLICTS)?.get(report_id).primitive()?.await?;
-        text.as_deref().map(decode).transpose()
+        get_json(&tx.object_store(CONFLICTS)?, report_id).await
     }
 
     /// Unsent mutations and unsent photos: what exists only on this device.
@@ -185,13 +195,12 @@ impl LocalDb {
     ) -> Result<LocalReport, EditError> {
         let tx = self.write_tx(&[META, FORMS, REPORTS, OUTBOX, BLOBS, UPLOADS])?;
         let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        let mut meta: SyncMeta = meta.as_deref().map(decode).transpose()?.ok_or(EditError::NoSyncState)?;
+        let mut meta: SyncMeta = get_json(&meta_store, KEY_SYNC).await?.ok_or(EditError::NoSyncState)?;
         let form = match self.cached_form(&key.plan_id) {
             Some(form) => form,
             None => {
-                let text: Option<String> = tx.object_store(FORMS)?.get(key.plan_id.as_str()).primitive()?.await?;
-                let form: ReportForm = text.as_deref().map(decode).transpose()?.ok_or(EditError::NoForm)?;
+                let form: ReportForm =
+                    get_json(&tx.object_store(FORMS)?, key.plan_id.as_str()).await?.ok_or(EditError::NoForm)?;
                 self.cache_form(form.clone());
                 std::rc::Rc::new(form)
             }
@@ -201,8 +210,7 @@ impl LocalDb {
         }
         let reports = tx.object_store(REPORTS)?;
         let id = key.id();
-        let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
-        let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
+        let local: Option<LocalReport> = get_json(&reports, id.as_str()).await?;
         let outbox = tx.object_store(OUTBOX)?;
         let open = match local.as_ref().and_then(|l| l.last_mutation) {
             Some(m) => {
@@ -213,11 +221,11 @@ impl LocalDb {
         };
         let recorded = client::record_edit(local, || Report::new(key.clone(), &form.id), open, op, &form, &meta, now)
             .map_err(EditError::Refused)?;
-        reports.put(encode(&recorded.local)?).with_key(id.clone()).primitive()?.await?;
+        put_json(&reports, id.clone(), &recorded.local).await?;
         outbox.put(encode(&recorded.entry)?).with_key(outbox_key(recorded.entry.id)).primitive()?.await?;
         if recorded.took_new_id {
             meta.next_mutation_id = recorded.entry.id + 1;
-            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+            put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
         if let Some((attachment, blob)) = blob {
             tx.object_store(BLOBS)?
@@ -240,14 +248,13 @@ impl LocalDb {
     pub async fn take_outbox_batch(&self, limit: u32) -> Result<(SyncMeta, Vec<Mutation>), StorageError> {
         let tx = self.write_tx(&[META, OUTBOX])?;
         let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? else {
+        let Some(mut meta) = get_json::<SyncMeta>(&meta_store, KEY_SYNC).await? else {
             return Err(StorageError::Other("chưa có trạng thái đồng bộ".into()));
         };
         let batch: Vec<Mutation> =
             decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(limit).primitive()?.await?)?;
         meta.inflight_upto = batch.last().map(|m| m.id).unwrap_or(0);
-        meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+        put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         commit(tx).await?;
         Ok((meta, batch))
     }
@@ -260,10 +267,9 @@ impl LocalDb {
     async fn update_meta(&self, change: impl FnOnce(&mut SyncMeta)) -> Result<(), StorageError> {
         let tx = self.write_tx(&[META])?;
         let store = tx.object_store(META)?;
-        let meta: Option<String> = store.get(KEY_SYNC).primitive()?.await?;
-        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+        if let Some(mut meta) = get_json::<SyncMeta>(&store, KEY_SYNC).await? {
             change(&mut meta);
-            store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+            put_json(&store, KEY_SYNC.to_string(), &meta).await?;
         }
         commit(tx).await?;
         Ok(())
@@ -283,21 +289,18 @@ impl LocalDb {
         let outbox = tx.object_store(OUTBOX)?;
         let forms = tx.object_store(FORMS)?;
         let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        let mut meta: Option<SyncMeta> = meta.as_deref().map(decode).transpose()?;
+        let mut meta: Option<SyncMeta> = get_json(&meta_store, KEY_SYNC).await?;
         let mut form_cache: BTreeMap<String, Option<ReportForm>> = BTreeMap::new();
         for outcome in outcomes {
             let Some(entry) = sent.iter().find(|m| m.id == outcome.id) else { continue };
             if !form_cache.contains_key(&entry.key.plan_id) {
-                let text: Option<String> = forms.get(entry.key.plan_id.as_str()).primitive()?.await?;
-                form_cache.insert(entry.key.plan_id.clone(), text.as_deref().map(decode).transpose()?);
+                let form = get_json(&forms, entry.key.plan_id.as_str()).await?;
+                form_cache.insert(entry.key.plan_id.clone(), form);
             }
             let Some(Some(form)) = form_cache.get(&entry.key.plan_id) else { continue };
             let id = entry.key.id();
-            let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
-            let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
-            let conflict: Option<String> = conflicts.get(id.as_str()).primitive()?.await?;
-            let conflict: Option<Conflict> = conflict.as_deref().map(decode).transpose()?;
+            let local: Option<LocalReport> = get_json(&reports, id.as_str()).await?;
+            let conflict: Option<Conflict> = get_json(&conflicts, id.as_str()).await?;
             let (mut local, mut conflict) = client::take_outcome(local, conflict, entry, &outcome.result, form);
             // Different fields changed on each side (or the server went back to an
             // older copy): nothing to ask the person, queue the merge at once.
@@ -312,16 +315,16 @@ impl LocalDb {
                 conflicts.delete(id.as_str()).await?;
             }
             if let Some(local) = local {
-                reports.put(encode(&local)?).with_key(id.clone()).primitive()?.await?;
+                put_json(&reports, id.clone(), &local).await?;
             }
             if let Some(conflict) = conflict {
-                conflicts.put(encode(&conflict)?).with_key(id.clone()).primitive()?.await?;
+                put_json(&conflicts, id.clone(), &conflict).await?;
             }
             outbox.delete(outbox_key(entry.id)).await?;
         }
         if let Some(mut meta) = meta {
             meta.inflight_upto = 0;
-            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+            put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
         commit(tx).await?;
         Ok(())
@@ -334,14 +337,11 @@ impl LocalDb {
         let conflicts = tx.object_store(CONFLICTS)?;
         let outbox = tx.object_store(OUTBOX)?;
         let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        let mut meta: Option<SyncMeta> = meta.as_deref().map(decode).transpose()?;
+        let mut meta: Option<SyncMeta> = get_json(&meta_store, KEY_SYNC).await?;
         for server in &page.changes {
             let id = server.id();
-            let local: Option<String> = reports.get(id.as_str()).primitive()?.await?;
-            let local: Option<LocalReport> = local.as_deref().map(decode).transpose()?;
-            let conflict: Option<String> = conflicts.get(id.as_str()).primitive()?.await?;
-            let conflict: Option<Conflict> = conflict.as_deref().map(decode).transpose()?;
+            let local: Option<LocalReport> = get_json(&reports, id.as_str()).await?;
+            let conflict: Option<Conflict> = get_json(&conflicts, id.as_str()).await?;
             let (mut local, conflict) = client::take_pulled(local, conflict, server.clone());
             if let Some(m) = meta.as_mut() {
                 if let Some((resent, entry)) = client::resend_after_restore(&local, server, m.next_mutation_id, now) {
@@ -350,9 +350,9 @@ impl LocalDb {
                     local = resent;
                 }
             }
-            reports.put(encode(&local)?).with_key(id.clone()).primitive()?.await?;
+            put_json(&reports, id.clone(), &local).await?;
             if let Some(conflict) = conflict {
-                conflicts.put(encode(&conflict)?).with_key(id).primitive()?.await?;
+                put_json(&conflicts, id, &conflict).await?;
             }
         }
         if let Some(mut meta) = meta {
@@ -361,7 +361,7 @@ impl LocalDb {
             if !page.has_more {
                 meta.last_synced_at = Some(now);
             }
-            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+            put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
         commit(tx).await?;
         Ok(())
@@ -388,18 +388,17 @@ impl LocalDb {
         for mut local in all {
             if let Some(old) = local.last_mutation {
                 local.last_mutation = renumbered.get(&old).copied();
-                reports.put(encode(&local)?).with_key(local.report.id()).primitive()?.await?;
+                put_json(&reports, local.report.id(), &local).await?;
             }
         }
         let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
-        if let Some(mut meta) = meta.as_deref().map(decode::<SyncMeta>).transpose()? {
+        if let Some(mut meta) = get_json::<SyncMeta>(&meta_store, KEY_SYNC).await? {
             meta.client_id = new_client_id;
             meta.next_mutation_id = renumbered.len() as u64 + 1;
             meta.inflight_upto = 0;
             meta.cursor = 0;
             meta.epoch = Some(epoch.to_string());
-            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+            put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
         commit(tx).await?;
         Ok(())
@@ -414,19 +413,17 @@ impl LocalDb {
     ) -> Result<LocalReport, StorageError> {
         let tx = self.write_tx(&[META, REPORTS, OUTBOX, CONFLICTS])?;
         let conflicts = tx.object_store(CONFLICTS)?;
-        let text: Option<String> = conflicts.get(report_id).primitive()?.await?;
-        let Some(conflict) = text.as_deref().map(decode::<Conflict>).transpose()? else {
+        let Some(conflict) = get_json::<Conflict>(&conflicts, report_id).await? else {
             return Err(StorageError::Other("xung đột đã được xử lý".into()));
         };
         let meta_store = tx.object_store(META)?;
-        let meta: Option<String> = meta_store.get(KEY_SYNC).primitive()?.await?;
         let mut meta: SyncMeta =
-            meta.as_deref().map(decode).transpose()?.ok_or_else(|| StorageError::Other("chưa đăng nhập".into()))?;
+            get_json(&meta_store, KEY_SYNC).await?.ok_or_else(|| StorageError::Other("chưa đăng nhập".into()))?;
         let (local, entry) = client::resolve(&conflict, choices, meta.next_mutation_id, now);
         if let Some(entry) = entry {
             tx.object_store(OUTBOX)?.put(encode(&entry)?).with_key(outbox_key(entry.id)).primitive()?.await?;
             meta.next_mutation_id = entry.id + 1;
-            meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?.await?;
+            put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
         tx.object_store(REPORTS)?.put(encode(&local)?).with_key(report_id.to_string()).primitive()?.await?;
         conflicts.delete(report_id).await?;

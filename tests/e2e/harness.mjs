@@ -69,14 +69,26 @@ export async function startServer({ dir, port } = {}) {
   };
 }
 
+const CHROMIUM = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+};
+
+/** A phone: 360 px wide, touch, Vietnamese; the device clock's zone deliberately is not Vietnam's. */
+const PHONE = {
+  viewport: { width: 360, height: 740 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: "vi-VN",
+  timezoneId: "America/Los_Angeles",
+};
+
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  return chromium.launch(CHROMIUM);
 }
 
 /** A fresh server and browser for one test, both torn down when it ends. */
@@ -90,17 +102,9 @@ export async function serverAndBrowser(t) {
   return { server, browser };
 }
 
-/** A phone-sized context; the device clock's zone deliberately is not Vietnam's. */
+/** A phone-sized context (see PHONE). */
 export async function phoneContext(browser, options = {}) {
-  return browser.newContext({
-    viewport: { width: 360, height: 740 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: "vi-VN",
-    timezoneId: "America/Los_Angeles",
-    ...options,
-  });
+  return browser.newContext({ ...PHONE, ...options });
 }
 
 /** Fills and submits the login form already on screen. */
@@ -133,17 +137,7 @@ export const ddmmyyyy = ({ y, m, d }) => `${String(d).padStart(2, "0")}/${String
  */
 export async function persistentPhone(t, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "danvan-profile-"));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
-    viewport: { width: 360, height: 740 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: "vi-VN",
-    timezoneId: "America/Los_Angeles",
-    ...options,
-  });
+  const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM, ...PHONE, ...options });
   t.after(async () => {
     await context.close();
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serverAndBrowser, startServer, persistentPhone, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
+import { serverAndBrowser, startServer, launchBrowser, persistentPhone, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -432,7 +432,7 @@ test("(f) a server restored from an older backup gets back what the phone holds"
   const first = await startServer();
   const { dir, port } = first;
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const browser = await (await import("./harness.mjs")).launchBrowser();
+  const browser = await launchBrowser();
   t.after(() => browser.close());
   const { page, errors } = await signedIn(browser, first);
   const period = currentPeriod();
