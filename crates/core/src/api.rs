@@ -102,3 +102,105 @@ pub struct ErrorDetail {
 pub struct FormResponse {
     pub form: crate::form::ReportForm,
 }
+
+// ---------------------------------------------------------------------------
+// Review, dashboard, consolidation, plan obligations and the movement (issue 4).
+
+use crate::aggregate::{Consolidation, Dashboard, ModelCounts, ModelField, MovementModel, ObligationState};
+
+/// `GET /api/dashboard?plan=&period=&unit=`: completeness and timeliness of the
+/// unit's subtree (`unit` defaults to the caller's own unit, or the province root for
+/// Sở Nội vụ and the administrator).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardResponse {
+    pub dashboard: Dashboard,
+    /// "Dân vận khéo" events over the subtree within the period's window.
+    pub models: ModelCounts,
+    /// III.1 implementation plans over the subtree (units that owe one).
+    pub implementation_plans: ObligationCounts,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObligationCounts {
+    pub done: u32,
+    pub late: u32,
+    pub missing: u32,
+    pub not_due: u32,
+}
+
+impl ObligationCounts {
+    pub fn add(&mut self, s: ObligationState) {
+        match s {
+            ObligationState::Done => self.done += 1,
+            ObligationState::Late => self.late += 1,
+            ObligationState::Missing => self.missing += 1,
+            ObligationState::NotDue => self.not_due += 1,
+        }
+    }
+}
+
+/// `GET /api/consolidation?plan=&period=&unit=`.
+pub type ConsolidationResponse = Consolidation;
+
+/// One unit's III.1 implementation plan (its own document), or its absence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImplementationPlanRecord {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub state: ObligationState,
+    #[serde(default)]
+    pub doc_number: Option<String>,
+    #[serde(default)]
+    pub issued_on: Option<NaiveDate>,
+    /// Name of the attached file (the document itself), if one was uploaded.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/implementation-plans?plan=&unit=`: every unit of the subtree that owes one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImplementationPlansResponse {
+    pub obligation_id: String,
+    pub due: NaiveDate,
+    pub records: Vec<ImplementationPlanRecord>,
+}
+
+/// `PUT /api/implementation-plans/{plan}/{unit}`: the unit records its document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImplementationPlanInput {
+    pub doc_number: String,
+    pub issued_on: NaiveDate,
+}
+
+/// `GET /api/models?plan=&unit=`: the register over the subtree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelsResponse {
+    pub models: Vec<MovementModel>,
+}
+
+/// `POST /api/models`: a unit registers a model of its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewModel {
+    pub plan_id: String,
+    pub unit_id: String,
+    pub name: String,
+    pub field: ModelField,
+    #[serde(default)]
+    pub description: String,
+    /// Defaults to today (Vietnam time).
+    #[serde(default)]
+    pub registered_on: Option<NaiveDate>,
+}
+
+/// `POST /api/models/{id}/recognise` and `/commend`: a unit above records the step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelStep {
+    /// Defaults to today (Vietnam time).
+    #[serde(default)]
+    pub on: Option<NaiveDate>,
+    /// The commendation (e.g. "Bằng khen của UBND tỉnh"), for `/commend`.
+    #[serde(default)]
+    pub note: Option<String>,
+}

@@ -136,6 +136,10 @@ pub struct Report {
     pub updated_by: Option<String>,
     #[serde(default)]
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The first submission (server time): what timeliness is judged by, so a
+    /// report returned for a correction is not made late by its reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_submitted_at: Option<DateTime<Utc>>,
     /// Why a reviewer returned it (shown to the reporter, also offline).
     #[serde(default)]
     pub return_reason: Option<String>,
@@ -153,6 +157,7 @@ impl Report {
             updated_at: None,
             updated_by: None,
             submitted_at: None,
+            first_submitted_at: None,
             return_reason: None,
         }
     }

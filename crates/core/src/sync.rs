@@ -225,6 +225,7 @@ pub fn apply_op(report: &mut Report, op: &MutationOp, form: &ReportForm, now: Da
             }
             report.status = ReportStatus::Submitted;
             report.submitted_at = Some(now);
+            report.first_submitted_at.get_or_insert(now);
         }
         MutationOp::Return { reason } => {
             if report.status != ReportStatus::Submitted {
