@@ -515,13 +515,60 @@ pub struct Consolidation {
     pub models: ModelCounts,
 }
 
-/// Consolidates the accepted reports below `root`.
+/// Which accepted reports a consolidation of `root` sums, in tree order, each with
+/// the direct child of `root` it stands for when it lies deeper; and the units that
+/// owe a report but have none accepted (nor anything accepted below them).
 ///
 /// Each direct child contributes its own accepted report, which for a district is
 /// already its communes' consolidation (a report of reports), so nothing is
 /// counted twice. A child without an accepted report is replaced by its own
 /// children, recursively, so a district that has not filed yet does not hide the
-/// communes that have.
+/// communes that have. Only the units returned here need their values loaded.
+pub fn consolidation_sources<'t>(
+    plan: &Plan,
+    tree: &'t UnitTree,
+    root: &str,
+    kind: PeriodKind,
+    is_accepted: impl Fn(&str) -> bool,
+) -> (Vec<(&'t OrgUnit, Option<&'t str>)>, Vec<String>) {
+    let mut sources = Vec::new();
+    let mut without = Vec::new();
+    // Depth-first with an explicit stack (children pushed in reverse) so the
+    // order is the tree's and deep trees cannot overflow.
+    let mut stack: Vec<(&OrgUnit, Option<&str>)> = tree.children(root).map(|c| (c, None)).collect();
+    stack.reverse();
+    // Units whose subtree turned out empty are only known after their children:
+    // remember (unit, sources count before it) and check when popped again.
+    enum Step<'t> {
+        Enter(&'t OrgUnit, Option<&'t str>),
+        Leave(&'t OrgUnit, usize),
+    }
+    let mut steps: Vec<Step> = stack.into_iter().map(|(u, v)| Step::Enter(u, v)).collect();
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Enter(unit, via) => {
+                if is_accepted(&unit.id) {
+                    sources.push((unit, via));
+                    continue;
+                }
+                steps.push(Step::Leave(unit, sources.len()));
+                let top = via.unwrap_or(unit.id.as_str());
+                let mut kids: Vec<&OrgUnit> = tree.children(&unit.id).collect();
+                kids.reverse();
+                steps.extend(kids.into_iter().map(|c| Step::Enter(c, Some(top))));
+            }
+            Step::Leave(unit, before) => {
+                if sources.len() == before && expects_report(plan, unit, kind) {
+                    without.push(unit.id.clone());
+                }
+            }
+        }
+    }
+    (sources, without)
+}
+
+/// Consolidates the accepted reports below `root` (see [`consolidation_sources`]);
+/// `accepted` needs to hold only the units that function returns.
 #[allow(clippy::too_many_arguments)]
 pub fn consolidate(
     plan: &Plan,
@@ -535,34 +582,7 @@ pub fn consolidate(
 ) -> Option<Consolidation> {
     let root_unit = tree.get(root)?;
     let kind = period_kind(period);
-    let mut sources: Vec<(&OrgUnit, Option<&str>)> = Vec::new();
-    let mut without = Vec::new();
-    fn walk<'t>(
-        tree: &'t UnitTree,
-        unit: &'t OrgUnit,
-        via: Option<&'t str>,
-        accepted: &HashMap<String, AcceptedReport<'_>>,
-        plan: &Plan,
-        kind: PeriodKind,
-        sources: &mut Vec<(&'t OrgUnit, Option<&'t str>)>,
-        without: &mut Vec<String>,
-    ) {
-        if accepted.contains_key(&unit.id) {
-            sources.push((unit, via));
-            return;
-        }
-        let before = sources.len();
-        let top = via.unwrap_or(&unit.id);
-        for child in tree.children(&unit.id) {
-            walk(tree, child, Some(top), accepted, plan, kind, sources, without);
-        }
-        if sources.len() == before && expects_report(plan, unit, kind) {
-            without.push(unit.id.clone());
-        }
-    }
-    for child in tree.children(root) {
-        walk(tree, child, None, accepted, plan, kind, &mut sources, &mut without);
-    }
+    let (sources, without) = consolidation_sources(plan, tree, root, kind, |id| accepted.contains_key(id));
 
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     let mut source_units = Vec::with_capacity(sources.len());

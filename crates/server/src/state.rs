@@ -71,6 +71,10 @@ impl AppState {
         let tree = UnitTree::new(units)?;
         let plans = store.plans().await?;
         let forms = store.forms().await?;
+        let backfilled = store.backfill_figures(&forms).await?;
+        if backfilled > 0 {
+            tracing::info!(backfilled, "đã tính số liệu tổng hợp cho các báo cáo cũ");
+        }
 
         let cost = config.password_cost;
         if config.demo {

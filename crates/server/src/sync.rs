@@ -255,7 +255,7 @@ async fn decide(
     report.updated_at = Some(now);
     report.updated_by = Some(user.display_name.clone());
     let revision = NewRevision { client_id, mutation_id: m.id, user_id: user.id, op: &m.op, at: now };
-    tx.save_report(&report, &revision).await?;
+    tx.save_report(&report, &danvan_core::aggregate::figures(form, &report.values), &revision).await?;
     Ok(MutationResult::Applied { version: report.version })
 }
 

@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::path::Path;
 
-use common::{assert_error, TestServer, PASSWORD};
+use common::{add_user, applied, assert_error, complete_values, count, db, rejected_code, Device, TestServer};
 use danvan_core::api::FormResponse;
-use danvan_core::form::{FieldKind, PeriodKind};
 use danvan_core::sync::{
     Mutation, MutationOp, MutationResult, PullResponse, PushRequest, PushResponse, PULL_PAGE, SYNC_SCHEMA_VERSION,
 };
@@ -16,9 +14,8 @@ use danvan_core::{Period, ReportKey, ReportStatus, Values};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 
-const PLAN: &str = "kh-413-ubnd-2024";
+use common::PLAN;
 const FORM: &str = "kh-413-ubnd-2024.bao-cao";
 const DAKBLA: &str = "kontum.tpkontum.dakbla";
 const TP_KONTUM: &str = "kontum.tpkontum";
@@ -50,129 +47,6 @@ fn save_values(values: Values) -> MutationOp {
 }
 
 /// One installation of the app: a client id, its next mutation id, a session.
-struct Device {
-    token: String,
-    client_id: String,
-    next: u64,
-}
-
-impl Device {
-    async fn new(s: &TestServer, username: &str, client_id: &str) -> Device {
-        Device { token: s.login(username).await.token, client_id: client_id.into(), next: 1 }
-    }
-
-    /// The next mutation of this device.
-    fn m(&mut self, key: ReportKey, base_version: u64, op: MutationOp) -> Mutation {
-        let m = Mutation::new(self.next, key, base_version, op);
-        self.next += 1;
-        m
-    }
-
-    async fn push_raw(&self, s: &TestServer, mutations: &[Mutation], epoch: Option<&str>) -> reqwest::Response {
-        let req = PushRequest {
-            client_id: self.client_id.clone(),
-            epoch: epoch.map(Into::into),
-            schema_version: SYNC_SCHEMA_VERSION,
-            mutations: mutations.to_vec(),
-        };
-        s.client.post(s.url("/api/sync/push")).bearer_auth(&self.token).json(&req).send().await.unwrap()
-    }
-
-    /// Pushes, expecting `status`; returns the parsed answer and the raw body.
-    async fn push_expect(&self, s: &TestServer, mutations: &[Mutation], status: StatusCode) -> (PushResponse, Value) {
-        let res = self.push_raw(s, mutations, None).await;
-        assert_eq!(res.status(), status);
-        let body: Value = res.json().await.unwrap();
-        (serde_json::from_value(body.clone()).unwrap(), body)
-    }
-
-    async fn push(&self, s: &TestServer, mutations: &[Mutation]) -> PushResponse {
-        self.push_expect(s, mutations, StatusCode::OK).await.0
-    }
-
-    async fn pull_raw(&self, s: &TestServer, cursor: u64, epoch: Option<&str>) -> reqwest::Response {
-        let body = json!({ "client_id": self.client_id, "cursor": cursor, "epoch": epoch });
-        s.client.post(s.url("/api/sync/pull")).bearer_auth(&self.token).json(&body).send().await.unwrap()
-    }
-
-    async fn pull(&self, s: &TestServer, cursor: u64, epoch: Option<&str>) -> PullResponse {
-        let res = self.pull_raw(s, cursor, epoch).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        res.json().await.unwrap()
-    }
-
-    /// Every visible report, following pages from cursor 0.
-    async fn pull_all(&self, s: &TestServer, epoch: &str) -> Vec<danvan_core::Report> {
-        let mut out = Vec::new();
-        let mut cursor = 0;
-        loop {
-            let page = self.pull(s, cursor, Some(epoch)).await;
-            out.extend(page.changes);
-            cursor = page.cursor;
-            if !page.has_more {
-                return out;
-            }
-        }
-    }
-}
-
-fn applied(version: u64) -> MutationResult {
-    MutationResult::Applied { version }
-}
-
-fn rejected_code(r: &MutationResult) -> &str {
-    match r {
-        MutationResult::Rejected { code, message } => {
-            assert!(!message.is_empty());
-            code
-        }
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
-async fn db(dir: &Path) -> SqlitePool {
-    SqlitePool::connect(&format!("sqlite://{}", common::db_path(dir).display())).await.unwrap()
-}
-
-async fn count(pool: &SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
-}
-
-/// Adds a user directly in the database (the demo accounts cover one commune only).
-async fn add_user(dir: &Path, username: &str, role: &str, unit: &str) {
-    let hash = danvan_server::auth::hash_password(danvan_server::PasswordCost::FastInsecureForTests, PASSWORD).unwrap();
-    let pool = db(dir).await;
-    sqlx::query(
-        "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
-         VALUES (?, ?, ?, ?, ?, '2024-01-01T00:00:00Z')",
-    )
-    .bind(username)
-    .bind(format!("Cán bộ {username}"))
-    .bind(hash)
-    .bind(role)
-    .bind(unit)
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-}
-
-/// Values that pass the form's checks for submitting a monthly report.
-async fn complete_values(s: &TestServer, token: &str) -> Values {
-    let form: FormResponse = s.get_json(&format!("/api/forms/{PLAN}"), token).await;
-    form.form
-        .fields_for(PeriodKind::Month)
-        .filter(|f| f.required)
-        .map(|f| {
-            let v = match f.kind {
-                FieldKind::Count => "0",
-                FieldKind::Text { .. } => "Đã triển khai đầy đủ",
-            };
-            (f.id.clone(), v.to_string())
-        })
-        .collect()
-}
-
 async fn epoch_of(s: &TestServer, d: &Device) -> String {
     d.pull(s, 0, None).await.epoch
 }

@@ -16,7 +16,9 @@ use crate::state::AppState;
 
 pub mod attachments;
 pub mod auth;
+pub mod dashboard;
 pub mod forms;
+pub mod obligations;
 pub mod plans;
 pub mod reports;
 pub mod sync;
@@ -46,6 +48,13 @@ pub fn api() -> Router<AppState> {
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", post(sync::pull))
         .route("/reports/{id}/revisions", get(reports::revisions))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/consolidation", get(dashboard::consolidation))
+        .route("/implementation-plans", get(obligations::list_implementation_plans))
+        .route("/implementation-plans/{plan}/{unit}", put(obligations::put_implementation_plan))
+        .route("/models", get(obligations::list_models).post(obligations::register_model))
+        .route("/models/{id}/recognise", post(obligations::recognise_model))
+        .route("/models/{id}/commend", post(obligations::commend_model))
         // Innermost first: extractors stop at the limit; the layer rejects an
         // oversized Content-Length before reading anything. `Router::layer` wraps
         // the routes added so far only, so the uploads below keep their own limit.
@@ -58,6 +67,7 @@ pub fn api() -> Router<AppState> {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let upload_routes = Router::new()
         .route("/attachments/{id}", put(attachments::upload).get(attachments::download))
+        .route("/implementation-plans/{plan}/{unit}/file", put(obligations::put_implementation_plan_file).get(obligations::get_implementation_plan_file))
         .layer(DefaultBodyLimit::max(attachments::BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(attachments::BODY_LIMIT))
         .layer(middleware::map_response(attachments::too_large_json));

@@ -24,9 +24,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 mod attachments;
+mod review;
 mod sync;
 
 pub use attachments::{AttachmentMeta, NewAttachment, Stored};
+pub use review::{ImplementationPlanRow, ModelRow};
 pub use sync::{Client, DataScope, NewRevision, PullPage, Revision, StoredResult, WriteTx};
 
 /// How long a connection waits on a locked database before SQLITE_BUSY (→ 503).

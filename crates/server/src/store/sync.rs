@@ -274,7 +274,14 @@ impl WriteTx {
     /// Writes the changed report (its `version`, `updated_at` already set by the
     /// caller) under the next change number, and its revision. Returns the change
     /// number.
-    pub async fn save_report(&mut self, report: &Report, rev: &NewRevision<'_>) -> Result<u64, StoreError> {
+    /// `figures` are the report's count fields (`danvan_core::aggregate::figures`),
+    /// kept beside the JSON for the dashboard and the consolidation.
+    pub async fn save_report(
+        &mut self,
+        report: &Report,
+        figures: &std::collections::BTreeMap<String, u64>,
+        rev: &NewRevision<'_>,
+    ) -> Result<u64, StoreError> {
         // Inside the write lock, so the counter cannot be issued twice.
         let current = match self.change_seq {
             Some(seq) => seq,
@@ -292,11 +299,13 @@ impl WriteTx {
         let at = ts(rev.at);
         sqlx::query(
             "INSERT INTO reports (id, plan_id, unit_id, period, form_id, status, data, version, change_seq,
-                                  updated_at, updated_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  updated_at, updated_by, first_submitted_at, figures, return_reason)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, status = excluded.status,
                data = excluded.data, version = excluded.version, change_seq = excluded.change_seq,
-               updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+               updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+               first_submitted_at = excluded.first_submitted_at, figures = excluded.figures,
+               return_reason = excluded.return_reason",
         )
         .bind(&id)
         .bind(&report.key.plan_id)
@@ -309,6 +318,9 @@ impl WriteTx {
         .bind(seq)
         .bind(&at)
         .bind(rev.user_id)
+        .bind(report.first_submitted_at.map(ts))
+        .bind(json(figures)?)
+        .bind(report.return_reason.as_deref().filter(|_| report.status == danvan_core::ReportStatus::Returned))
         .execute(&mut *self.tx)
         .await?;
         sqlx::query(

@@ -136,3 +136,138 @@ pub async fn assert_error(res: Response, status: StatusCode, code: &str) -> Valu
     assert!(!message.is_empty());
     body
 }
+
+// --- Sync devices and test data, shared by the sync and review tests. ---------------
+
+use danvan_core::api::FormResponse;
+use danvan_core::form::{FieldKind, PeriodKind};
+use danvan_core::sync::{Mutation, MutationOp, MutationResult, PullResponse, PushRequest, PushResponse, SYNC_SCHEMA_VERSION};
+use danvan_core::{ReportKey, Values};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+pub const PLAN: &str = "kh-413-ubnd-2024";
+
+pub struct Device {
+    pub token: String,
+    pub client_id: String,
+    pub next: u64,
+}
+
+impl Device {
+    pub async fn new(s: &TestServer, username: &str, client_id: &str) -> Device {
+        Device { token: s.login(username).await.token, client_id: client_id.into(), next: 1 }
+    }
+
+    /// The next mutation of this device.
+    pub fn m(&mut self, key: ReportKey, base_version: u64, op: MutationOp) -> Mutation {
+        let m = Mutation::new(self.next, key, base_version, op);
+        self.next += 1;
+        m
+    }
+
+    pub async fn push_raw(&self, s: &TestServer, mutations: &[Mutation], epoch: Option<&str>) -> reqwest::Response {
+        let req = PushRequest {
+            client_id: self.client_id.clone(),
+            epoch: epoch.map(Into::into),
+            schema_version: SYNC_SCHEMA_VERSION,
+            mutations: mutations.to_vec(),
+        };
+        s.client.post(s.url("/api/sync/push")).bearer_auth(&self.token).json(&req).send().await.unwrap()
+    }
+
+    /// Pushes, expecting `status`; returns the parsed answer and the raw body.
+    pub async fn push_expect(&self, s: &TestServer, mutations: &[Mutation], status: StatusCode) -> (PushResponse, Value) {
+        let res = self.push_raw(s, mutations, None).await;
+        assert_eq!(res.status(), status);
+        let body: Value = res.json().await.unwrap();
+        (serde_json::from_value(body.clone()).unwrap(), body)
+    }
+
+    pub async fn push(&self, s: &TestServer, mutations: &[Mutation]) -> PushResponse {
+        self.push_expect(s, mutations, StatusCode::OK).await.0
+    }
+
+    pub async fn pull_raw(&self, s: &TestServer, cursor: u64, epoch: Option<&str>) -> reqwest::Response {
+        let body = json!({ "client_id": self.client_id, "cursor": cursor, "epoch": epoch });
+        s.client.post(s.url("/api/sync/pull")).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn pull(&self, s: &TestServer, cursor: u64, epoch: Option<&str>) -> PullResponse {
+        let res = self.pull_raw(s, cursor, epoch).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Every visible report, following pages from cursor 0.
+    pub async fn pull_all(&self, s: &TestServer, epoch: &str) -> Vec<danvan_core::Report> {
+        let mut out = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let page = self.pull(s, cursor, Some(epoch)).await;
+            out.extend(page.changes);
+            cursor = page.cursor;
+            if !page.has_more {
+                return out;
+            }
+        }
+    }
+}
+
+pub fn applied(version: u64) -> MutationResult {
+    MutationResult::Applied { version }
+}
+
+pub fn rejected_code(r: &MutationResult) -> &str {
+    match r {
+        MutationResult::Rejected { code, message } => {
+            assert!(!message.is_empty());
+            code
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+pub async fn db(dir: &Path) -> SqlitePool {
+    SqlitePool::connect(&format!("sqlite://{}", db_path(dir).display())).await.unwrap()
+}
+
+pub async fn count(pool: &SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Adds a user directly in the database (the demo accounts cover one commune only).
+pub async fn add_user(dir: &Path, username: &str, role: &str, unit: &str) {
+    let hash = danvan_server::auth::hash_password(danvan_server::PasswordCost::FastInsecureForTests, PASSWORD).unwrap();
+    let pool = db(dir).await;
+    sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
+         VALUES (?, ?, ?, ?, ?, '2024-01-01T00:00:00Z')",
+    )
+    .bind(username)
+    .bind(format!("Cán bộ {username}"))
+    .bind(hash)
+    .bind(role)
+    .bind(unit)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+/// Values that pass the form's checks for submitting a monthly report.
+pub async fn complete_values(s: &TestServer, token: &str) -> Values {
+    let form: FormResponse = s.get_json(&format!("/api/forms/{PLAN}"), token).await;
+    form.form
+        .fields_for(PeriodKind::Month)
+        .filter(|f| f.required)
+        .map(|f| {
+            let v = match f.kind {
+                FieldKind::Count => "0",
+                FieldKind::Text { .. } => "Đã triển khai đầy đủ",
+            };
+            (f.id.clone(), v.to_string())
+        })
+        .collect()
+}
+

@@ -1,0 +1,190 @@
+//! The dashboard and the consolidation of one unit's subtree for one period, as
+//! the routes, the exports and the benchmark compute them: the store's reads put
+//! through `danvan_core::aggregate`, with the caller's rights checked first.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use danvan_core::aggregate::{
+    classify_once, consolidate, consolidation_sources, count_models, dashboard, implementation_plan_obligation,
+    owes_implementation_plan, period_kind, AcceptedReport, Consolidation, ModelCounts, MovementModel,
+};
+use danvan_core::api::{DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts, Role};
+use danvan_core::time::vn_date;
+use danvan_core::{Period, Plan, ReportForm};
+use serde::Deserialize;
+
+use crate::access::may_see_data_of;
+use crate::error::AppError;
+use crate::state::{AppState, Catalog};
+use crate::store::{ModelRow, Store, User};
+
+/// `?plan=&period=&unit=`: which plan (default: the first), which period (`2024-03`
+/// or `2024`), which unit's subtree (default: the caller's own unit; the province
+/// root for Sở Nội vụ and the administrator).
+#[derive(Debug, Default, Deserialize)]
+pub struct Scope {
+    pub plan: Option<String>,
+    pub period: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// A checked [`Scope`].
+pub struct Resolved<'c> {
+    pub plan: &'c Plan,
+    pub unit_id: String,
+    pub period: Option<Period>,
+}
+
+impl Scope {
+    /// Resolves the defaults and checks that `user` may see the unit's data.
+    pub fn resolve<'c>(&self, catalog: &'c Catalog, user: &User) -> Result<Resolved<'c>, AppError> {
+        let plan = match &self.plan {
+            Some(id) => catalog.plan(id).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{id}»").into()))?,
+            None => catalog.plans.first().ok_or_else(|| AppError::NotFound("Chưa có kế hoạch nào".into()))?,
+        };
+        let unit_id = match &self.unit {
+            Some(u) => u.clone(),
+            None => match user.role {
+                Role::Aggregator | Role::Admin => {
+                    catalog.tree.all().iter().find(|u| u.parent.is_none()).map(|u| u.id.clone()).unwrap_or_default()
+                }
+                Role::Reviewer | Role::Reporter => user.unit_id.clone(),
+            },
+        };
+        if catalog.tree.get(&unit_id).is_none() {
+            return Err(AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()));
+        }
+        if !may_see_data_of(&catalog.tree, user, &unit_id) {
+            return Err(AppError::Forbidden("Bạn không có quyền xem số liệu của đơn vị này".into()));
+        }
+        let period = match &self.period {
+            Some(p) => Some(Period::parse_key(p).map_err(|_| {
+                AppError::coded(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_period",
+                    format!("Kỳ báo cáo «{p}» không hợp lệ (dạng 2024-03 hoặc 2024)"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Resolved { plan, unit_id, period })
+    }
+}
+
+fn require_period(r: &Resolved) -> Result<Period, AppError> {
+    r.period.ok_or_else(|| {
+        AppError::coded(axum::http::StatusCode::BAD_REQUEST, "invalid_period", "Cần chọn kỳ báo cáo (period=2024-03)")
+    })
+}
+
+fn form_of<'c>(catalog: &'c Catalog, plan: &Plan) -> Result<&'c ReportForm, AppError> {
+    catalog
+        .form_for_plan(&plan.id)
+        .ok_or_else(|| AppError::NotFound(format!("Kế hoạch «{}» chưa có mẫu báo cáo", plan.number).into()))
+}
+
+/// The register's models of `unit_id`'s subtree, with unit names.
+pub fn models_in(catalog: &Catalog, rows: Vec<ModelRow>, unit_id: &str) -> Vec<MovementModel> {
+    rows.into_iter()
+        .filter(|m| catalog.tree.is_within(&m.unit_id, unit_id))
+        .map(|m| MovementModel {
+            unit_name: catalog.tree.get(&m.unit_id).map(|u| u.name.clone()).unwrap_or_default(),
+            id: m.id,
+            plan_id: m.plan_id,
+            unit_id: m.unit_id,
+            name: m.name,
+            field: m.field,
+            description: m.description,
+            registered_on: m.registered_on,
+            recognised_on: m.recognised_on,
+            commended_on: m.commended_on,
+            commendation: m.commendation,
+        })
+        .collect()
+}
+
+async fn model_counts(store: &Store, catalog: &Catalog, plan: &Plan, unit_id: &str, period: &Period) -> Result<ModelCounts, AppError> {
+    let models = models_in(catalog, store.models(&plan.id).await?, unit_id);
+    let w = period.window();
+    Ok(count_models(&models, w.first, w.last))
+}
+
+/// III.1 implementation plans of every unit of the subtree that owes one.
+pub async fn implementation_plans(
+    store: &Store,
+    catalog: &Catalog,
+    plan: &Plan,
+    unit_id: &str,
+    now: DateTime<Utc>,
+) -> Result<ImplementationPlansResponse, AppError> {
+    let Some((obligation_id, due)) = implementation_plan_obligation(plan) else {
+        return Ok(ImplementationPlansResponse { obligation_id: String::new(), due: vn_date(now), records: Vec::new() });
+    };
+    let rows: HashMap<String, _> =
+        store.implementation_plans(&plan.id).await?.into_iter().map(|r| (r.unit_id.clone(), r)).collect();
+    let today = vn_date(now);
+    let records = catalog
+        .tree
+        .subtree(unit_id)
+        .into_iter()
+        .filter(|u| owes_implementation_plan(plan, u))
+        .map(|u| {
+            let r = rows.get(&u.id);
+            ImplementationPlanRecord {
+                unit_id: u.id.clone(),
+                unit_name: u.name.clone(),
+                state: classify_once(r.map(|r| r.issued_on), due, today),
+                doc_number: r.map(|r| r.doc_number.clone()),
+                issued_on: r.map(|r| r.issued_on),
+                file_name: r.and_then(|r| r.file_name.clone()),
+                recorded_at: r.map(|r| r.recorded_at),
+            }
+        })
+        .collect();
+    Ok(ImplementationPlansResponse { obligation_id: obligation_id.to_string(), due, records })
+}
+
+/// `GET /api/dashboard`.
+pub async fn dashboard_for(state: &AppState, user: &User, scope: &Scope, now: DateTime<Utc>) -> Result<DashboardResponse, AppError> {
+    let catalog = &state.catalog;
+    let r = scope.resolve(catalog, user)?;
+    let period = require_period(&r)?;
+    let summaries: HashMap<String, _> = state
+        .store
+        .report_summaries(&r.plan.id, &period.key())
+        .await?
+        .into_iter()
+        .map(|s| (s.unit_id.clone(), s))
+        .collect();
+    let dashboard = dashboard(r.plan, &catalog.tree, &r.unit_id, &period, &summaries, now)
+        .ok_or_else(|| AppError::NotFound("Không có đơn vị".into()))?;
+    let models = model_counts(&state.store, catalog, r.plan, &r.unit_id, &period).await?;
+    let mut plans = ObligationCounts::default();
+    for rec in implementation_plans(&state.store, catalog, r.plan, &r.unit_id, now).await?.records {
+        plans.add(rec.state);
+    }
+    Ok(DashboardResponse { dashboard, models, implementation_plans: plans })
+}
+
+/// `GET /api/consolidation` and the exports.
+pub async fn consolidation_for(state: &AppState, user: &User, scope: &Scope, now: DateTime<Utc>) -> Result<Consolidation, AppError> {
+    let catalog = &state.catalog;
+    let r = scope.resolve(catalog, user)?;
+    let period = require_period(&r)?;
+    let form = form_of(catalog, r.plan)?;
+    let key = period.key();
+    let accepted: std::collections::HashSet<String> =
+        state.store.accepted_units(&r.plan.id, &key).await?.into_iter().collect();
+    let (sources, _) =
+        consolidation_sources(r.plan, &catalog.tree, &r.unit_id, period_kind(&period), |id| accepted.contains(id));
+    let ids: Vec<&str> = sources.iter().map(|(u, _)| u.id.as_str()).collect();
+    let loaded = state.store.accepted_reports(&r.plan.id, &key, &ids).await?;
+    let map: HashMap<String, AcceptedReport> = loaded
+        .iter()
+        .map(|(unit, figures, values)| (unit.clone(), AcceptedReport { figures, values }))
+        .collect();
+    let models = model_counts(&state.store, catalog, r.plan, &r.unit_id, &period).await?;
+    consolidate(r.plan, form, &catalog.tree, &r.unit_id, &period, &map, &models, now)
+        .ok_or_else(|| AppError::NotFound("Không có đơn vị".into()))
+}

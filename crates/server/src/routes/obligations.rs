@@ -1,0 +1,273 @@
+//! III.1 implementation plans and the "Dân vận khéo" register.
+//!
+//! A unit records its own implementation plan and registers its own models
+//! (`may_write_report_of`); a unit above recognises and commends them
+//! (`may_review_report_of`); anyone who may see a unit's data may read them.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use danvan_core::aggregate::MovementModel;
+use danvan_core::api::{
+    ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep, ModelsResponse, NewModel,
+};
+use danvan_core::time::vn_date;
+use serde::Deserialize;
+
+use crate::access::{may_review_report_of, may_see_data_of, may_write_report_of};
+use crate::aggregate::{implementation_plans, models_in, Scope};
+use crate::auth::AuthUser;
+use crate::error::{ApiJson as JsonBody, AppError};
+use crate::state::{AppState, Catalog};
+use crate::store::User;
+
+/// Largest implementation-plan document (a scanned PDF or photos of it).
+pub const MAX_FILE_BYTES: usize = 3 * 1024 * 1024;
+const FILE_TYPES: [&str; 4] = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
+const MAX_TEXT: usize = 200;
+const MAX_DESCRIPTION: usize = 4000;
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::coded(StatusCode::BAD_REQUEST, "invalid", message.into())
+}
+
+fn plan_exists(catalog: &Catalog, plan_id: &str) -> Result<(), AppError> {
+    catalog.plan(plan_id).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{plan_id}»").into()))
+}
+
+fn unit_exists(catalog: &Catalog, unit_id: &str) -> Result<(), AppError> {
+    catalog.tree.get(unit_id).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()))
+}
+
+fn own_unit_only(user: &User, unit_id: &str) -> Result<(), AppError> {
+    if may_write_report_of(user, unit_id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("Bạn chỉ được cập nhật thông tin của đơn vị mình".into()))
+    }
+}
+
+// --- III.1 ------------------------------------------------------------------------
+
+pub async fn list_implementation_plans(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Query(scope): Query<Scope>,
+) -> Result<Json<ImplementationPlansResponse>, AppError> {
+    let r = scope.resolve(&state.catalog, &auth.user)?;
+    Ok(Json(implementation_plans(&state.store, &state.catalog, r.plan, &r.unit_id, Utc::now()).await?))
+}
+
+async fn record_of(state: &AppState, plan_id: &str, unit_id: &str) -> Result<ImplementationPlanRecord, AppError> {
+    let plan = state.catalog.plan(plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
+    let all = implementation_plans(&state.store, &state.catalog, plan, unit_id, Utc::now()).await?;
+    all.records
+        .into_iter()
+        .find(|r| r.unit_id == unit_id)
+        .ok_or_else(|| AppError::NotFound("Đơn vị này không phải xây dựng kế hoạch triển khai".into()))
+}
+
+pub async fn put_implementation_plan(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Path((plan_id, unit_id)): Path<(String, String)>,
+    JsonBody(input): JsonBody<ImplementationPlanInput>,
+) -> Result<Json<ImplementationPlanRecord>, AppError> {
+    plan_exists(&state.catalog, &plan_id)?;
+    unit_exists(&state.catalog, &unit_id)?;
+    own_unit_only(&auth.user, &unit_id)?;
+    let plan = state.catalog.plan(&plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
+    let unit = state.catalog.tree.get(&unit_id).ok_or_else(|| AppError::NotFound("Không có đơn vị".into()))?;
+    if !danvan_core::aggregate::owes_implementation_plan(plan, unit) {
+        return Err(invalid("Đơn vị này không phải xây dựng kế hoạch triển khai theo mục III.1"));
+    }
+    let doc = input.doc_number.trim();
+    if doc.is_empty() || doc.chars().count() > MAX_TEXT {
+        return Err(invalid("Cần ghi số, ký hiệu văn bản (tối đa 200 ký tự)"));
+    }
+    let now = Utc::now();
+    if input.issued_on > vn_date(now) {
+        return Err(invalid("Ngày ban hành không được sau hôm nay"));
+    }
+    state.store.put_implementation_plan(&plan_id, &unit_id, doc, input.issued_on, auth.user.id, now).await?;
+    Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileName {
+    pub name: Option<String>,
+}
+
+pub async fn put_implementation_plan_file(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Path((plan_id, unit_id)): Path<(String, String)>,
+    Query(q): Query<FileName>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImplementationPlanRecord>, AppError> {
+    plan_exists(&state.catalog, &plan_id)?;
+    unit_exists(&state.catalog, &unit_id)?;
+    own_unit_only(&auth.user, &unit_id)?;
+    let mime = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !FILE_TYPES.contains(&mime.as_str()) {
+        return Err(AppError::coded(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            "Chỉ nhận tệp PDF hoặc ảnh (JPEG, PNG, WebP)",
+        ));
+    }
+    if body.is_empty() {
+        return Err(invalid("Tệp rỗng"));
+    }
+    if body.len() > MAX_FILE_BYTES {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("ke-hoach.pdf");
+    let name: String = name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(MAX_TEXT).collect();
+    if !state.store.put_implementation_plan_file(&plan_id, &unit_id, &name, &mime, &body).await? {
+        return Err(AppError::coded(
+            StatusCode::CONFLICT,
+            "no_record",
+            "Cần lưu số và ngày văn bản trước khi đính kèm tệp",
+        ));
+    }
+    Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
+}
+
+pub async fn get_implementation_plan_file(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Path((plan_id, unit_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    unit_exists(&state.catalog, &unit_id)?;
+    if !may_see_data_of(&state.catalog.tree, &auth.user, &unit_id) {
+        return Err(AppError::Forbidden("Bạn không có quyền xem tài liệu của đơn vị này".into()));
+    }
+    let (name, mime, bytes) = state
+        .store
+        .implementation_plan_file(&plan_id, &unit_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Chưa có tệp kế hoạch".into()))?;
+    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&name));
+    let value = |s: &str| HeaderValue::from_str(s).map_err(AppError::internal);
+    Ok((
+        [
+            (header::CONTENT_TYPE, value(&mime)?),
+            (header::CONTENT_DISPOSITION, value(&disposition)?),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// RFC 5987 percent-encoding for a file name in Content-Disposition.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// --- "Dân vận khéo" -------------------------------------------------------------------
+
+pub async fn list_models(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Query(scope): Query<Scope>,
+) -> Result<Json<ModelsResponse>, AppError> {
+    let r = scope.resolve(&state.catalog, &auth.user)?;
+    let rows = state.store.models(&r.plan.id).await?;
+    Ok(Json(ModelsResponse { models: models_in(&state.catalog, rows, &r.unit_id) }))
+}
+
+async fn model_view(state: &AppState, id: i64) -> Result<MovementModel, AppError> {
+    let row = state.store.model(id).await?.ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))?;
+    let unit = row.unit_id.clone();
+    models_in(&state.catalog, vec![row], &unit).pop().ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))
+}
+
+pub async fn register_model(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<NewModel>,
+) -> Result<(StatusCode, Json<MovementModel>), AppError> {
+    plan_exists(&state.catalog, &input.plan_id)?;
+    unit_exists(&state.catalog, &input.unit_id)?;
+    own_unit_only(&auth.user, &input.unit_id)?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TEXT {
+        return Err(invalid("Cần ghi tên mô hình (tối đa 200 ký tự)"));
+    }
+    if input.description.chars().count() > MAX_DESCRIPTION {
+        return Err(invalid("Mô tả tối đa 4000 ký tự"));
+    }
+    let now = Utc::now();
+    let on = input.registered_on.unwrap_or_else(|| vn_date(now));
+    if on > vn_date(now) {
+        return Err(invalid("Ngày đăng ký không được sau hôm nay"));
+    }
+    let id = state
+        .store
+        .insert_model(&input.plan_id, &input.unit_id, name, input.field, input.description.trim(), on, auth.user.id, now)
+        .await?;
+    Ok((StatusCode::CREATED, Json(model_view(&state, id).await?)))
+}
+
+async fn reviewable_model(state: &AppState, user: &User, id: i64) -> Result<MovementModel, AppError> {
+    let model = model_view(state, id).await?;
+    if !may_review_report_of(&state.catalog.tree, user, &model.unit_id) {
+        return Err(AppError::Forbidden("Chỉ cấp trên của đơn vị mới công nhận, khen thưởng mô hình".into()));
+    }
+    Ok(model)
+}
+
+fn step_date(step: &ModelStep, earliest: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
+    let today = vn_date(Utc::now());
+    let on = step.on.unwrap_or(today);
+    if on > today {
+        return Err(invalid("Ngày quyết định không được sau hôm nay"));
+    }
+    if on < earliest {
+        return Err(invalid("Ngày quyết định không được trước bước trước đó"));
+    }
+    Ok(on)
+}
+
+pub async fn recognise_model(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    JsonBody(step): JsonBody<ModelStep>,
+) -> Result<Json<MovementModel>, AppError> {
+    let model = reviewable_model(&state, &auth.user, id).await?;
+    let on = step_date(&step, model.registered_on)?;
+    state.store.recognise_model(id, on, auth.user.id).await?;
+    Ok(Json(model_view(&state, id).await?))
+}
+
+pub async fn commend_model(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    JsonBody(step): JsonBody<ModelStep>,
+) -> Result<Json<MovementModel>, AppError> {
+    let model = reviewable_model(&state, &auth.user, id).await?;
+    let Some(recognised) = model.recognised_on else {
+        return Err(AppError::coded(StatusCode::CONFLICT, "not_recognised", "Mô hình cần được công nhận trước khi khen thưởng"));
+    };
+    let on = step_date(&step, recognised)?;
+    let note = step.note.as_deref().map(str::trim).unwrap_or("");
+    if note.is_empty() || note.chars().count() > MAX_TEXT {
+        return Err(invalid("Cần ghi hình thức khen thưởng (tối đa 200 ký tự)"));
+    }
+    state.store.commend_model(id, on, note, auth.user.id).await?;
+    Ok(Json(model_view(&state, id).await?))
+}

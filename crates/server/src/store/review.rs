@@ -1,0 +1,321 @@
+//! Reads for the dashboard and the consolidation, and the two registers of issue 4:
+//! III.1 implementation plans and "Dân vận khéo" models.
+//!
+//! The dashboard reads four small columns per report of one period (index
+//! `reports_plan_period`), never the report JSON; the consolidation loads the JSON
+//! only of the reports it actually sums.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use danvan_core::aggregate::{ModelField, ReportSummary};
+use danvan_core::{ReportForm, ReportStatus, Values};
+use sqlx::Row;
+
+use super::{parse_ts, ts, Store, StoreError};
+
+/// A III.1 implementation plan as stored (without the file's bytes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImplementationPlanRow {
+    pub unit_id: String,
+    pub doc_number: String,
+    pub issued_on: NaiveDate,
+    pub file_name: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A "Dân vận khéo" model as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelRow {
+    pub id: i64,
+    pub plan_id: String,
+    pub unit_id: String,
+    pub name: String,
+    pub field: ModelField,
+    pub description: String,
+    pub registered_on: NaiveDate,
+    pub recognised_on: Option<NaiveDate>,
+    pub commended_on: Option<NaiveDate>,
+    pub commendation: Option<String>,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("ngày {s:?}: {e}")))
+}
+
+fn opt_date(s: Option<String>) -> Result<Option<NaiveDate>, StoreError> {
+    s.as_deref().map(parse_date).transpose()
+}
+
+fn model_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ModelRow, StoreError> {
+    let field: String = r.try_get("field")?;
+    Ok(ModelRow {
+        id: r.try_get("id")?,
+        plan_id: r.try_get("plan_id")?,
+        unit_id: r.try_get("unit_id")?,
+        name: r.try_get("name")?,
+        field: ModelField::parse(&field).ok_or_else(|| StoreError::Corrupt(format!("lĩnh vực {field:?}")))?,
+        description: r.try_get("description")?,
+        registered_on: parse_date(&r.try_get::<String, _>("registered_on")?)?,
+        recognised_on: opt_date(r.try_get("recognised_on")?)?,
+        commended_on: opt_date(r.try_get("commended_on")?)?,
+        commendation: r.try_get("commendation")?,
+    })
+}
+
+const MODEL_COLUMNS: &str =
+    "id, plan_id, unit_id, name, field, description, registered_on, recognised_on, commended_on, commendation";
+
+impl Store {
+    /// Status and submission times of every report of one plan and period.
+    pub async fn report_summaries(&self, plan_id: &str, period: &str) -> Result<Vec<ReportSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT unit_id, status, first_submitted_at, return_reason FROM reports WHERE plan_id = ? AND period = ?",
+        )
+        .bind(plan_id)
+        .bind(period)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let first: Option<String> = r.try_get("first_submitted_at")?;
+                let first = first.as_deref().map(parse_ts).transpose()?;
+                Ok(ReportSummary {
+                    unit_id: r.try_get("unit_id")?,
+                    status: ReportStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("trạng thái {status:?}")))?,
+                    first_submitted_at: first,
+                    submitted_at: first,
+                    return_reason: r.try_get("return_reason")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The units whose report of this plan and period is accepted.
+    pub async fn accepted_units(&self, plan_id: &str, period: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT unit_id FROM reports WHERE plan_id = ? AND period = ? AND status = 'accepted'",
+        )
+        .bind(plan_id)
+        .bind(period)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The figures and values of the accepted reports of `units` (one query; the
+    /// ids travel as one JSON array).
+    pub async fn accepted_reports(
+        &self,
+        plan_id: &str,
+        period: &str,
+        units: &[&str],
+    ) -> Result<Vec<(String, BTreeMap<String, u64>, Values)>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows = sqlx::query(
+            "SELECT unit_id, figures, json_extract(data, '$.values') AS vals FROM reports
+              WHERE plan_id = ? AND period = ? AND status = 'accepted'
+                AND unit_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(plan_id)
+        .bind(period)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let unit: String = r.try_get("unit_id")?;
+                let figures: Option<String> = r.try_get("figures")?;
+                let figures = match figures {
+                    Some(f) => serde_json::from_str(&f).map_err(|e| StoreError::Corrupt(format!("figures: {e}")))?,
+                    None => BTreeMap::new(),
+                };
+                let vals: Option<String> = r.try_get("vals")?;
+                let values = match vals {
+                    Some(v) => serde_json::from_str(&v).map_err(|e| StoreError::Corrupt(format!("values: {e}")))?,
+                    None => Values::new(),
+                };
+                Ok((unit, figures, values))
+            })
+            .collect()
+    }
+
+    /// Fills `figures` for reports written before the column existed.
+    pub async fn backfill_figures(&self, forms: &[ReportForm]) -> Result<u64, StoreError> {
+        let rows = sqlx::query("SELECT id, form_id, json_extract(data, '$.values') AS vals FROM reports WHERE figures IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut n = 0;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let form_id: String = r.try_get("form_id")?;
+            let Some(form) = forms.iter().find(|f| f.id == form_id) else { continue };
+            let vals: Option<String> = r.try_get("vals")?;
+            let values: Values = vals.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default();
+            let figures = danvan_core::aggregate::figures(form, &values);
+            let text = serde_json::to_string(&figures).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query("UPDATE reports SET figures = ? WHERE id = ?").bind(text).bind(&id).execute(&self.pool).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    // --- III.1 implementation plans -------------------------------------------
+
+    pub async fn implementation_plans(&self, plan_id: &str) -> Result<Vec<ImplementationPlanRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT unit_id, doc_number, issued_on, file_name, recorded_at FROM implementation_plans WHERE plan_id = ?",
+        )
+        .bind(plan_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ImplementationPlanRow {
+                    unit_id: r.try_get("unit_id")?,
+                    doc_number: r.try_get("doc_number")?,
+                    issued_on: parse_date(&r.try_get::<String, _>("issued_on")?)?,
+                    file_name: r.try_get("file_name")?,
+                    recorded_at: parse_ts(&r.try_get::<String, _>("recorded_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records (or corrects) a unit's implementation plan; an attached file stays.
+    pub async fn put_implementation_plan(
+        &self,
+        plan_id: &str,
+        unit_id: &str,
+        doc_number: &str,
+        issued_on: NaiveDate,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO implementation_plans (plan_id, unit_id, doc_number, issued_on, recorded_by, recorded_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (plan_id, unit_id) DO UPDATE SET doc_number = excluded.doc_number,
+               issued_on = excluded.issued_on, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+        )
+        .bind(plan_id)
+        .bind(unit_id)
+        .bind(doc_number)
+        .bind(issued_on.to_string())
+        .bind(user_id)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Attaches the document to an existing record; false when there is none.
+    pub async fn put_implementation_plan_file(
+        &self,
+        plan_id: &str,
+        unit_id: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE implementation_plans SET file_name = ?, file_mime = ?, file_data = ? WHERE plan_id = ? AND unit_id = ?",
+        )
+        .bind(name)
+        .bind(mime)
+        .bind(bytes)
+        .bind(plan_id)
+        .bind(unit_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The attached document: (name, mime, bytes).
+    pub async fn implementation_plan_file(
+        &self,
+        plan_id: &str,
+        unit_id: &str,
+    ) -> Result<Option<(String, String, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT file_name, file_mime, file_data FROM implementation_plans
+              WHERE plan_id = ? AND unit_id = ? AND file_data IS NOT NULL",
+        )
+        .bind(plan_id)
+        .bind(unit_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("file_name")?, r.try_get("file_mime")?, r.try_get("file_data")?))).transpose()
+    }
+
+    // --- "Dân vận khéo" models ---------------------------------------------------
+
+    pub async fn models(&self, plan_id: &str) -> Result<Vec<ModelRow>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM movement_models WHERE plan_id = ? ORDER BY id"))
+            .bind(plan_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(model_from_row).collect()
+    }
+
+    pub async fn model(&self, id: i64) -> Result<Option<ModelRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM movement_models WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(model_from_row).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_model(
+        &self,
+        plan_id: &str,
+        unit_id: &str,
+        name: &str,
+        field: ModelField,
+        description: &str,
+        registered_on: NaiveDate,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO movement_models (plan_id, unit_id, name, field, description, registered_on, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(plan_id)
+        .bind(unit_id)
+        .bind(name)
+        .bind(field.as_str())
+        .bind(description)
+        .bind(registered_on.to_string())
+        .bind(user_id)
+        .bind(ts(now))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn recognise_model(&self, id: i64, on: NaiveDate, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE movement_models SET recognised_on = ?, recognised_by = ? WHERE id = ?")
+            .bind(on.to_string())
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commend_model(&self, id: i64, on: NaiveDate, note: &str, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE movement_models SET commended_on = ?, commendation = ?, commended_by = ? WHERE id = ?")
+            .bind(on.to_string())
+            .bind(note)
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
