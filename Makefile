@@ -26,7 +26,7 @@ app: setup
 server:
 	cargo build --profile server -p danvan-server
 
-test-native:
+test-native: setup
 	cargo test -p danvan-core -p danvan-server
 
 test-wasm: setup

@@ -45,6 +45,10 @@ have chromedriver || pkgs+=(chromium-driver)
 have brotli || pkgs+=(brotli)
 have node || pkgs+=(nodejs)
 have npm || pkgs+=(npm)
+# The export test renders the Word report to PDF and reads it back.
+have soffice || pkgs+=(libreoffice-writer-nogui)
+have pdftotext || pkgs+=(poppler-utils)
+fc-list 2>/dev/null | grep -qi "Liberation Serif" || pkgs+=(fonts-liberation2)
 if [ "$wasm_route" = debian ]; then
   # Debian's plain rustc is too old; rustc-web is the current one, built for wasm too.
   dpkg -s rustc-web >/dev/null 2>&1 || pkgs+=(rustc-web cargo-web)

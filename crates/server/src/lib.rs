@@ -10,9 +10,11 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub mod access;
+pub mod aggregate;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod routes;
 pub mod seed;
 pub mod state;

@@ -112,6 +112,24 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     let ii1 = c.narratives.iter().find(|n| n.section_id == "II.1").unwrap();
     assert!(ii1.fields.iter().any(|f| f.entries.iter().any(|e| e.text == "Tuyên truyền ở 3 thôn")));
 
+    // The exports of the same consolidation, over HTTP.
+    let res = s.get_auth(&q("/api/exports/consolidation.csv", TP_KONTUM), &city.token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("kontum.tpkontum_2024-03.csv"));
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'), "UTF-8 BOM for Excel");
+    assert!(csv.contains("Xã Đăk Blà") && csv.contains("Tổng cộng"), "{csv}");
+    let res = s.get_auth(&q("/api/exports/consolidation.docx", TP_KONTUM), &city.token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"), "a zip container");
+    let res = s.get_auth(&q("/api/exports/consolidation.xlsx", TP_KONTUM), &city.token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+
     // The province, before the city has filed its own report: the communes count directly.
     let p: Consolidation = s.get_json(&q("/api/consolidation", PROVINCE), &snv.token).await;
     assert_eq!(p.totals["ii1.sessions"], 5);

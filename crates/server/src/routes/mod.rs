@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub mod attachments;
 pub mod auth;
 pub mod dashboard;
+pub mod exports;
 pub mod forms;
 pub mod obligations;
 pub mod plans;
@@ -50,6 +51,9 @@ pub fn api() -> Router<AppState> {
         .route("/reports/{id}/revisions", get(reports::revisions))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/consolidation", get(dashboard::consolidation))
+        .route("/exports/consolidation.docx", get(exports::docx))
+        .route("/exports/consolidation.xlsx", get(exports::xlsx))
+        .route("/exports/consolidation.csv", get(exports::csv))
         .route("/implementation-plans", get(obligations::list_implementation_plans))
         .route("/implementation-plans/{plan}/{unit}", put(obligations::put_implementation_plan))
         .route("/models", get(obligations::list_models).post(obligations::register_model))
