@@ -288,8 +288,11 @@ const SEE_REVIEW: Rights = Rights { see: true, write: false, review: true };
 const SEE_ONLY: Rights = Rights { see: true, write: false, review: false };
 const NOTHING: Rights = Rights { see: false, write: false, review: false };
 
-/// (username, role, unit, [(relation, target unit, rights)]).
-fn matrix() -> Vec<(&'static str, &'static str, &'static str, Vec<(&'static str, &'static str, Rights)>)> {
+/// (relation, target unit, rights).
+type Target = (&'static str, &'static str, Rights);
+
+/// (username, role, unit, targets).
+fn matrix() -> Vec<(&'static str, &'static str, &'static str, Vec<Target>)> {
     vec![
         ("xa.dakbla", "reporter", DAKBLA, vec![("own", DAKBLA, SEE_WRITE), ("unrelated", QUANGTRUNG, NOTHING), ("parent", TP_KONTUM, NOTHING)]),
         ("so.tuphap", "reporter", SOTUPHAP, vec![("own", SOTUPHAP, SEE_WRITE), ("unrelated", DAKBLA, NOTHING)]),
