@@ -204,3 +204,223 @@ pub async fn download_attachment(token: &str, id: &str) -> Result<web_sys::Blob,
     let mime = response.headers().get("content-type").unwrap_or_default();
     crate::web::bytes_to_blob(&bytes, &mime).map_err(|_| ApiError::Decode)
 }
+
+/// `plan=&period=&unit=` for the dashboard, consolidation and export endpoints.
+fn scope_query(plan_id: &str, period: &str, unit_id: Option<&str>) -> String {
+    let mut q =
+        format!("plan={}&period={}", js_sys::encode_uri_component(plan_id), js_sys::encode_uri_component(period));
+    if let Some(u) = unit_id {
+        q.push_str("&unit=");
+        q.push_str(&String::from(js_sys::encode_uri_component(u)));
+    }
+    q
+}
+
+/// `GET /api/dashboard`: completeness and timeliness of a unit's subtree for one
+/// period (`unit` None: the caller's default unit).
+pub async fn dashboard(
+    token: &str,
+    plan_id: &str,
+    period: &str,
+    unit_id: Option<&str>,
+) -> Result<danvan_core::api::DashboardResponse, ApiError> {
+    get(&format!("/api/dashboard?{}", scope_query(plan_id, period, unit_id)), token).await
+}
+
+/// `GET /api/consolidation`: the accepted reports below a unit, summed.
+pub async fn consolidation(
+    token: &str,
+    plan_id: &str,
+    period: &str,
+    unit_id: &str,
+) -> Result<danvan_core::api::ConsolidationResponse, ApiError> {
+    get(&format!("/api/consolidation?{}", scope_query(plan_id, period, Some(unit_id))), token).await
+}
+
+/// A file from the server, for "Tải về".
+pub struct Download {
+    pub blob: web_sys::Blob,
+    /// From `Content-Disposition`, when the server names the file.
+    pub file_name: Option<String>,
+}
+
+/// `GET /api/exports/consolidation.{docx|xlsx|csv}`: the consolidation as a file.
+/// Fetched with the bearer token (a plain link could not carry it).
+pub async fn export_consolidation(
+    token: &str,
+    extension: &str,
+    plan_id: &str,
+    period: &str,
+    unit_id: &str,
+) -> Result<Download, ApiError> {
+    let path = format!("/api/exports/consolidation.{extension}?{}", scope_query(plan_id, period, Some(unit_id)));
+    let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
+    let request = Request::get(&path)
+        .header("Authorization", &bearer(token))
+        .abort_signal(Some(&controller.signal()))
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    // A document is bigger than JSON: give it longer on 2G.
+    let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS * 4, move || controller.abort());
+    let result = async {
+        let response = request.send().await.map_err(|_| ApiError::Network)?;
+        let status = response.status();
+        if !(200..300).contains(&status) {
+            let text = response.text().await.map_err(|_| ApiError::Network)?;
+            return Err(error_for(status, &text));
+        }
+        let mime = response.headers().get("content-type").unwrap_or_default();
+        let file_name = response.headers().get("content-disposition").as_deref().and_then(disposition_file_name);
+        let bytes = response.binary().await.map_err(|_| ApiError::Network)?;
+        let blob = crate::web::bytes_to_blob(&bytes, &mime).map_err(|_| ApiError::Decode)?;
+        Ok(Download { blob, file_name })
+    }
+    .await;
+    drop(timeout);
+    result
+}
+
+/// The file name of `Content-Disposition: attachment; filename="…"; filename*=UTF-8''…`,
+/// preferring the UTF-8 one (Vietnamese names).
+fn disposition_file_name(header: &str) -> Option<String> {
+    let mut plain = None;
+    for part in header.split(';').map(str::trim) {
+        if let Some(v) = part.strip_prefix("filename*=") {
+            let encoded = v.split_once("''").map(|(_, e)| e).unwrap_or(v);
+            if let Ok(decoded) = js_sys::decode_uri_component(encoded) {
+                let name = String::from(decoded);
+                if !name.is_empty() {
+                    return Some(name);
+                }
+            }
+        } else if let Some(v) = part.strip_prefix("filename=") {
+            let v = v.trim_matches('"');
+            if !v.is_empty() {
+                plain = Some(v.to_string());
+            }
+        }
+    }
+    plain
+}
+
+// ---------------------------------------------------------------------------
+// Review history, III.1 implementation plans and "Dân vận khéo" models.
+
+/// One change of a report as `GET /api/reports/{id}/revisions` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Revision {
+    pub version: u64,
+    /// `save`, `submit`, `return` or `accept`.
+    pub op: String,
+    /// The author's display name.
+    pub user: String,
+    #[serde(default)]
+    pub client_id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The status after this change.
+    pub status: danvan_core::ReportStatus,
+    /// Fields whose value changed ("" = cleared).
+    #[serde(default)]
+    pub changes: danvan_core::Values,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct RevisionsResponse {
+    pub revisions: Vec<Revision>,
+}
+
+fn uri(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+/// Sends a JSON body with `method` and ignores the answer's body (the screens
+/// fetch the list again, which is the one shape they read).
+async fn send_json_ignoring_body<B: Serialize>(builder: RequestBuilder, token: &str, body: &B) -> Result<(), ApiError> {
+    let json = serde_json::to_string(body).map_err(|_| ApiError::Decode)?;
+    send(builder.header("Authorization", &bearer(token)), Some(json)).await.map(|_| ())
+}
+
+/// `GET /api/reports/{id}/revisions`.
+pub async fn report_revisions(token: &str, report_id: &str) -> Result<RevisionsResponse, ApiError> {
+    get(&format!("/api/reports/{}/revisions", uri(report_id)), token).await
+}
+
+/// `GET /api/implementation-plans?plan=&unit=`: the subtree's III.1 plans.
+pub async fn implementation_plans(
+    token: &str,
+    plan_id: &str,
+    unit_id: &str,
+) -> Result<danvan_core::api::ImplementationPlansResponse, ApiError> {
+    get(&format!("/api/implementation-plans?plan={}&unit={}", uri(plan_id), uri(unit_id)), token).await
+}
+
+/// `PUT /api/implementation-plans/{plan}/{unit}`: the unit records its document.
+pub async fn save_implementation_plan(
+    token: &str,
+    plan_id: &str,
+    unit_id: &str,
+    input: &danvan_core::api::ImplementationPlanInput,
+) -> Result<(), ApiError> {
+    let path = format!("/api/implementation-plans/{}/{}", uri(plan_id), uri(unit_id));
+    send_json_ignoring_body(Request::put(&path), token, input).await
+}
+
+/// `PUT /api/implementation-plans/{plan}/{unit}/file?name=`: the document itself.
+pub async fn upload_implementation_plan_file(
+    token: &str,
+    plan_id: &str,
+    unit_id: &str,
+    name: &str,
+    mime: &str,
+    blob: &web_sys::Blob,
+) -> Result<(), ApiError> {
+    let path = format!("/api/implementation-plans/{}/{}/file?name={}", uri(plan_id), uri(unit_id), uri(name));
+    let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
+    let request = Request::put(&path)
+        .header("Authorization", &bearer(token))
+        .header("Content-Type", mime)
+        .abort_signal(Some(&controller.signal()))
+        .body(JsValue::from(blob.clone()))
+        .map_err(|_| ApiError::Network)?;
+    // A scanned document is bigger than JSON: give it longer on 2G.
+    let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS * 4, move || controller.abort());
+    let result = async {
+        let response = request.send().await.map_err(|_| ApiError::Network)?;
+        let status = response.status();
+        let text = response.text().await.map_err(|_| ApiError::Network)?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(error_for(status, &text))
+        }
+    }
+    .await;
+    drop(timeout);
+    result
+}
+
+/// `GET /api/models?plan=&unit=`: the "Dân vận khéo" register over the subtree.
+pub async fn movement_models(
+    token: &str,
+    plan_id: &str,
+    unit_id: &str,
+) -> Result<danvan_core::api::ModelsResponse, ApiError> {
+    get(&format!("/api/models?plan={}&unit={}", uri(plan_id), uri(unit_id)), token).await
+}
+
+/// `POST /api/models`: the caller's unit registers a model.
+pub async fn register_model(token: &str, model: &danvan_core::api::NewModel) -> Result<(), ApiError> {
+    send_json_ignoring_body(Request::post("/api/models"), token, model).await
+}
+
+/// `POST /api/models/{id}/recognise` (`step` = "recognise") or `/commend`.
+pub async fn model_step(
+    token: &str,
+    model_id: i64,
+    step: &str,
+    body: &danvan_core::api::ModelStep,
+) -> Result<(), ApiError> {
+    send_json_ignoring_body(Request::post(&format!("/api/models/{model_id}/{step}")), token, body).await
+}

@@ -6,6 +6,8 @@ use crate::components::{BottomNav, StatusBar};
 use crate::hooks::use_online;
 use crate::i18n::{provide_lang, T};
 use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, ReportPage, ReportsPage, TasksPage};
+use crate::pages::{ConsolidationPage, DashboardPage};
+use crate::pages::{ObligationsPage, ReviewPage, ReviewReportPage};
 use crate::state::{boot, refresh, AppState};
 use crate::sync::{refresh_counts, request_sync, start_scheduler};
 
@@ -60,6 +62,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/bao-cao") view=ReportsPage/>
                         <Route path=path!("/bao-cao/:period") view=ReportPage/>
                         <Route path=path!("/tai-khoan") view=AccountPage/>
+                        <Route path=path!("/duyet") view=ReviewPage/>
+                        <Route path=path!("/duyet/:report_id") view=ReviewReportPage/>
+                        <Route path=path!("/ke-hoach-don-vi") view=ObligationsPage/>
+                        <Route path=path!("/tong-quan") view=DashboardPage/>
+                        <Route path=path!("/tong-quan/:unit") view=DashboardPage/>
+                        <Route path=path!("/tong-hop/:unit/:period") view=ConsolidationPage/>
                     </Routes>
                     <BottomNav/>
                 </Show>

@@ -1,4 +1,6 @@
 mod bottom_nav;
+pub mod charts;
+pub mod history;
 pub mod report_form;
 mod status_bar;
 

@@ -1,15 +1,25 @@
 mod account;
+mod consolidation;
+mod dashboard;
 mod login;
+mod obligations;
 mod plan;
 mod plan_item;
 mod report;
 mod reports;
+mod review;
+mod review_report;
 mod tasks;
 
 pub use account::AccountPage;
+pub use consolidation::ConsolidationPage;
+pub use dashboard::DashboardPage;
 pub use login::LoginPage;
+pub use obligations::ObligationsPage;
 pub use plan::PlanPage;
 pub use plan_item::PlanItemPage;
 pub use report::ReportPage;
 pub use reports::ReportsPage;
+pub use review::ReviewPage;
+pub use review_report::ReviewReportPage;
 pub use tasks::TasksPage;

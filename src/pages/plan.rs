@@ -20,7 +20,13 @@ pub fn PlanPage() -> impl IntoView {
                 if plans.is_empty() {
                     view! { <p class="card empty"><T vi="Chưa có kế hoạch trên máy. Hãy kết nối mạng để tải." en="No plan on this phone yet. Connect to download it."/></p> }.into_any()
                 } else {
-                    plans.into_iter().map(|p| view! { <PlanDocument plan=p/> }).collect_view().into_any()
+                    view! {
+                        <A href="/ke-hoach-don-vi" attr:class="card review-link" attr:data-testid="unit-plan-link">
+                            <span><T vi="Kế hoạch của đơn vị (mục III.1) và mô hình «Dân vận khéo»" en="Unit plan (item III.1) and «Dân vận khéo» models"/></span>
+                            <span aria-hidden="true">"›"</span>
+                        </A>
+                        {plans.into_iter().map(|p| view! { <PlanDocument plan=p/> }).collect_view()}
+                    }.into_any()
                 }
             }}
         </main>

@@ -87,6 +87,8 @@ fn TaskCard(task: Task, today: chrono::NaiveDate, lang: Lang) -> impl IntoView {
     });
     // Periodic reports open straight into the editor for their period.
     let report_href = task.next.as_ref().and_then(|n| n.period).map(|p| format!("/bao-cao/{}", p.key()));
+    // III.1: the unit records its own implementation plan.
+    let unit_plan = task.obligation_id.ends_with("implementation-plan");
     view! {
         <li class="card task" data-testid="task" data-obligation=task.obligation_id.clone()>
             <A href=href attr:class="task-link">
@@ -101,6 +103,11 @@ fn TaskCard(task: Task, today: chrono::NaiveDate, lang: Lang) -> impl IntoView {
             {report_href.map(|href| view! {
                 <A href=href attr:class="task-action" attr:data-testid="task-report">
                     {lang.pick("Lập báo cáo →", "Write the report →")}
+                </A>
+            })}
+            {unit_plan.then(|| view! {
+                <A href="/ke-hoach-don-vi" attr:class="task-action" attr:data-testid="task-unit-plan">
+                    {lang.pick("Ghi nhận kế hoạch của đơn vị →", "Record the unit's plan →")}
                 </A>
             })}
         </li>

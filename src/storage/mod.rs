@@ -5,11 +5,13 @@
 //! exactly what they will see after a reload in a commune with no signal.
 
 mod backup;
+mod cache;
 mod error;
 mod records;
 mod reports;
 
 pub use backup::{Backup, BACKUP_FORMAT};
+pub use cache::{consolidation_cache_key, dashboard_cache_key, Cached};
 pub use error::StorageError;
 pub use records::{Session, Snapshot};
 pub use reports::EditError;

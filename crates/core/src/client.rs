@@ -248,6 +248,15 @@ pub fn take_outcome(
                     local.report.submitted_at = local.base.as_ref().and_then(|b| b.submitted_at);
                     (Some(local), conflict)
                 }
+                // A refused review (someone else returned or accepted it first): the
+                // screen goes back to the last status the server confirmed.
+                MutationOp::Return { .. } | MutationOp::Accept => {
+                    if let Some(base) = &local.base {
+                        local.report.status = base.status;
+                        local.report.return_reason = base.return_reason.clone();
+                    }
+                    (Some(local), conflict)
+                }
                 // Values the server would not take: keep them aside next to the
                 // server's copy so nothing typed is lost when the pull replaces the
                 // report.
@@ -646,6 +655,22 @@ mod tests {
         assert!(conflict.is_none());
         assert_eq!(local.report.status, ReportStatus::Draft);
         assert_eq!(local.error.as_deref(), Some("Thiếu"));
+    }
+
+    #[test]
+    fn a_refused_review_goes_back_to_the_confirmed_status() {
+        let f = form();
+        let mut s = server(&[("a", "1")], 4);
+        s.status = ReportStatus::Submitted;
+        let local = LocalReport { report: s.clone(), base: Some(s), last_mutation: None, saved_at: None, error: None };
+        let e = edit(Some(local), None, MutationOp::Return { reason: "Thiếu".into() }, 7, 0);
+        assert_eq!(e.local.report.status, ReportStatus::Returned, "shown at once, offline");
+        let rejected = MutationResult::Rejected { code: "wrong_status".into(), message: "Đã tiếp nhận".into() };
+        let (local, _) = take_outcome(Some(e.local), None, &e.entry, &rejected, &f);
+        let local = local.unwrap();
+        assert_eq!(local.report.status, ReportStatus::Submitted);
+        assert_eq!(local.report.return_reason, None);
+        assert_eq!(local.error.as_deref(), Some("Đã tiếp nhận"));
     }
 
     #[test]

@@ -119,3 +119,49 @@ fn FieldInput(field: Field, binding: FormBinding) -> impl IntoView {
         </div>
     }
 }
+
+/// A section read-only, for a reviewer: each field's label and value as text
+/// (long narratives wrap instead of scrolling inside a disabled box), and the
+/// section's photos.
+#[component]
+pub fn SectionView(section: FormSection, binding: FormBinding) -> impl IntoView {
+    let lang = use_lang();
+    let fields: Vec<Field> = section.fields.iter().filter(|f| f.applies_to(binding.kind)).cloned().collect();
+    let title = (section.title.clone(), section.title_en.clone());
+    let number = section.plan_item.clone();
+    let with_photos = section.plan_item.is_some();
+    let section_id = section.id.clone();
+    let rows = fields
+        .into_iter()
+        .map(|f| {
+            let id = f.id.clone();
+            let labels = (f.label.clone(), f.label_en.clone());
+            let text = matches!(f.kind, FieldKind::Text { .. });
+            let value = move || binding.values.with(|v| v.get(&id).cloned().unwrap_or_default());
+            let field_id = f.id.clone();
+            view! {
+                <dt>{move || lang.get().pick(labels.0.clone(), labels.1.clone())}</dt>
+                <dd class:value-text=text data-testid="report-value" data-field=field_id>
+                    {move || {
+                        let v = value();
+                        if v.trim().is_empty() {
+                            view! { <span class="muted">{move || lang.get().pick("(để trống)", "(empty)")}</span> }.into_any()
+                        } else {
+                            view! { <span>{v}</span> }.into_any()
+                        }
+                    }}
+                </dd>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card form-section form-section-readonly" data-testid="form-section" data-section=section.id.clone()>
+            <h2>
+                {number.map(|n| view! { <span class="item-number">{n}</span>" " })}
+                {move || lang.get().pick(title.0.clone(), title.1.clone())}
+            </h2>
+            <dl class="readonly-fields">{rows}</dl>
+            {with_photos.then(|| view! { <Photos section=section_id.clone() binding=binding/> })}
+        </section>
+    }
+}

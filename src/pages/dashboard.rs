@@ -1,0 +1,834 @@
+//! "Tổng quan": who has filed a period's report, on time or not, over a unit's
+//! subtree — totals, then the unit itself and one row per unit directly below it
+//! (tap a row to go down a level; the breadcrumb goes back up).
+//!
+//! Every answer is kept on the phone (`storage::cache`); offline, or when the
+//! server cannot be reached, the last one is shown with the time it was fetched.
+
+use std::future::Future;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use danvan_core::aggregate::{Counts, ModelCounts, ModelField, ObligationState, Timeliness, UnitRow};
+use danvan_core::api::{ObligationCounts, Role};
+use danvan_core::time::{format_date, format_vn_datetime, vn_date, vn_offset};
+use danvan_core::{OrgUnit, Period, ReportStatus};
+
+use crate::api::{self, ApiError};
+use crate::components::charts::{Donut, Legend, Segment, StackedBar};
+use crate::hooks::use_online;
+use crate::i18n::{use_lang, Lang, T};
+use crate::state::{AppState, RefreshStatus};
+use crate::storage::{dashboard_cache_key, LocalDb};
+
+// ---------------------------------------------------------------------------
+// Fetch-or-cache, shared with the consolidation page.
+
+/// What a page asks the server about: a plan, a unit, a period, as one official.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Scope {
+    pub plan_id: String,
+    pub unit_id: String,
+    pub period: Period,
+    pub user_id: i64,
+    pub token: String,
+}
+
+/// A server answer on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Shown<T> {
+    pub value: T,
+    pub fetched_at: DateTime<Utc>,
+    /// Read from the phone because the server could not be reached (or refused).
+    pub offline: bool,
+    /// Read from the phone while a newer answer is on its way.
+    pub updating: bool,
+    /// Read from the phone because the server answered with an error (shown apart).
+    pub refused: bool,
+}
+
+impl<T> Shown<T> {
+    /// Where the figures come from, without them.
+    pub fn about(&self) -> Shown<()> {
+        Shown {
+            value: (),
+            fetched_at: self.fetched_at,
+            offline: self.offline,
+            updating: self.updating,
+            refused: self.refused,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Loaded<T> {
+    Loading,
+    Shown(Shown<T>),
+    /// Nothing on the phone and nothing from the server: offline, or `error`.
+    Nothing {
+        offline: bool,
+        error: Option<String>,
+    },
+}
+
+/// The signals a page renders from.
+#[derive(Clone, Copy)]
+pub(super) struct CachedQuery<T: Send + Sync + 'static> {
+    pub loaded: RwSignal<Loaded<T>>,
+    /// The server refused (session expired, no access) while the phone's copy is shown.
+    pub error: RwSignal<Option<String>>,
+}
+
+/// On 2G the answer may take many seconds: after this long, the copy on the phone
+/// is shown meanwhile. Shorter would flash old numbers before fresh ones on a
+/// good connection.
+const SHOW_CACHE_AFTER_MS: u32 = 2_500;
+
+/// Loads `fetch(scope)` whenever the scope changes, the connection returns or the
+/// app refreshes; keeps each answer under `cache_key(plan, unit, period)` and falls
+/// back to it when offline or the server cannot be reached.
+pub(super) fn use_cached_query<T, F, Fut>(
+    scope: Memo<Option<Scope>>,
+    cache_key: fn(&str, &str, &str) -> String,
+    fetch: F,
+) -> CachedQuery<T>
+where
+    T: Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static,
+    F: Fn(Scope) -> Fut + Copy + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let state = expect_context::<AppState>();
+    let is_online = use_online().is_online;
+    let loaded = RwSignal::new(Loaded::Loading);
+    let error = RwSignal::new(None::<String>);
+    let reload = RwSignal::new(0u32);
+    // Which load is current (older answers arriving late are dropped), for which key.
+    let generation = StoredValue::new(0u32);
+    let last_key = StoredValue::new(None::<String>);
+    let busy = StoredValue::new(false);
+
+    // The connection came back: ask again.
+    Effect::new(move |was: Option<bool>| {
+        let now = is_online.get();
+        if now && was == Some(false) {
+            reload.update(|n| *n += 1);
+        }
+        now
+    });
+    // The status bar's refresh (or the app's own) finished: ask again, unless a
+    // load is running anyway; and stop waiting for a first refresh that failed.
+    Effect::new(move |was: Option<RefreshStatus>| {
+        let now = state.refresh.get();
+        if was == Some(RefreshStatus::Refreshing) && now != RefreshStatus::Refreshing {
+            let waiting = scope.with_untracked(|s| s.is_none());
+            if waiting || (now == RefreshStatus::Done && !busy.get_value()) {
+                reload.update(|n| *n += 1);
+            }
+        }
+        now
+    });
+
+    Effect::new(move |_| {
+        let _ = reload.get();
+        let Some(scope) = scope.get() else {
+            // Signing in: the plan and units are on their way.
+            let first_refresh = state.refresh.get_untracked() == RefreshStatus::Refreshing;
+            loaded.set(if first_refresh {
+                Loaded::Loading
+            } else {
+                Loaded::Nothing { offline: !is_online.get_untracked(), error: None }
+            });
+            return;
+        };
+        let key = cache_key(&scope.plan_id, &scope.unit_id, &scope.period.key());
+        let same_key = last_key.with_value(|k| k.as_deref() == Some(key.as_str()));
+        last_key.set_value(Some(key.clone()));
+        if !same_key {
+            // Another unit or period: never show the previous one's numbers meanwhile.
+            loaded.set(Loaded::Loading);
+            error.set(None);
+        }
+        let gen = generation.get_value().wrapping_add(1);
+        generation.set_value(gen);
+        let current = move || generation.try_get_value() == Some(gen);
+        let online = is_online.get_untracked();
+        busy.set_value(true);
+        let user_id = scope.user_id;
+        let read_cache = {
+            let key = key.clone();
+            move || {
+                let key = key.clone();
+                async move {
+                    let db = LocalDb::shared().await.ok()?;
+                    db.get_cached::<T>(&key, user_id).await.ok().flatten()
+                }
+            }
+        };
+        leptos::task::spawn_local(async move {
+            let from_cache = |c: crate::storage::Cached<T>, updating: bool, refused: bool| {
+                Loaded::Shown(Shown { value: c.value, fetched_at: c.fetched_at, offline: !updating, updating, refused })
+            };
+            if !online {
+                let shown = match read_cache().await {
+                    Some(c) => from_cache(c, false, false),
+                    None => Loaded::Nothing { offline: true, error: None },
+                };
+                if current() {
+                    loaded.try_set(shown);
+                    busy.try_set_value(false);
+                }
+                return;
+            }
+            let request = Box::pin(fetch(scope));
+            let slow = gloo_timers::future::TimeoutFuture::new(SHOW_CACHE_AFTER_MS);
+            let result = match futures::future::select(request, slow).await {
+                futures::future::Either::Left((result, _)) => result,
+                futures::future::Either::Right(((), request)) => {
+                    if let Some(c) = read_cache().await {
+                        // Only over "loading": a fresh answer already on screen stays.
+                        if current() && loaded.try_with_untracked(|l| matches!(l, Loaded::Loading)) == Some(true) {
+                            loaded.try_set(from_cache(c, true, false));
+                        }
+                    }
+                    request.await
+                }
+            };
+            if !current() {
+                return;
+            }
+            let shown = match result {
+                Ok(value) => {
+                    let now = Utc::now();
+                    if let Ok(db) = LocalDb::shared().await {
+                        // A cache that cannot be written (disk full) only costs the
+                        // offline view; the fresh answer is still shown.
+                        let _ = db.put_cached(&key, user_id, &value, now).await;
+                    }
+                    error.try_set(None);
+                    Loaded::Shown(Shown { value, fetched_at: now, offline: false, updating: false, refused: false })
+                }
+                Err(e) => {
+                    let network = e == ApiError::Network;
+                    if !network {
+                        error.try_set(Some(e.to_string()));
+                    }
+                    match read_cache().await {
+                        Some(c) => from_cache(c, false, !network),
+                        None => Loaded::Nothing { offline: network, error: (!network).then(|| e.to_string()) },
+                    }
+                }
+            };
+            if current() {
+                loaded.try_set(shown);
+                busy.try_set_value(false);
+            }
+        });
+    });
+    CachedQuery { loaded, error }
+}
+
+/// The unit the dashboard opens on: the province for Sở Nội vụ and the
+/// administrator, otherwise the official's own unit.
+pub(super) fn home_unit(state: AppState) -> Option<String> {
+    let session = state.session.with(|s| s.as_ref().map(|s| (s.user.role, s.user.unit_id.clone())))?;
+    match session.0 {
+        Role::Admin | Role::Aggregator => state
+            .snapshot
+            .with(|s| s.as_ref().and_then(|s| s.units.iter().find(|u| u.parent.is_none()).map(|u| u.id.clone())))
+            .or(Some(session.1)),
+        Role::Reviewer | Role::Reporter => Some(session.1),
+    }
+}
+
+/// The plan shown (the first; the app carries one plan) and when it was issued.
+pub(super) fn current_plan(state: AppState) -> Option<(String, NaiveDate)> {
+    state.snapshot.with(|s| s.as_ref().and_then(|s| s.plans.first().map(|p| (p.id.clone(), p.issued_on))))
+}
+
+/// A unit's name from the phone's copy of the unit tree.
+pub(super) fn unit_name(state: AppState, id: &str) -> Option<String> {
+    state.snapshot.with(|s| s.as_ref().and_then(|s| s.units.iter().find(|u| u.id == id).map(|u| u.name.clone())))
+}
+
+/// "dd/mm/yyyy HH:MM", Vietnam time.
+pub(super) fn format_date_time(t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&vn_offset());
+    format!("{} {:02}:{:02}", format_date(local.date_naive()), local.hour(), local.minute())
+}
+
+/// "Số liệu lúc HH:MM dd/mm/yyyy", and whether it comes from the phone:
+/// "(đang ngoại tuyến)" when the server could not be reached, "(bản lưu trên
+/// máy)" when it answered with an error (shown in its own banner).
+/// `data-offline` is true for both: the figures are the phone's copy.
+#[component]
+pub(super) fn AsOf(shown: Shown<()>, lang: Lang) -> impl IntoView {
+    let Shown { fetched_at, offline, updating, refused, .. } = shown;
+    let mut text = format!("{} {}", lang.pick("Số liệu lúc", "Figures as of"), format_vn_datetime(fetched_at));
+    if offline && refused {
+        text.push_str(lang.pick(" (bản lưu trên máy)", " (copy on this phone)"));
+    } else if offline {
+        text.push_str(lang.pick(" (đang ngoại tuyến)", " (offline)"));
+    }
+    if updating {
+        text.push_str(lang.pick(" · Đang cập nhật…", " · Updating…"));
+    }
+    let class = if offline { "as-of banner banner-warn" } else { "as-of" };
+    view! {
+        <p class=class data-testid="as-of" data-offline=offline.to_string() data-updating=updating.to_string() role="status">
+            {text}
+        </p>
+    }
+}
+
+/// What to say when there is nothing to show.
+#[component]
+pub(super) fn NothingShown(offline: bool, error: Option<String>) -> impl IntoView {
+    match error {
+        Some(e) => view! { <p class="banner banner-error" role="alert" data-testid="no-data">{e}</p> }.into_any(),
+        None if offline => view! {
+            <p class="card empty" data-testid="no-data">
+                <T
+                    vi="Máy đang ngoại tuyến và chưa lưu số liệu của đơn vị, kỳ này. Hãy kết nối mạng để tải về; sau đó xem được cả khi mất mạng."
+                    en="Offline, and these figures were never downloaded to this phone. Connect once to fetch them; they then stay readable offline."
+                />
+            </p>
+        }
+        .into_any(),
+        None => view! {
+            <p class="card empty" data-testid="no-data">
+                <T
+                    vi="Chưa có kế hoạch trên máy. Hãy kết nối mạng một lần để tải kế hoạch."
+                    en="No plan on this phone yet. Connect once to download the plan."
+                />
+            </p>
+        }
+        .into_any(),
+    }
+}
+
+/// "Dân vận khéo" events per field: registered, recognised, commended.
+#[component]
+pub(super) fn ModelTable(models: ModelCounts, lang: Lang) -> impl IntoView {
+    let rows = ModelField::ALL
+        .into_iter()
+        .map(|f| {
+            let [r, c, k] = models.by_field.get(&f).copied().unwrap_or([0; 3]);
+            view! {
+                <tr data-field=f.as_str()>
+                    <th scope="row">{model_field_label(f, lang)}</th>
+                    <td>{r}</td>
+                    <td>{c}</td>
+                    <td>{k}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="data-table" data-testid="models">
+            <thead>
+                <tr>
+                    <th scope="col">{lang.pick("Lĩnh vực", "Field")}</th>
+                    <th scope="col">{lang.pick("Đăng ký", "Registered")}</th>
+                    <th scope="col">{lang.pick("Công nhận", "Recognised")}</th>
+                    <th scope="col">{lang.pick("Khen thưởng", "Commended")}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+            <tfoot>
+                <tr>
+                    <th scope="row">{lang.pick("Tổng", "Total")}</th>
+                    <td data-testid="models-registered">{models.registered}</td>
+                    <td data-testid="models-recognised">{models.recognised}</td>
+                    <td data-testid="models-commended">{models.commended}</td>
+                </tr>
+            </tfoot>
+        </table>
+    }
+}
+
+fn model_field_label(f: ModelField, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => f.label_vi(),
+        Lang::En => match f {
+            ModelField::Economy => "Economy",
+            ModelField::CultureSociety => "Culture and society",
+            ModelField::DefenceSecurity => "Defence and security",
+            ModelField::PoliticalSystem => "Political system",
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The dashboard.
+
+/// The period the dashboard opens on: the most recent one whose deadline has
+/// passed (the previous monthly window, the one still to chase), or the current
+/// one while nothing of the plan has fallen due yet.
+pub(super) fn default_period(today: NaiveDate, plan_issued: Option<NaiveDate>) -> Period {
+    let current = Period::month_containing(today);
+    let previous = current.previous();
+    match plan_issued {
+        Some(issued) if previous.due_date() < issued => current,
+        _ => previous,
+    }
+}
+
+/// The periods offered: for each year from the plan's to the current one (newest
+/// first), the year and its months that have begun.
+fn period_choices(today: NaiveDate, plan_issued: Option<NaiveDate>, selected: Period) -> Vec<(i32, Vec<Period>)> {
+    let current = Period::month_containing(today);
+    let last_year = match current {
+        Period::Month { year, .. } | Period::Year { year } => year,
+    };
+    let first_year = plan_issued.map(|d| d.year()).unwrap_or(last_year).min(last_year);
+    let mut out = Vec::new();
+    for year in (first_year..=last_year).rev() {
+        let mut periods: Vec<Period> = Vec::new();
+        if let Ok(y) = Period::year(year) {
+            if y.window().first <= today {
+                periods.push(y);
+            }
+        }
+        for month in (1..=12).rev() {
+            if let Ok(m) = Period::month(year, month) {
+                if m.window().first <= today {
+                    periods.push(m);
+                }
+            }
+        }
+        if !periods.is_empty() {
+            out.push((year, periods));
+        }
+    }
+    // A period from a link outside that range is still listed, so the picker
+    // shows what is on screen.
+    if !out.iter().any(|(_, ps)| ps.contains(&selected)) {
+        let year = match selected {
+            Period::Month { year, .. } | Period::Year { year } => year,
+        };
+        out.push((year, vec![selected]));
+    }
+    out
+}
+
+/// A short status label for the per-row counts ("Quá hạn 2").
+fn short_label(t: Timeliness, lang: Lang) -> &'static str {
+    match t {
+        Timeliness::OnTime => lang.pick("Đúng hạn", "On time"),
+        Timeliness::Late => lang.pick("Trễ hạn", "Late"),
+        Timeliness::Returned => lang.pick("Bị trả lại", "Returned"),
+        Timeliness::Missing => lang.pick("Quá hạn", "Missing"),
+        Timeliness::NotDue => lang.pick("Còn hạn", "Not due"),
+    }
+}
+
+fn timeliness_label(t: Timeliness, lang: Lang) -> &'static str {
+    lang.pick(t.label_vi(), t.label_en())
+}
+
+fn count_segments(c: &Counts, lang: Lang) -> Vec<Segment> {
+    Timeliness::ALL.into_iter().map(|t| Segment::new(c.get(t), t.as_str(), timeliness_label(t, lang))).collect()
+}
+
+fn obligation_segments(c: &ObligationCounts, lang: Lang) -> Vec<Segment> {
+    let label = |s: ObligationState| match lang {
+        Lang::Vi => s.label_vi(),
+        Lang::En => match s {
+            ObligationState::Done => "Issued on time",
+            ObligationState::Late => "Issued late",
+            ObligationState::Missing => "Not issued (overdue)",
+            ObligationState::NotDue => "Not issued (not yet due)",
+        },
+    };
+    vec![
+        Segment::new(c.done, "done", label(ObligationState::Done)),
+        Segment::new(c.late, "late", label(ObligationState::Late)),
+        Segment::new(c.missing, "missing", label(ObligationState::Missing)),
+        Segment::new(c.not_due, "not_due", label(ObligationState::NotDue)),
+    ]
+}
+
+/// "Đã nộp 18/22 · 82 %"
+fn completeness_text(c: &Counts, lang: Lang) -> String {
+    format!("{} {}/{} · {} %", lang.pick("Đã nộp", "Filed"), c.on_time + c.late, c.expected, c.completeness_percent())
+}
+
+pub(super) fn dashboard_href(unit_id: &str, period: Period) -> String {
+    format!("/tong-quan/{}?ky={}", js_sys::encode_uri_component(unit_id), period.key())
+}
+
+pub(super) fn consolidation_href(unit_id: &str, period: Period) -> String {
+    format!("/tong-hop/{}/{}", js_sys::encode_uri_component(unit_id), period.key())
+}
+
+/// The chain of units from `home` down to `current` (both included), from the
+/// phone's unit tree; just `current` when it does not lie below `home`.
+fn unit_chain(units: &[OrgUnit], home: Option<&str>, current: &str) -> Vec<(String, String)> {
+    let find = |id: &str| units.iter().find(|u| u.id == id);
+    let mut chain = Vec::new();
+    let mut cursor = find(current);
+    while let Some(u) = cursor {
+        chain.push((u.id.clone(), u.name.clone()));
+        if Some(u.id.as_str()) == home || chain.len() > 16 {
+            break;
+        }
+        cursor = u.parent.as_deref().and_then(find);
+    }
+    if chain.last().map(|(id, _)| id.as_str()) != home {
+        chain.truncate(1);
+    }
+    chain.reverse();
+    chain
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = use_lang();
+    let params = use_params_map();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let go = Callback::new(move |href: String| navigate(&href, Default::default()));
+    let today = vn_date(Utc::now());
+
+    let plan = Memo::new(move |_| current_plan(state));
+    let home = Memo::new(move |_| home_unit(state));
+    let unit = Memo::new(move |_| params.with(|p| p.get("unit")).or_else(|| home.get()));
+    let period = Memo::new(move |_| {
+        query
+            .with(|q| q.get("ky"))
+            .and_then(|k| Period::parse_key(&k).ok())
+            .unwrap_or_else(|| default_period(today, plan.get().map(|p| p.1)))
+    });
+    let scope = Memo::new(move |_| {
+        let (plan_id, _) = plan.get()?;
+        let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
+        Some(Scope { plan_id, unit_id: unit.get()?, period: period.get(), user_id, token })
+    });
+    let query_state = use_cached_query(scope, dashboard_cache_key, |s: Scope| async move {
+        api::dashboard(&s.token, &s.plan_id, &s.period.key(), Some(&s.unit_id)).await
+    });
+    let filter = RwSignal::new(None::<Timeliness>);
+
+    let on_period = move |ev: leptos::ev::Event| {
+        let key = event_target_value(&ev);
+        let Ok(p) = Period::parse_key(&key) else { return };
+        let href = match params.with_untracked(|ps| ps.get("unit")) {
+            Some(u) => dashboard_href(&u, p),
+            None => format!("/tong-quan?ky={}", p.key()),
+        };
+        go.run(href);
+    };
+    let picker = move || {
+        let l = lang.get();
+        let selected = period.get();
+        let groups = period_choices(today, plan.get().map(|p| p.1), selected)
+            .into_iter()
+            .map(|(year, periods)| {
+                let options = periods
+                    .into_iter()
+                    .map(|p| {
+                        let label = match p {
+                            Period::Year { .. } => format!("{} {}", l.pick("Cả năm", "Whole year"), p.key()),
+                            Period::Month { .. } => l.pick(p.label_vi(), p.label_en()),
+                        };
+                        view! { <option value=p.key() selected=p == selected>{label}</option> }
+                    })
+                    .collect_view();
+                view! { <optgroup label=format!("{} {year}", l.pick("Năm", "Year"))>{options}</optgroup> }
+            })
+            .collect_view();
+        view! {
+            <label class="dash-control">
+                <span>{l.pick("Kỳ báo cáo", "Period")}</span>
+                <select data-testid="period-picker" on:change=on_period>{groups}</select>
+            </label>
+            <p class="muted dash-window">
+                {format!("{} · {} {}", selected.window_label(), l.pick("hạn", "due"), format_date(selected.due_date()))}
+            </p>
+        }
+    };
+
+    let crumbs = move || {
+        let l = lang.get();
+        let Some(current) = unit.get() else { return ().into_any() };
+        let p = period.get();
+        let home = home.get();
+        let mut chain = state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| unit_chain(&s.units, home.as_deref(), &current)))
+            .unwrap_or_default();
+        if chain.is_empty() {
+            // No unit tree on the phone: the answer names the unit.
+            let name = query_state.loaded.with(|q| match q {
+                Loaded::Shown(s) => s.value.dashboard.rows.first().map(|r| r.name.clone()),
+                _ => None,
+            });
+            chain.push((current.clone(), name.unwrap_or(current.clone())));
+        }
+        let last = chain.len() - 1;
+        let items = chain
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, name))| {
+                if i == last {
+                    view! { <li aria-current="page" data-unit=id>{name}</li> }.into_any()
+                } else {
+                    view! { <li><A href=dashboard_href(&id, p) attr:data-unit=id>{name}</A></li> }.into_any()
+                }
+            })
+            .collect_view();
+        view! {
+            <nav class="crumbs" aria-label=l.pick("Cấp đơn vị", "Unit levels") data-testid="breadcrumb">
+                <ol>{items}</ol>
+            </nav>
+        }
+        .into_any()
+    };
+
+    let body = move || {
+        let l = lang.get();
+        match query_state.loaded.get() {
+            Loaded::Loading => view! {
+                <p class="card empty" role="status" data-testid="loading">{l.pick("Đang tải số liệu…", "Loading figures…")}</p>
+            }
+            .into_any(),
+            Loaded::Nothing { offline, error } => view! { <NothingShown offline=offline error=error/> }.into_any(),
+            Loaded::Shown(shown) => {
+                let about = shown.about();
+                let response = shown.value;
+                let p = period.get_untracked();
+                view! {
+                    <AsOf shown=about lang=l/>
+                    <Totals counts=response.dashboard.totals lang=l/>
+                    <Rows rows=response.dashboard.rows period=p filter=filter lang=l/>
+                    <ImplementationPlans counts=response.implementation_plans lang=l/>
+                    <section class="card" data-testid="models-section">
+                        <h2>{l.pick("Phong trào “Dân vận khéo”", "“Skilful mass mobilisation” movement")}</h2>
+                        <p class="muted">{l.pick("Số mô hình trong kỳ, theo lĩnh vực", "Models in the period, by field")}</p>
+                        <ModelTable models=response.models lang=l/>
+                    </section>
+                }
+                .into_any()
+            }
+        }
+    };
+
+    view! {
+        <main
+            class="page dashboard"
+            data-testid="dashboard"
+            data-period=move || period.get().key()
+            data-unit=move || unit.get().unwrap_or_default()
+        >
+            <h1><T vi="Tổng quan" en="Overview"/></h1>
+            {crumbs}
+            <div class="dash-controls">{picker}</div>
+            {move || query_state.error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+            {body}
+        </main>
+    }
+}
+
+#[component]
+fn Totals(counts: Counts, lang: Lang) -> impl IntoView {
+    let segments = count_segments(&counts, lang);
+    let percent = format!("{} %", counts.completeness_percent());
+    view! {
+        <section class="card dash-totals" data-testid="totals">
+            <h2>{lang.pick("Tình hình nộp báo cáo", "Reports filed")}</h2>
+            <p class="dash-completeness" data-testid="completeness">{completeness_text(&counts, lang)}</p>
+            <div class="dash-totals-body">
+                <Donut segments=segments.clone() center=percent/>
+                <Legend segments=segments testid_prefix="total-"/>
+            </div>
+            <p class="dash-expected">
+                {lang.pick("Số đơn vị phải báo cáo: ", "Units that must report: ")}
+                <strong data-testid="total-expected">{counts.expected}</strong>
+                {format!(" · {} {}", lang.pick("đã tiếp nhận", "accepted"), counts.accepted)}
+            </p>
+        </section>
+    }
+}
+
+fn row_matches(row: &UnitRow, filter: Option<Timeliness>) -> bool {
+    match filter {
+        None => true,
+        Some(t) => row.timeliness == Some(t) || (row.has_children && row.subtree.get(t) > 0),
+    }
+}
+
+#[component]
+fn Rows(rows: Vec<UnitRow>, period: Period, filter: RwSignal<Option<Timeliness>>, lang: Lang) -> impl IntoView {
+    let mut rows = rows.into_iter();
+    let own = rows.next();
+    let children: Vec<UnitRow> = rows.collect();
+    let child_count = children.len();
+    // Counts per status among the rows below (for the chips).
+    let chip_count = {
+        let children = children.clone();
+        move |t: Option<Timeliness>| children.iter().filter(|r| row_matches(r, t)).count()
+    };
+    let chips = std::iter::once(None)
+        .chain(Timeliness::ALL.into_iter().map(Some))
+        .map(|t| {
+            let n = chip_count(t);
+            let label = match t {
+                None => lang.pick("Tất cả", "All").to_string(),
+                Some(t) => short_label(t, lang).to_string(),
+            };
+            let tone = t.map(|t| format!("dash-filter chip-t-{}", t.as_str())).unwrap_or("dash-filter".into());
+            view! {
+                <button
+                    type="button"
+                    class=tone
+                    data-testid="status-filter"
+                    data-status=t.map(|t| t.as_str()).unwrap_or("")
+                    aria-pressed=move || (filter.get() == t).to_string()
+                    on:click=move |_| filter.set(if filter.get_untracked() == t { None } else { t })
+                >
+                    {format!("{label} ({n})")}
+                </button>
+            }
+        })
+        .collect_view();
+    let list = move || {
+        let f = filter.get();
+        let shown: Vec<UnitRow> = children.iter().filter(|r| row_matches(r, f)).cloned().collect();
+        if shown.is_empty() {
+            return view! {
+                <p class="empty dash-none">{lang.pick("Không có đơn vị nào ở trạng thái này.", "No unit in this state.")}</p>
+            }
+            .into_any();
+        }
+        shown
+            .into_iter()
+            .map(|r| view! { <RowCard row=r period=period own=false lang=lang/> })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        {own.map(|r| view! {
+            <section class="dash-own">
+                <h2>{lang.pick("Đơn vị đang xem", "This unit")}</h2>
+                <ul class="unit-rows"><RowCard row=r period=period own=true lang=lang/></ul>
+            </section>
+        })}
+        {(child_count > 0).then(|| view! {
+            <section class="dash-children">
+                <h2>{format!("{} ({child_count})", lang.pick("Đơn vị trực thuộc", "Units below"))}</h2>
+                <div class="dash-filters" role="group" aria-label=lang.pick("Lọc theo trạng thái", "Filter by status")>
+                    {chips}
+                </div>
+                <ul class="unit-rows" data-testid="unit-rows">{list}</ul>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn RowCard(row: UnitRow, period: Period, own: bool, lang: Lang) -> impl IntoView {
+    let timeliness = row.timeliness.map(|t| t.as_str()).unwrap_or("");
+    let chip = row.timeliness.map(|t| {
+        view! { <span class=format!("chip chip-t-{}", t.as_str()) data-testid="row-status">{timeliness_label(t, lang)}</span> }
+    });
+    let status_note = match row.status {
+        Some(s @ (ReportStatus::Submitted | ReportStatus::Accepted)) => Some(lang.pick(s.label_vi(), s.label_en())),
+        _ => None,
+    };
+    let submitted = row.first_submitted_at.map(|t| {
+        let mut text = format!("{} {}", lang.pick("Nộp lần đầu:", "First filed:"), format_date_time(t));
+        if let Some(note) = status_note {
+            text.push_str(" · ");
+            text.push_str(note);
+        }
+        view! { <p class="row-line" data-testid="row-submitted">{text}</p> }
+    });
+    let not_owed = (!row.expected).then(|| {
+        view! { <p class="row-line muted">{lang.pick("Đơn vị không phải nộp báo cáo này.", "This unit does not file this report.")}</p> }
+    });
+    let reason = row.return_reason.clone().map(|r| {
+        view! {
+            <p class="row-line row-reason" data-testid="row-return-reason">
+                <strong>{lang.pick("Lý do trả lại: ", "Returned because: ")}</strong>{r}
+            </p>
+        }
+    });
+    let subtree = row.has_children.then(|| {
+        let c = row.subtree;
+        let parts: Vec<String> = Timeliness::ALL
+            .into_iter()
+            .filter(|t| c.get(*t) > 0)
+            .map(|t| format!("{} {}", short_label(t, lang), c.get(t)))
+            .collect();
+        view! {
+            <div class="row-subtree">
+                <StackedBar segments=count_segments(&c, lang)/>
+                <p class="row-line row-counts" data-testid="row-counts">
+                    <strong>{completeness_text(&c, lang)}</strong>
+                    {(!parts.is_empty()).then(|| format!(" — {}", parts.join(" · ")))}
+                </p>
+            </div>
+        }
+    });
+    let name = row.name.clone();
+    let title = if row.has_children && !own {
+        view! {
+            <A href=dashboard_href(&row.unit_id, period) attr:class="row-name row-drill" attr:data-testid="drill">
+                <span>{name}</span>
+                <span class="chevron" aria-hidden="true">"›"</span>
+            </A>
+        }
+        .into_any()
+    } else {
+        view! { <span class="row-name">{name}</span> }.into_any()
+    };
+    let consolidation = row.has_children.then(|| {
+        view! {
+            <A href=consolidation_href(&row.unit_id, period) attr:class="row-action" attr:data-testid="consolidation-link">
+                {lang.pick("Xem tổng hợp báo cáo →", "Consolidated report →")}
+            </A>
+        }
+    });
+    view! {
+        <li class="card unit-row" class:own=own data-testid="unit-row" data-unit=row.unit_id.clone() data-timeliness=timeliness>
+            <div class="row-head">
+                {title}
+                {chip}
+            </div>
+            {not_owed}
+            {submitted}
+            {reason}
+            {subtree}
+            {consolidation}
+        </li>
+    }
+}
+
+#[component]
+fn ImplementationPlans(counts: ObligationCounts, lang: Lang) -> impl IntoView {
+    let total = counts.done + counts.late + counts.missing + counts.not_due;
+    let segments = obligation_segments(&counts, lang);
+    view! {
+        <section class="card" data-testid="implementation-plans">
+            <h2>{lang.pick("Kế hoạch thực hiện của đơn vị (mục III.1)", "Units' implementation plans (item III.1)")}</h2>
+            {if total == 0 {
+                view! { <p class="muted">{lang.pick("Không có đơn vị nào phải ban hành.", "No unit has to issue one.")}</p> }.into_any()
+            } else {
+                view! {
+                    <p class="dash-completeness">
+                        {format!("{} {}/{total}", lang.pick("Đã ban hành", "Issued"), counts.done + counts.late)}
+                    </p>
+                    <StackedBar segments=segments.clone()/>
+                    <Legend segments=segments testid_prefix="plans-"/>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
