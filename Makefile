@@ -41,3 +41,4 @@ bench: app server
 	node bench/sync-bytes.mjs
 	node bench/autosave.mjs
 	cargo run --profile server -p danvan-server --example push_throughput
+	cargo run --profile server -p danvan-server --example dashboard_bench

@@ -584,12 +584,19 @@ pub fn consolidate(
     let kind = period_kind(period);
     let (sources, without) = consolidation_sources(plan, tree, root, kind, |id| accepted.contains_key(id));
 
+    // Each source's report, looked up once (not once per narrative field).
+    let reports: Vec<&AcceptedReport> = sources.iter().map(|(unit, _)| &accepted[&unit.id]).collect();
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     let mut source_units = Vec::with_capacity(sources.len());
-    for (unit, via) in &sources {
-        let r = &accepted[&unit.id];
+    for ((unit, via), r) in sources.iter().zip(&reports) {
         for (k, v) in r.figures {
-            *totals.entry(k.clone()).or_insert(0) += v;
+            // Clone the key only the first time it is seen.
+            match totals.get_mut(k) {
+                Some(t) => *t += v,
+                None => {
+                    totals.insert(k.clone(), *v);
+                }
+            }
         }
         source_units.push(SourceUnit {
             unit_id: unit.id.clone(),
@@ -610,8 +617,9 @@ pub fn consolidate(
                 .filter_map(|f| {
                     let entries: Vec<NarrativeEntry> = sources
                         .iter()
-                        .filter_map(|(unit, _)| {
-                            let text = accepted[&unit.id].values.get(&f.id)?.trim();
+                        .zip(&reports)
+                        .filter_map(|((unit, _), r)| {
+                            let text = r.values.get(&f.id)?.trim();
                             (!text.is_empty()).then(|| NarrativeEntry {
                                 unit_id: unit.id.clone(),
                                 unit_name: unit.name.clone(),

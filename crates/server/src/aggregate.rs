@@ -104,8 +104,28 @@ pub fn models_in(catalog: &Catalog, rows: Vec<ModelRow>, unit_id: &str) -> Vec<M
         .collect()
 }
 
+/// The register's events over `unit_id`'s subtree within the period: reads only
+/// the unit, field and dates of each model, not its texts.
 async fn model_counts(store: &Store, catalog: &Catalog, plan: &Plan, unit_id: &str, period: &Period) -> Result<ModelCounts, AppError> {
-    let models = models_in(catalog, store.models(&plan.id).await?, unit_id);
+    let models: Vec<MovementModel> = store
+        .model_dates(&plan.id)
+        .await?
+        .into_iter()
+        .filter(|(unit, ..)| catalog.tree.is_within(unit, unit_id))
+        .map(|(unit, field, registered_on, recognised_on, commended_on)| MovementModel {
+            id: 0,
+            plan_id: String::new(),
+            unit_id: unit,
+            unit_name: String::new(),
+            name: String::new(),
+            field,
+            description: String::new(),
+            registered_on,
+            recognised_on,
+            commended_on,
+            commendation: None,
+        })
+        .collect();
     let w = period.window();
     Ok(count_models(&models, w.first, w.last))
 }

@@ -68,56 +68,73 @@ const MODEL_COLUMNS: &str =
 
 impl Store {
     /// Status and submission times of every report of one plan and period.
+    ///
+    /// The rows travel as one JSON array (`json_group_array`, PostgreSQL:
+    /// `json_agg`): sqlx hands every result row from its SQLite thread to the task,
+    /// which for the ~10,000 reports of a province cost about half as much again as
+    /// SQLite's own work (`examples/dashboard_bench.rs`).
     pub async fn report_summaries(&self, plan_id: &str, period: &str) -> Result<Vec<ReportSummary>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT unit_id, status, first_submitted_at, return_reason FROM reports WHERE plan_id = ? AND period = ?",
+        let text: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(unit_id, status, first_submitted_at, return_reason))
+               FROM reports WHERE plan_id = ? AND period = ?",
         )
         .bind(plan_id)
         .bind(period)
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                let first: Option<String> = r.try_get("first_submitted_at")?;
+        let rows: Vec<(String, String, Option<String>, Option<String>)> =
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("tóm tắt báo cáo: {e}")))?;
+        rows.into_iter()
+            .map(|(unit_id, status, first, return_reason)| {
                 let first = first.as_deref().map(parse_ts).transpose()?;
                 Ok(ReportSummary {
-                    unit_id: r.try_get("unit_id")?,
+                    unit_id,
                     status: ReportStatus::parse(&status)
                         .ok_or_else(|| StoreError::Corrupt(format!("trạng thái {status:?}")))?,
                     first_submitted_at: first,
                     submitted_at: first,
-                    return_reason: r.try_get("return_reason")?,
+                    return_reason,
                 })
             })
             .collect()
     }
 
-    /// The units whose report of this plan and period is accepted.
+    /// The units whose report of this plan and period is accepted (one JSON array,
+    /// as in [`Store::report_summaries`]).
     pub async fn accepted_units(&self, plan_id: &str, period: &str) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT unit_id FROM reports WHERE plan_id = ? AND period = ? AND status = 'accepted'",
+        let text: String = sqlx::query_scalar(
+            "SELECT json_group_array(unit_id) FROM reports WHERE plan_id = ? AND period = ? AND status = 'accepted'",
         )
         .bind(plan_id)
         .bind(period)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_one(&self.pool)
+        .await?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("đơn vị: {e}")))
     }
 
     /// The figures and values of the accepted reports of `units` (one query; the
-    /// ids travel as one JSON array).
+    /// ids travel as one JSON array). Reads the whole report JSON and deserialises
+    /// only its `values`: cheaper than having SQLite cut them out and re-serialise
+    /// them (`json_extract`), and than gathering all rows into one text
+    /// (`group_concat`), both measured by `examples/dashboard_bench.rs`.
     pub async fn accepted_reports(
         &self,
         plan_id: &str,
         period: &str,
         units: &[&str],
     ) -> Result<Vec<(String, BTreeMap<String, u64>, Values)>, StoreError> {
+        /// The one member of `reports.data` the consolidation reads.
+        #[derive(serde::Deserialize)]
+        struct ValuesOnly {
+            #[serde(default)]
+            values: Values,
+        }
         if units.is_empty() {
             return Ok(Vec::new());
         }
         let ids = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rows = sqlx::query(
-            "SELECT unit_id, figures, json_extract(data, '$.values') AS vals FROM reports
+            "SELECT unit_id, figures, data FROM reports
               WHERE plan_id = ? AND period = ? AND status = 'accepted'
                 AND unit_id IN (SELECT value FROM json_each(?))",
         )
@@ -129,17 +146,45 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let unit: String = r.try_get("unit_id")?;
-                let figures: Option<String> = r.try_get("figures")?;
+                let figures: Option<&str> = r.try_get("figures")?;
                 let figures = match figures {
-                    Some(f) => serde_json::from_str(&f).map_err(|e| StoreError::Corrupt(format!("figures: {e}")))?,
+                    Some(f) => serde_json::from_str(f).map_err(|e| StoreError::Corrupt(format!("figures: {e}")))?,
                     None => BTreeMap::new(),
                 };
-                let vals: Option<String> = r.try_get("vals")?;
-                let values = match vals {
-                    Some(v) => serde_json::from_str(&v).map_err(|e| StoreError::Corrupt(format!("values: {e}")))?,
-                    None => Values::new(),
-                };
-                Ok((unit, figures, values))
+                let data: &str = r.try_get("data")?;
+                let data: ValuesOnly =
+                    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("values: {e}")))?;
+                Ok((unit, figures, data.values))
+            })
+            .collect()
+    }
+
+    /// What [`aggregate::count_models`](danvan_core::aggregate::count_models) reads
+    /// of every model of a plan: (unit, field, registered, recognised, commended),
+    /// as one JSON array (see [`Store::report_summaries`]).
+    #[allow(clippy::type_complexity)]
+    pub async fn model_dates(
+        &self,
+        plan_id: &str,
+    ) -> Result<Vec<(String, ModelField, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)>, StoreError> {
+        let text: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(unit_id, field, registered_on, recognised_on, commended_on))
+               FROM movement_models WHERE plan_id = ?",
+        )
+        .bind(plan_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows: Vec<(String, String, String, Option<String>, Option<String>)> =
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("mô hình: {e}")))?;
+        rows.into_iter()
+            .map(|(unit, field, registered, recognised, commended)| {
+                Ok((
+                    unit,
+                    ModelField::parse(&field).ok_or_else(|| StoreError::Corrupt(format!("lĩnh vực {field:?}")))?,
+                    parse_date(&registered)?,
+                    opt_date(recognised)?,
+                    opt_date(commended)?,
+                ))
             })
             .collect()
     }
