@@ -330,11 +330,15 @@ fn Sources(consolidation: Consolidation, lang: Lang) -> impl IntoView {
     let without_count = without.len();
     let sources = sources
         .into_iter()
-        .map(|(id, name, via)| {
+        .map(|(id, name, compiled)| {
+            // A unit without its own accepted report: its units' reports summed.
+            let note = compiled.map(|n| {
+                format!(" · {} {n} {}", lang.pick("tổng hợp", "sum of"), lang.pick("báo cáo của đơn vị trực thuộc", "reports of its units"))
+            });
             view! {
                 <li data-testid="source" data-unit=id>
                     {name}
-                    {via.map(|v| view! { <span class="muted">{format!(" · {} {v}", lang.pick("qua", "via"))}</span> })}
+                    {note.map(|n| view! { <span class="muted">{n}</span> })}
                 </li>
             }
         })
@@ -363,7 +367,8 @@ fn Sources(consolidation: Consolidation, lang: Lang) -> impl IntoView {
 
 /// Sources and missing units with names (the answer carries ids for the latter).
 struct SourceList {
-    sources: Vec<(String, String, Option<String>)>,
+    /// (unit id, name, how many reports below it were summed when not its own).
+    sources: Vec<(String, String, Option<u32>)>,
     without: Vec<(String, String)>,
 }
 
@@ -375,7 +380,9 @@ impl SourceList {
         let sources = c
             .sources
             .iter()
-            .map(|SourceUnit { unit_id, name: n, via, .. }| (unit_id.clone(), n.clone(), via.as_deref().map(name)))
+            .map(|SourceUnit { unit_id, name: n, own, reports, .. }| {
+                (unit_id.clone(), n.clone(), (!own).then_some(*reports))
+            })
             .collect();
         let without = c.without_accepted.iter().map(|id| (id.clone(), name(id))).collect();
         SourceList { sources, without }

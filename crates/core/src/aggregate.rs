@@ -454,22 +454,34 @@ pub fn figures(form: &ReportForm, values: &Values) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// An accepted report as the consolidation reads it.
+/// An accepted report as the consolidation reads it. `values` (the narratives) is
+/// read only for the consolidating unit's direct children; deeper reports may
+/// pass [`NO_VALUES`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct AcceptedReport<'a> {
     pub figures: &'a BTreeMap<String, u64>,
     pub values: &'a Values,
 }
 
+/// Empty values, for accepted reports whose narratives are not read.
+pub static NO_VALUES: Values = Values::new();
+
 /// Whose figures went into the consolidation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// One per direct child of the consolidating unit that contributed: its own
+/// accepted report (`reports == 1`, `own`), or, when it has none, the sum of the
+/// accepted reports of the units below it (`reports == n`, not `own`; their
+/// narratives are on that child's own consolidation). This keeps the answer as
+/// small as the number of direct children: the province reads ~30 lines, not
+/// 10,000 communes' narratives.
 pub struct SourceUnit {
     pub unit_id: String,
     pub name: String,
-    /// The unit that sits directly under the consolidating unit, when this one
-    /// is deeper (its district had no accepted report of its own).
-    #[serde(default)]
-    pub via: Option<String>,
+    /// Whether these are the unit's own accepted report.
+    pub own: bool,
+    /// How many accepted reports were summed.
+    pub reports: u32,
     pub figures: BTreeMap<String, u64>,
 }
 
@@ -567,6 +579,18 @@ pub fn consolidation_sources<'t>(
     (sources, without)
 }
 
+/// Adds `figures` into `sums`, cloning a key only the first time it is seen.
+fn add_figures(sums: &mut BTreeMap<String, u64>, figures: &BTreeMap<String, u64>) {
+    for (k, v) in figures {
+        match sums.get_mut(k) {
+            Some(t) => *t += v,
+            None => {
+                sums.insert(k.clone(), *v);
+            }
+        }
+    }
+}
+
 /// Consolidates the accepted reports below `root` (see [`consolidation_sources`]);
 /// `accepted` needs to hold only the units that function returns.
 #[allow(clippy::too_many_arguments)]
@@ -584,26 +608,42 @@ pub fn consolidate(
     let kind = period_kind(period);
     let (sources, without) = consolidation_sources(plan, tree, root, kind, |id| accepted.contains_key(id));
 
-    // Each source's report, looked up once (not once per narrative field).
-    let reports: Vec<&AcceptedReport> = sources.iter().map(|(unit, _)| &accepted[&unit.id]).collect();
+    // Group the sources by the direct child they stand for, in tree order.
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-    let mut source_units = Vec::with_capacity(sources.len());
-    for ((unit, via), r) in sources.iter().zip(&reports) {
-        for (k, v) in r.figures {
-            // Clone the key only the first time it is seen.
-            match totals.get_mut(k) {
-                Some(t) => *t += v,
-                None => {
-                    totals.insert(k.clone(), *v);
+    let mut source_units: Vec<SourceUnit> = Vec::new();
+    // The direct children's own reports: the narratives come from these only.
+    let mut own: Vec<(&OrgUnit, &AcceptedReport)> = Vec::new();
+    for (unit, via) in &sources {
+        let r = &accepted[&unit.id];
+        add_figures(&mut totals, r.figures);
+        match via {
+            None => {
+                own.push((unit, r));
+                source_units.push(SourceUnit {
+                    unit_id: unit.id.clone(),
+                    name: unit.name.clone(),
+                    own: true,
+                    reports: 1,
+                    figures: r.figures.clone(),
+                });
+            }
+            Some(top) => {
+                if source_units.last().is_none_or(|s| s.unit_id != *top) {
+                    let name = tree.get(top).map(|u| u.name.clone()).unwrap_or_default();
+                    source_units.push(SourceUnit {
+                        unit_id: top.to_string(),
+                        name,
+                        own: false,
+                        reports: 0,
+                        figures: BTreeMap::new(),
+                    });
+                }
+                if let Some(group) = source_units.last_mut() {
+                    group.reports += 1;
+                    add_figures(&mut group.figures, r.figures);
                 }
             }
         }
-        source_units.push(SourceUnit {
-            unit_id: unit.id.clone(),
-            name: unit.name.clone(),
-            via: via.map(str::to_string),
-            figures: r.figures.clone(),
-        });
     }
 
     let narratives = form
@@ -615,10 +655,9 @@ pub fn consolidate(
                 .iter()
                 .filter(|f| matches!(f.kind, FieldKind::Text { .. }) && f.applies_to(kind))
                 .filter_map(|f| {
-                    let entries: Vec<NarrativeEntry> = sources
+                    let entries: Vec<NarrativeEntry> = own
                         .iter()
-                        .zip(&reports)
-                        .filter_map(|((unit, _), r)| {
+                        .filter_map(|(unit, r)| {
                             let text = r.values.get(&f.id)?.trim();
                             (!text.is_empty()).then(|| NarrativeEntry {
                                 unit_id: unit.id.clone(),

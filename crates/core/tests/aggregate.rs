@@ -174,23 +174,32 @@ fn province_uses_a_districts_own_report_and_falls_back_to_its_communes() {
     let period = Period::month(2024, 3).unwrap();
     let commune = values(&[("ii1.sessions", "3")]);
     let city = values(&[("ii1.sessions", "40")]);
-    let other_commune = values(&[("ii1.sessions", "7")]);
+    let other_commune = values(&[("ii1.sessions", "7"), ("ii1.result", "Chỉ ở cấp xã")]);
+    let third_commune = values(&[("ii1.sessions", "1")]);
     let (fc, fcity, fo) = (figures(&form, &commune), figures(&form, &city), figures(&form, &other_commune));
+    let f3 = figures(&form, &third_commune);
     let accepted: HashMap<String, AcceptedReport> = [
         // The city's own report already includes Đăk Blà: counted once, as the city's.
         (DAKBLA.to_string(), AcceptedReport { figures: &fc, values: &commune }),
         (CITY.to_string(), AcceptedReport { figures: &fcity, values: &city }),
         // Đăk Hà has no accepted report: its commune counts directly.
         ("kontum.dakha.dakmar".to_string(), AcceptedReport { figures: &fo, values: &other_commune }),
+        ("kontum.dakha.dakpxi".to_string(), AcceptedReport { figures: &f3, values: &NO_VALUES }),
     ]
     .into();
+    assert!(tree.get("kontum.dakha.dakpxi").is_some(), "seed commune");
     let c =
         consolidate(&plan, &form, &tree, "kontum", &period, &accepted, &ModelCounts::default(), utc(2024, 3, 20, 0))
             .unwrap();
-    assert_eq!(c.totals["ii1.sessions"], 47);
+    assert_eq!(c.totals["ii1.sessions"], 48);
+    // One line per direct child: the city's own report; Đăk Hà's two communes summed.
     let ids: Vec<&str> = c.sources.iter().map(|s| s.unit_id.as_str()).collect();
-    assert_eq!(ids, [CITY, "kontum.dakha.dakmar"]);
-    assert_eq!(c.sources[1].via.as_deref(), Some("kontum.dakha"));
+    assert_eq!(ids, [CITY, "kontum.dakha"]);
+    assert!(c.sources[0].own);
+    assert_eq!((c.sources[1].own, c.sources[1].reports), (false, 2));
+    assert_eq!(c.sources[1].figures["ii1.sessions"], 8);
+    // Narratives only from the children's own reports (the communes' stay on Đăk Hà's).
+    assert!(c.narratives.iter().all(|s| s.fields.iter().all(|f| f.entries.iter().all(|e| e.unit_id == CITY))));
     assert!(!c.without_accepted.contains(&"kontum.dakha".to_string()));
     assert!(c.without_accepted.contains(&"kontum.sonoivu".to_string()));
 }

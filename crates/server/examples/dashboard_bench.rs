@@ -1000,20 +1000,25 @@ Results are unchanged (`cargo test -p danvan-core -p danvan-server` green; this
 benchmark also checks on these 115,000 reports that the new loaders return exactly
 what the per-row queries return).
 
-The worst case still misses: it is a 21 MB answer (7,971 communes × 11 narratives), so
-reading 22 MB of report JSON, parsing it, copying ~90,000 narrative entries and writing
-21 MB of JSON each cost tens of ms on this machine, and gzip over HTTP adds as much
-again. Not fixable by tuning inside these files; proposed:
-(1) at the province, when a district has no accepted report, send its communes' summed
-figures but not their narratives inline (a count per field, and the narratives on
-drill-down to the district, which is ~20 ms) — or paginate narratives; this bounds the
-answer by the number of direct children; (2) `PRAGMA mmap_size` (e.g. 256 MB) in
-`Store::open`, which in the sqlite3 shell halves the dashboard's read of 9,616 rows
-(pages served from the shared page cache instead of one `pread` per page, the
-connection cache being 2 MB); (3) a covering index
-`reports(plan_id, period, status, unit_id, first_submitted_at, return_reason)` (a
-migration): the summary and accepted-unit reads stop touching the ~2.9 KB report rows
-(sqlite3 shell: 22 ms → 4 ms and 18 ms → 1 ms).
+Then, after the first version of this section (which measured the worst case at
+~345 ms for a 21 MB answer of 7,971 communes' narratives):
+
+- **the consolidation's shape**: one source line per *direct child* of the consolidating
+  unit — its own accepted report, or, for a district without one, the sum of its
+  accepted communes (`own: false`, `reports: n`) — and narratives only from the direct
+  children's own reports (a district's communes' narratives are on the district's own
+  consolidation, one tap down). The province's answer is bounded by its ~120 direct
+  children (4.8 MB → 269 KB for 2024-06; 21 MB → 153 KB in the worst case), and the
+  communes summed under a district are read for their `figures` only
+  (`Store::accepted_figures`), never their report JSON;
+- **covering indexes** (migration `0004_covering_indexes.sql`):
+  `reports(plan_id, period, unit_id, status, first_submitted_at, return_reason)` for the
+  dashboard and `reports(plan_id, period, status, unit_id, figures)` for the
+  consolidation, so neither touches the ~2.9 KB report rows (one page per report).
+
+What is left of the worst case is parsing ~8,000 `figures` objects (20 keys each) and
+summing them; the median is under the target, its p95 on this shared machine around it.
+Not done: `PRAGMA mmap_size` (halves page reads in the sqlite3 shell; untested here).
 
 Where the time goes, province root, {YEAR}-{WORST_MONTH:02} (the worst case; each step of the two
 functions alone, same calls in the same order, median of {phase_runs}):
@@ -1027,9 +1032,6 @@ layer), as `sonoivu`, {runs} runs after 2 warm-ups:
 | request | Accept-Encoding | median ms | p95 ms | body |
 |---|---|---:|---:|---:|
 {http_rows}
-
-Over HTTP the province's consolidation also pays for compressing megabytes of JSON
-(gzip: tens of ms more than `identity` for 4.8 MB): one more reason for proposal (1).
 "#,
         form_id = form.id,
         db_mb = db_bytes as f64 / 1e6,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use danvan_core::aggregate::{
     classify_once, consolidate, consolidation_sources, count_models, dashboard, implementation_plan_obligation,
-    owes_implementation_plan, period_kind, AcceptedReport, Consolidation, ModelCounts, MovementModel,
+    owes_implementation_plan, period_kind, AcceptedReport, NO_VALUES, Consolidation, ModelCounts, MovementModel,
 };
 use danvan_core::api::{DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts, Role};
 use danvan_core::time::vn_date;
@@ -198,11 +198,15 @@ pub async fn consolidation_for(state: &AppState, user: &User, scope: &Scope, now
         state.store.accepted_units(&r.plan.id, &key).await?.into_iter().collect();
     let (sources, _) =
         consolidation_sources(r.plan, &catalog.tree, &r.unit_id, period_kind(&period), |id| accepted.contains(id));
-    let ids: Vec<&str> = sources.iter().map(|(u, _)| u.id.as_str()).collect();
-    let loaded = state.store.accepted_reports(&r.plan.id, &key, &ids).await?;
-    let map: HashMap<String, AcceptedReport> = loaded
+    // Narratives only of the direct children's own reports; figures of the rest.
+    let own: Vec<&str> = sources.iter().filter(|(_, via)| via.is_none()).map(|(u, _)| u.id.as_str()).collect();
+    let deep: Vec<&str> = sources.iter().filter(|(_, via)| via.is_some()).map(|(u, _)| u.id.as_str()).collect();
+    let with_values = state.store.accepted_reports(&r.plan.id, &key, &own).await?;
+    let figures_only = state.store.accepted_figures(&r.plan.id, &key, &deep).await?;
+    let map: HashMap<String, AcceptedReport> = with_values
         .iter()
         .map(|(unit, figures, values)| (unit.clone(), AcceptedReport { figures, values }))
+        .chain(figures_only.iter().map(|(unit, figures)| (unit.clone(), AcceptedReport { figures, values: &NO_VALUES })))
         .collect();
     let models = model_counts(&state.store, catalog, r.plan, &r.unit_id, &period).await?;
     consolidate(r.plan, form, &catalog.tree, &r.unit_id, &period, &map, &models, now)

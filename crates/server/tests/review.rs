@@ -133,7 +133,7 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     // The province, before the city has filed its own report: the communes count directly.
     let p: Consolidation = s.get_json(&q("/api/consolidation", PROVINCE), &snv.token).await;
     assert_eq!(p.totals["ii1.sessions"], 5);
-    assert_eq!(p.sources[0].via.as_deref(), Some(TP_KONTUM));
+    assert_eq!((p.sources[0].unit_id.as_str(), p.sources[0].own, p.sources[0].reports), (TP_KONTUM, false, 2));
 
     // The city's report of reports: its own figures start from the consolidation.
     let mut values = with(complete_values(&s, &city.token).await, &[]);

@@ -315,7 +315,17 @@ fn body(input: &DocxInput<'_>) -> Vec<Paragraph> {
     if c.sources.is_empty() {
         out.push(body_text("Trong kỳ chưa có báo cáo nào của đơn vị trực thuộc được duyệt.", PLAIN));
     } else {
-        let names: Vec<&str> = c.sources.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<String> = c
+            .sources
+            .iter()
+            .map(|s| {
+                if s.own {
+                    s.name.clone()
+                } else {
+                    format!("{} (tổng hợp {} báo cáo của các đơn vị trực thuộc)", s.name, s.reports)
+                }
+            })
+            .collect();
         out.push(body_text(
             &format!(
                 "Số liệu được tổng hợp từ báo cáo đã được duyệt của {} đơn vị: {}.",

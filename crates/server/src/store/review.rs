@@ -159,6 +159,34 @@ impl Store {
             .collect()
     }
 
+    /// The figures alone of the accepted reports of `units` (the consolidation
+    /// sums them without reading their narratives), as one JSON array.
+    pub async fn accepted_figures(
+        &self,
+        plan_id: &str,
+        period: &str,
+        units: &[&str],
+    ) -> Result<Vec<(String, BTreeMap<String, u64>)>, StoreError> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let text: String = sqlx::query_scalar(
+            // The stored JSON texts are put together as they are: `json()` around
+            // each would make SQLite parse and re-print 8,000 objects for nothing.
+            "SELECT '[' || coalesce(group_concat('[' || json_quote(unit_id) || ',' || coalesce(figures, '{}') || ']'), '') || ']'
+               FROM reports
+              WHERE plan_id = ? AND period = ? AND status = 'accepted'
+                AND unit_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(plan_id)
+        .bind(period)
+        .bind(ids)
+        .fetch_one(&self.pool)
+        .await?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("figures: {e}")))
+    }
+
     /// What [`aggregate::count_models`](danvan_core::aggregate::count_models) reads
     /// of every model of a plan: (unit, field, registered, recognised, commended),
     /// as one JSON array (see [`Store::report_summaries`]).
