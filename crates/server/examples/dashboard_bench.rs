@@ -13,6 +13,9 @@
 //! Prints a markdown section and replaces the "## Dashboard and consolidation
 //! (10,000 units × 12 months)" section of BENCHMARKS.md (and only that section).
 
+#[path = "shared/benchmarks_md.rs"]
+mod benchmarks_md;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -694,26 +697,6 @@ fn file_size(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
-/// Replaces the section starting at `SECTION` (up to the next `## ` heading) or
-/// appends it.
-fn write_section(path: &Path, section: &str) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let section = format!("{}\n", section.trim_end());
-    let new = match text.find(&format!("{SECTION}\n")) {
-        Some(start) => {
-            let rest = &text[start + SECTION.len()..];
-            let end = rest.find("\n## ").map(|i| start + SECTION.len() + i + 1).unwrap_or(text.len());
-            format!(
-                "{}{}{}",
-                &text[..start],
-                section,
-                if end < text.len() { format!("\n{}", &text[end..]) } else { String::new() }
-            )
-        }
-        None => format!("{}\n\n{}", text.trim_end(), section),
-    };
-    std::fs::write(path, new).unwrap();
-}
 
 fn kb(bytes: usize) -> String {
     if bytes >= 1_000_000 {
@@ -1040,6 +1023,6 @@ layer), as `sonoivu`, {runs} runs after 2 warm-ups:
     print!("{section}");
     if std::env::var("BENCH_NO_WRITE").is_err() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        write_section(&root.join("BENCHMARKS.md"), &section);
+        benchmarks_md::write_section(&root.join("BENCHMARKS.md"), SECTION, &section);
     }
 }

@@ -10,6 +10,9 @@
 //! Prints a markdown table and replaces the "## Sync: server push throughput"
 //! section of BENCHMARKS.md (and only that section).
 
+#[path = "shared/benchmarks_md.rs"]
+mod benchmarks_md;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -291,26 +294,6 @@ fn env_usize(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Replaces the section starting at `SECTION` (up to the next `## ` heading) or
-/// appends it.
-fn write_section(path: &Path, section: &str) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let section = format!("{}\n", section.trim_end());
-    let new = match text.find(&format!("{SECTION}\n")) {
-        Some(start) => {
-            let rest = &text[start + SECTION.len()..];
-            let end = rest.find("\n## ").map(|i| start + SECTION.len() + i + 1).unwrap_or(text.len());
-            format!(
-                "{}{}{}",
-                &text[..start],
-                section,
-                if end < text.len() { format!("\n{}", &text[end..]) } else { String::new() }
-            )
-        }
-        None => format!("{}\n\n{}", text.trim_end(), section),
-    };
-    std::fs::write(path, new).unwrap();
-}
 
 #[tokio::main]
 async fn main() {
@@ -485,6 +468,6 @@ write transactions on one connection, WAL):
     print!("{section}");
     if std::env::var("BENCH_NO_WRITE").is_err() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        write_section(&root.join("BENCHMARKS.md"), &section);
+        benchmarks_md::write_section(&root.join("BENCHMARKS.md"), SECTION, &section);
     }
 }
