@@ -78,7 +78,8 @@ fn require_period(r: &Resolved) -> Result<Period, AppError> {
     })
 }
 
-fn form_of<'c>(catalog: &'c Catalog, plan: &Plan) -> Result<&'c ReportForm, AppError> {
+/// The plan's report form, or a 404 naming the plan.
+pub fn form_of<'c>(catalog: &'c Catalog, plan: &Plan) -> Result<&'c ReportForm, AppError> {
     catalog
         .form_for_plan(&plan.id)
         .ok_or_else(|| AppError::NotFound(format!("Kế hoạch «{}» chưa có mẫu báo cáo", plan.number).into()))

@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use danvan_core::aggregate::Consolidation;
 use danvan_core::time::vn_date;
+use danvan_core::{Plan, ReportForm};
 
-use crate::aggregate::{consolidation_for, Scope};
+use crate::aggregate::{consolidation_for, form_of, Scope};
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::export::{self, DocxInput};
@@ -36,31 +37,33 @@ fn attachment(bytes: Vec<u8>, mime: &'static str, name: &str) -> Result<Response
         .into_response())
 }
 
-async fn load(state: &AppState, auth: &AuthUser, scope: &Scope) -> Result<Consolidation, AppError> {
-    consolidation_for(state, &auth.user, scope, Utc::now()).await
-}
-
-fn form_of<'s>(state: &'s AppState, c: &Consolidation) -> Result<&'s danvan_core::ReportForm, AppError> {
-    state.catalog.form_for_plan(&c.plan_id).ok_or_else(|| AppError::NotFound("Kế hoạch chưa có mẫu báo cáo".into()))
+/// The consolidation with the plan and form it was made from.
+async fn load<'s>(
+    state: &'s AppState,
+    auth: &AuthUser,
+    scope: &Scope,
+) -> Result<(Consolidation, &'s Plan, &'s ReportForm), AppError> {
+    let c = consolidation_for(state, &auth.user, scope, Utc::now()).await?;
+    let plan = state.catalog.plan(&c.plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
+    let form = form_of(&state.catalog, plan)?;
+    Ok((c, plan, form))
 }
 
 pub async fn docx(auth: AuthUser, State(state): State<AppState>, Query(scope): Query<Scope>) -> Result<Response, AppError> {
-    let c = load(&state, &auth, &scope).await?;
-    let form = form_of(&state, &c)?;
-    let plan = state.catalog.plan(&c.plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
+    let (c, plan, form) = load(&state, &auth, &scope).await?;
     let input = DocxInput::new(&c, form, plan, &state.catalog.tree, vn_date(Utc::now())).map_err(AppError::internal)?;
     let bytes = export::docx(&input).map_err(AppError::internal)?;
     attachment(bytes, DOCX, &file_name(&c, "docx"))
 }
 
 pub async fn xlsx(auth: AuthUser, State(state): State<AppState>, Query(scope): Query<Scope>) -> Result<Response, AppError> {
-    let c = load(&state, &auth, &scope).await?;
-    let bytes = export::xlsx(&c, form_of(&state, &c)?).map_err(AppError::internal)?;
+    let (c, _, form) = load(&state, &auth, &scope).await?;
+    let bytes = export::xlsx(&c, form).map_err(AppError::internal)?;
     attachment(bytes, XLSX, &file_name(&c, "xlsx"))
 }
 
 pub async fn csv(auth: AuthUser, State(state): State<AppState>, Query(scope): Query<Scope>) -> Result<Response, AppError> {
-    let c = load(&state, &auth, &scope).await?;
-    let text = export::csv(&c, form_of(&state, &c)?);
+    let (c, _, form) = load(&state, &auth, &scope).await?;
+    let text = export::csv(&c, form);
     attachment(text.into_bytes(), "text/csv; charset=utf-8", &file_name(&c, "csv"))
 }

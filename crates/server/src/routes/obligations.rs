@@ -15,6 +15,7 @@ use danvan_core::api::{
     ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep, ModelsResponse, NewModel,
 };
 use danvan_core::time::vn_date;
+use danvan_core::{OrgUnit, Plan};
 use serde::Deserialize;
 
 use crate::access::{may_review_report_of, may_see_data_of, may_write_report_of};
@@ -34,12 +35,12 @@ fn invalid(message: impl Into<String>) -> AppError {
     AppError::coded(StatusCode::BAD_REQUEST, "invalid", message.into())
 }
 
-fn plan_exists(catalog: &Catalog, plan_id: &str) -> Result<(), AppError> {
-    catalog.plan(plan_id).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{plan_id}»").into()))
+fn plan_exists<'c>(catalog: &'c Catalog, plan_id: &str) -> Result<&'c Plan, AppError> {
+    catalog.plan(plan_id).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{plan_id}»").into()))
 }
 
-fn unit_exists(catalog: &Catalog, unit_id: &str) -> Result<(), AppError> {
-    catalog.tree.get(unit_id).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()))
+fn unit_exists<'c>(catalog: &'c Catalog, unit_id: &str) -> Result<&'c OrgUnit, AppError> {
+    catalog.tree.get(unit_id).ok_or_else(|| AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()))
 }
 
 fn own_unit_only(user: &User, unit_id: &str) -> Result<(), AppError> {
@@ -62,7 +63,7 @@ pub async fn list_implementation_plans(
 }
 
 async fn record_of(state: &AppState, plan_id: &str, unit_id: &str) -> Result<ImplementationPlanRecord, AppError> {
-    let plan = state.catalog.plan(plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
+    let plan = plan_exists(&state.catalog, plan_id)?;
     let all = implementation_plans(&state.store, &state.catalog, plan, unit_id, Utc::now()).await?;
     all.records
         .into_iter()
@@ -76,11 +77,9 @@ pub async fn put_implementation_plan(
     Path((plan_id, unit_id)): Path<(String, String)>,
     JsonBody(input): JsonBody<ImplementationPlanInput>,
 ) -> Result<Json<ImplementationPlanRecord>, AppError> {
-    plan_exists(&state.catalog, &plan_id)?;
-    unit_exists(&state.catalog, &unit_id)?;
+    let plan = plan_exists(&state.catalog, &plan_id)?;
+    let unit = unit_exists(&state.catalog, &unit_id)?;
     own_unit_only(&auth.user, &unit_id)?;
-    let plan = state.catalog.plan(&plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
-    let unit = state.catalog.tree.get(&unit_id).ok_or_else(|| AppError::NotFound("Không có đơn vị".into()))?;
     if !danvan_core::aggregate::owes_implementation_plan(plan, unit) {
         return Err(invalid("Đơn vị này không phải xây dựng kế hoạch triển khai theo mục III.1"));
     }
