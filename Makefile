@@ -9,7 +9,7 @@ SERVER_BIN := target/server/danvan-server
 ## Build the app and start the server on http://127.0.0.1:8080 (SQLite at ./data/danvan.db)
 run: app server
 	@mkdir -p data
-	DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
+	DANVAN_DEMO=1 DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
 
 ## Every test: core and server (native), IndexedDB (wasm in Chromium), end to end (Playwright)
 test: test-native test-wasm test-e2e

@@ -37,6 +37,7 @@ export async function startServer({ dir, port } = {}) {
       DANVAN_ADDR: `127.0.0.1:${port}`,
       DANVAN_DATABASE_URL: `sqlite://${join(dir, "danvan.db")}`,
       DANVAN_DIST: DIST,
+      DANVAN_DEMO: "1",
       RUST_LOG: process.env.RUST_LOG ?? "warn",
     },
     stdio: ["ignore", "inherit", "inherit"],

@@ -371,8 +371,8 @@ fn config(dir: &Path) -> Config {
         database_url: format!("sqlite://{}", dir.join("danvan.db").display()),
         dist,
         demo: true,
-        demo_explicit: true,
         password_cost: PasswordCost::Standard,
+        ..Config::default()
     }
 }
 
@@ -696,7 +696,6 @@ fn shell(cmd: &str) -> String {
 fn file_size(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
-
 
 fn kb(bytes: usize) -> String {
     if bytes >= 1_000_000 {

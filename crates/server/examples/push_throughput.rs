@@ -64,8 +64,8 @@ async fn start_server() -> Server {
         database_url: format!("sqlite://{}", dir.path().join("danvan.db").display()),
         dist,
         demo: true,
-        demo_explicit: true,
         password_cost: PasswordCost::Standard,
+        ..Config::default()
     };
     let state = AppState::open(&config).await.expect("server state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -293,7 +293,6 @@ fn shell(cmd: &str) -> String {
 fn env_usize(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
-
 
 #[tokio::main]
 async fn main() {

@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use danvan_core::aggregate::{
     classify_once, consolidate, consolidation_sources, count_models, dashboard, implementation_plan_obligation,
-    owes_implementation_plan, period_kind, AcceptedReport, NO_VALUES, Consolidation, ModelCounts, MovementModel,
+    owes_implementation_plan, period_kind, AcceptedReport, Consolidation, ModelCounts, MovementModel, NO_VALUES,
 };
-use danvan_core::api::{DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts, Role};
+use danvan_core::api::{
+    DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts, Role,
+};
 use danvan_core::time::vn_date;
 use danvan_core::{Period, Plan, ReportForm};
 use serde::Deserialize;
@@ -40,7 +42,9 @@ impl Scope {
     /// Resolves the defaults and checks that `user` may see the unit's data.
     pub fn resolve<'c>(&self, catalog: &'c Catalog, user: &User) -> Result<Resolved<'c>, AppError> {
         let plan = match &self.plan {
-            Some(id) => catalog.plan(id).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{id}»").into()))?,
+            Some(id) => {
+                catalog.plan(id).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{id}»").into()))?
+            }
             None => catalog.plans.first().ok_or_else(|| AppError::NotFound("Chưa có kế hoạch nào".into()))?,
         };
         let unit_id = match &self.unit {
@@ -107,7 +111,13 @@ pub fn models_in(catalog: &Catalog, rows: Vec<ModelRow>, unit_id: &str) -> Vec<M
 
 /// The register's events over `unit_id`'s subtree within the period: reads only
 /// the unit, field and dates of each model, not its texts.
-async fn model_counts(store: &Store, catalog: &Catalog, plan: &Plan, unit_id: &str, period: &Period) -> Result<ModelCounts, AppError> {
+async fn model_counts(
+    store: &Store,
+    catalog: &Catalog,
+    plan: &Plan,
+    unit_id: &str,
+    period: &Period,
+) -> Result<ModelCounts, AppError> {
     let models: Vec<MovementModel> = store
         .model_dates(&plan.id)
         .await?
@@ -140,7 +150,11 @@ pub async fn implementation_plans(
     now: DateTime<Utc>,
 ) -> Result<ImplementationPlansResponse, AppError> {
     let Some((obligation_id, due)) = implementation_plan_obligation(plan) else {
-        return Ok(ImplementationPlansResponse { obligation_id: String::new(), due: vn_date(now), records: Vec::new() });
+        return Ok(ImplementationPlansResponse {
+            obligation_id: String::new(),
+            due: vn_date(now),
+            records: Vec::new(),
+        });
     };
     let rows: HashMap<String, _> =
         store.implementation_plans(&plan.id).await?.into_iter().map(|r| (r.unit_id.clone(), r)).collect();
@@ -167,7 +181,12 @@ pub async fn implementation_plans(
 }
 
 /// `GET /api/dashboard`.
-pub async fn dashboard_for(state: &AppState, user: &User, scope: &Scope, now: DateTime<Utc>) -> Result<DashboardResponse, AppError> {
+pub async fn dashboard_for(
+    state: &AppState,
+    user: &User,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<DashboardResponse, AppError> {
     let catalog = &state.catalog;
     let r = scope.resolve(catalog, user)?;
     let period = require_period(&r)?;
@@ -189,7 +208,12 @@ pub async fn dashboard_for(state: &AppState, user: &User, scope: &Scope, now: Da
 }
 
 /// `GET /api/consolidation` and the exports.
-pub async fn consolidation_for(state: &AppState, user: &User, scope: &Scope, now: DateTime<Utc>) -> Result<Consolidation, AppError> {
+pub async fn consolidation_for(
+    state: &AppState,
+    user: &User,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Consolidation, AppError> {
     let catalog = &state.catalog;
     let r = scope.resolve(catalog, user)?;
     let period = require_period(&r)?;
@@ -207,7 +231,9 @@ pub async fn consolidation_for(state: &AppState, user: &User, scope: &Scope, now
     let map: HashMap<String, AcceptedReport> = with_values
         .iter()
         .map(|(unit, figures, values)| (unit.clone(), AcceptedReport { figures, values }))
-        .chain(figures_only.iter().map(|(unit, figures)| (unit.clone(), AcceptedReport { figures, values: &NO_VALUES })))
+        .chain(
+            figures_only.iter().map(|(unit, figures)| (unit.clone(), AcceptedReport { figures, values: &NO_VALUES })),
+        )
         .collect();
     let models = model_counts(&state.store, catalog, r.plan, &r.unit_id, &period).await?;
     consolidate(r.plan, form, &catalog.tree, &r.unit_id, &period, &map, &models, now)

@@ -1,6 +1,6 @@
 //! Configuration, from the environment with defaults that run out of the box.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -15,13 +15,77 @@ pub struct Config {
     pub database_url: String,
     /// `DANVAN_DIST`: the built web app, served at `/`.
     pub dist: PathBuf,
-    /// `DANVAN_DEMO`: create the demo accounts if they are missing. When unset: on
-    /// only for SQLite on a loopback address (see [`Config::from_lookup`]).
+    /// `DANVAN_DEMO=1`: create the demo accounts (shared password, printed in the
+    /// README) if they are missing. Off unless asked for, whatever the address: a
+    /// server behind nginx listens on loopback too. Without it the server refuses
+    /// to start while a demo account still accepts the demo password
+    /// (`state::refuse_demo_password`).
     pub demo: bool,
-    /// Whether `DANVAN_DEMO` was set explicitly (only changes the start-up warning).
-    pub demo_explicit: bool,
+    /// `DANVAN_TRUSTED_PROXIES`: comma-separated addresses (or CIDR ranges) of the
+    /// reverse proxies whose `X-Forwarded-For` is believed. Empty: the TCP peer is
+    /// the client (`net::client_ip`).
+    pub trusted_proxies: Vec<IpNet>,
     /// Argon2 cost for new password hashes. Not settable from the environment.
     pub password_cost: PasswordCost,
+}
+
+impl Default for Config {
+    /// The defaults of [`Config::from_lookup`] with nothing set (tests start from
+    /// here and override fields).
+    fn default() -> Config {
+        Config {
+            addr: DEFAULT_ADDR.parse().expect("valid default address"),
+            database_url: DEFAULT_DATABASE_URL.to_string(),
+            dist: PathBuf::from(DEFAULT_DIST),
+            demo: false,
+            trusted_proxies: Vec::new(),
+            password_cost: PasswordCost::Standard,
+        }
+    }
+}
+
+/// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1/128`; a bare address is /32 or /128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr.to_canonical(), ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<IpNet, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("địa chỉ IP không hợp lệ: {s}"))?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => {
+                p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or(format!("độ dài tiền tố không hợp lệ: {s}"))?
+            }
+        };
+        Ok(IpNet { addr, prefix })
+    }
 }
 
 /// How expensive new password hashes are. Verifying uses the parameters stored in
@@ -44,6 +108,8 @@ pub enum ConfigError {
     Demo(String),
     #[error("DANVAN_DATABASE_URL chưa được hỗ trợ ({0}): hiện chỉ hỗ trợ sqlite:")]
     UnsupportedDatabase(String),
+    #[error("DANVAN_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(String),
 }
 
 impl Config {
@@ -62,35 +128,35 @@ impl Config {
             return Err(ConfigError::UnsupportedDatabase(database_url));
         }
         let dist = PathBuf::from(get("DANVAN_DIST").unwrap_or_else(|| DEFAULT_DIST.to_string()));
-        let (demo, demo_explicit) = match get("DANVAN_DEMO") {
-            // Demo accounts (`admin`/`danvan2024`, ...) by default only for the
-            // embedded SQLite database on a loopback address (`make run`): a server
-            // reachable by others, or on a server database, must opt in.
-            None => (database_url.starts_with("sqlite:") && is_loopback(&addr), false),
-            Some(v) => (parse_bool(&v).ok_or(ConfigError::Demo(v))?, true),
+        // Demo accounts (`admin`/`danvan2024`, ...) only when asked for (`make run`
+        // does): never guessed from the address.
+        let demo = match get("DANVAN_DEMO") {
+            None => false,
+            Some(v) => parse_bool(&v).ok_or(ConfigError::Demo(v))?,
         };
-        Ok(Config { addr, database_url, dist, demo, demo_explicit, password_cost: PasswordCost::Standard })
+        let trusted_proxies = match get("DANVAN_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(ConfigError::TrustedProxies)?,
+        };
+        Ok(Config { addr, database_url, dist, demo, trusted_proxies, ..Config::default() })
     }
 
-    /// What to warn about the demo accounts at start-up, if anything: they are on
-    /// at an address others can reach, or they were left off because of the address.
+    /// What to warn about the demo accounts at start-up: they are on at an address
+    /// other machines can reach.
     pub fn demo_warning(&self) -> Option<String> {
-        if is_loopback(&self.addr) {
-            return None;
-        }
-        match (self.demo, self.demo_explicit) {
-            (true, _) => Some(format!(
+        (self.demo && !is_loopback(&self.addr)).then(|| {
+            format!(
                 "tài khoản mẫu (admin/danvan2024, ...) đang bật trên địa chỉ {} mà máy khác truy cập được: \
-                 ai cũng đăng nhập được bằng chúng; đặt DANVAN_DEMO=0 khi triển khai thật",
+                 ai cũng đăng nhập được bằng chúng; bỏ DANVAN_DEMO khi triển khai thật",
                 self.addr
-            )),
-            (false, false) if self.database_url.starts_with("sqlite:") => Some(format!(
-                "không tạo tài khoản mẫu vì máy chủ lắng nghe trên địa chỉ {} (không phải loopback); \
-                 đặt DANVAN_DEMO=1 nếu thật sự muốn bật",
-                self.addr
-            )),
-            _ => None,
-        }
+            )
+        })
     }
 }
 
@@ -123,7 +189,7 @@ mod tests {
         assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.dist, PathBuf::from("dist"));
-        assert!(c.demo);
+        assert!(!c.demo);
         assert_eq!(c.password_cost, PasswordCost::Standard);
     }
 
@@ -139,37 +205,38 @@ mod tests {
     }
 
     #[test]
-    fn demo_defaults_on_only_on_loopback() {
-        for addr in ["127.0.0.1:8080", "127.0.0.2:80", "127.255.255.254:1", "[::1]:8080", "[::ffff:127.0.0.1]:80"] {
-            let c = from(&[("DANVAN_ADDR", addr)]).unwrap();
-            assert!(c.demo, "{addr}");
-            assert!(!c.demo_explicit, "{addr}");
-            assert_eq!(c.demo_warning(), None, "{addr}");
-        }
-        for addr in ["0.0.0.0:80", "[::]:80", "192.168.1.10:8080", "10.0.0.1:80", "[2001:db8::1]:443", "128.0.0.1:80"] {
+    fn demo_is_off_unless_asked_whatever_the_address() {
+        for addr in ["127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80", "192.168.1.10:8080"] {
             let c = from(&[("DANVAN_ADDR", addr)]).unwrap();
             assert!(!c.demo, "{addr}");
-            let warning = c.demo_warning().expect(addr);
-            assert!(warning.contains("DANVAN_DEMO=1"), "{warning}");
+            assert_eq!(c.demo_warning(), None, "{addr}");
         }
+        let c = from(&[("DANVAN_ADDR", "127.0.0.1:8080"), ("DANVAN_DEMO", "1")]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.demo_warning(), None);
+        let c = from(&[("DANVAN_ADDR", "0.0.0.0:80"), ("DANVAN_DEMO", "yes")]).unwrap();
+        assert!(c.demo);
+        let warning = c.demo_warning().expect("warning for demo on a public address");
+        assert!(warning.contains("0.0.0.0:80") && warning.contains("DANVAN_DEMO"), "{warning}");
+        assert!(!from(&[("DANVAN_DEMO", "off")]).unwrap().demo);
     }
 
     #[test]
-    fn explicit_demo_wins_on_any_address() {
-        let c = from(&[("DANVAN_ADDR", "0.0.0.0:80"), ("DANVAN_DEMO", "1")]).unwrap();
-        assert!(c.demo && c.demo_explicit);
-        let warning = c.demo_warning().expect("warning for demo on a public address");
-        assert!(warning.contains("0.0.0.0:80") && warning.contains("DANVAN_DEMO=0"), "{warning}");
-
-        let c = from(&[("DANVAN_ADDR", "0.0.0.0:80"), ("DANVAN_DEMO", "off")]).unwrap();
-        assert!(!c.demo && c.demo_explicit);
-        assert_eq!(c.demo_warning(), None);
-
-        let c = from(&[("DANVAN_ADDR", "127.0.0.1:8080"), ("DANVAN_DEMO", "no")]).unwrap();
-        assert!(!c.demo);
-        assert_eq!(c.demo_warning(), None);
-        let c = from(&[("DANVAN_ADDR", "127.0.0.1:8080"), ("DANVAN_DEMO", "yes")]).unwrap();
-        assert!(c.demo);
-        assert_eq!(c.demo_warning(), None);
+    fn trusted_proxies_parse_and_match() {
+        let c = from(&[("DANVAN_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ,::1,fd00::/8")]).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted = |s: &str| c.trusted_proxies.iter().any(|n| n.contains(ip(s)));
+        assert!(trusted("127.0.0.1"));
+        assert!(trusted("::ffff:127.0.0.1"), "IPv4-mapped form of a trusted address");
+        assert!(trusted("10.200.3.4"));
+        assert!(trusted("::1"));
+        assert!(trusted("fd12::5"));
+        assert!(!trusted("127.0.0.2"));
+        assert!(!trusted("11.0.0.1"));
+        assert!(!trusted("fe80::1"));
+        assert!(from(&[]).unwrap().trusted_proxies.is_empty());
+        assert!(matches!(from(&[("DANVAN_TRUSTED_PROXIES", "nginx")]), Err(ConfigError::TrustedProxies(_))));
+        assert!(matches!(from(&[("DANVAN_TRUSTED_PROXIES", "10.0.0.0/33")]), Err(ConfigError::TrustedProxies(_))));
+        assert_eq!("0.0.0.0/0".parse::<IpNet>().unwrap().contains(ip("8.8.8.8")), true);
     }
 }

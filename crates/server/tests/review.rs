@@ -40,7 +40,8 @@ fn with(mut values: Values, pairs: &[(&str, &str)]) -> Values {
 /// Saves and submits a complete report of `d`'s unit with extra values.
 async fn file(s: &TestServer, d: &mut Device, unit: &str, extra: &[(&str, &str)]) {
     let values = with(complete_values(s, &d.token).await, extra);
-    let save = d.m(key(unit), 0, MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] });
+    let save =
+        d.m(key(unit), 0, MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] });
     let submit = d.m(key(unit), 1, MutationOp::Submit);
     let res = d.push(s, &[save, submit]).await;
     assert_eq!(res.results[1].result, applied(2), "{unit} submitted");
@@ -60,8 +61,13 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     let mut city = Device::new(&s, "tp.kontum", "c1").await;
     let mut snv = Device::new(&s, "sonoivu", "s1").await;
 
-    file(&s, &mut dakbla, DAKBLA, &[("ii1.sessions", "3"), ("ii1.participants", "120"), ("ii1.result", "Tuyên truyền ở 3 thôn")])
-        .await;
+    file(
+        &s,
+        &mut dakbla,
+        DAKBLA,
+        &[("ii1.sessions", "3"), ("ii1.participants", "120"), ("ii1.result", "Tuyên truyền ở 3 thôn")],
+    )
+    .await;
     file(&s, &mut quangtrung, QUANGTRUNG, &[("ii1.sessions", "2"), ("ii1.participants", "80")]).await;
 
     // Submitted, not yet reviewed: counted as filed, nothing to consolidate yet.
@@ -91,12 +97,16 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     assert_eq!(qt.return_reason.as_deref(), Some("Thiếu kết quả II.6"));
 
     // Quang Trung fixes and resubmits; accepted. Its first submission still decides timeliness.
-    let fix = quangtrung.m(key(QUANGTRUNG), 3, MutationOp::Save {
-        form_id: String::new(),
-        set: [("ii6.petitions_received".to_string(), "4".to_string())].into(),
-        attach: vec![],
-        detach: vec![],
-    });
+    let fix = quangtrung.m(
+        key(QUANGTRUNG),
+        3,
+        MutationOp::Save {
+            form_id: String::new(),
+            set: [("ii6.petitions_received".to_string(), "4".to_string())].into(),
+            attach: vec![],
+            detach: vec![],
+        },
+    );
     let again = quangtrung.m(key(QUANGTRUNG), 4, MutationOp::Submit);
     assert_eq!(quangtrung.push(&s, &[fix, again]).await.results[1].result, applied(5));
     let acc = city.m(key(QUANGTRUNG), 5, MutationOp::Accept);
@@ -139,7 +149,11 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     let mut values = with(complete_values(&s, &city.token).await, &[]);
     values.extend(c.prefill());
     values.insert("ii1.sessions".into(), "6".into()); // plus one session of the city's own
-    let save = city.m(key(TP_KONTUM), 0, MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] });
+    let save = city.m(
+        key(TP_KONTUM),
+        0,
+        MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] },
+    );
     let submit = city.m(key(TP_KONTUM), 1, MutationOp::Submit);
     assert_eq!(city.push(&s, &[save, submit]).await.results[1].result, applied(2));
     let acc = snv.m(key(TP_KONTUM), 2, MutationOp::Accept);
@@ -157,8 +171,7 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     assert_eq!(city_row.subtree.accepted, 3);
     assert!(city_row.has_children);
     // Default unit for Sở Nội vụ is the province.
-    let d2: DashboardResponse =
-        s.get_json(&format!("/api/dashboard?period={}", period().key()), &snv.token).await;
+    let d2: DashboardResponse = s.get_json(&format!("/api/dashboard?period={}", period().key()), &snv.token).await;
     assert_eq!(d2.dashboard.unit_id, PROVINCE);
 
     // Bad input: a clear JSON error.
@@ -178,9 +191,7 @@ async fn implementation_plans_and_models_move_through_their_steps() {
     let city = s.login("tp.kontum").await.token;
     let snv = s.login("sonoivu").await.token;
     let commune = s.login("xa.dakbla").await.token;
-    let put = |path: String, token: &str, body: Value| {
-        s.client.put(s.url(&path)).bearer_auth(token).json(&body).send()
-    };
+    let put = |path: String, token: &str, body: Value| s.client.put(s.url(&path)).bearer_auth(token).json(&body).send();
 
     // III.1: the city records its plan, dated in February: done on time.
     let path = format!("/api/implementation-plans/{PLAN}/{TP_KONTUM}");
@@ -211,14 +222,22 @@ async fn implementation_plans_and_models_move_through_their_steps() {
     // A department records late; the others are missing (the deadline passed long ago).
     add_user(dir.path(), "so.tuphap", "reporter", SOTUPHAP).await;
     let stp = s.login("so.tuphap").await.token;
-    let res = put(format!("/api/implementation-plans/{PLAN}/{SOTUPHAP}"), &stp, json!({"doc_number": "3/KH-STP", "issued_on": "2024-03-04"}))
-        .await
-        .unwrap();
+    let res = put(
+        format!("/api/implementation-plans/{PLAN}/{SOTUPHAP}"),
+        &stp,
+        json!({"doc_number": "3/KH-STP", "issued_on": "2024-03-04"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.json::<ImplementationPlanRecord>().await.unwrap().state, ObligationState::Late);
     // A commune owes no implementation plan under III.1.
-    let res = put(format!("/api/implementation-plans/{PLAN}/{DAKBLA}"), &commune, json!({"doc_number": "1", "issued_on": "2024-02-01"}))
-        .await
-        .unwrap();
+    let res = put(
+        format!("/api/implementation-plans/{PLAN}/{DAKBLA}"),
+        &commune,
+        json!({"doc_number": "1", "issued_on": "2024-02-01"}),
+    )
+    .await
+    .unwrap();
     assert_error(res, StatusCode::BAD_REQUEST, "invalid").await;
     let all: ImplementationPlansResponse =
         s.get_json(&format!("/api/implementation-plans?plan={PLAN}&unit={PROVINCE}"), &snv).await;
@@ -244,7 +263,9 @@ async fn implementation_plans_and_models_move_through_their_steps() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let m: MovementModel = res.json().await.unwrap();
     assert_eq!(m.unit_name, "Xã Đăk Blà");
-    let res = post(&format!("/api/models/{}/commend", m.id), &city, json!({"on": "2024-03-01", "note": "Giấy khen"})).await.unwrap();
+    let res = post(&format!("/api/models/{}/commend", m.id), &city, json!({"on": "2024-03-01", "note": "Giấy khen"}))
+        .await
+        .unwrap();
     assert_error(res, StatusCode::CONFLICT, "not_recognised").await;
     let res = post(&format!("/api/models/{}/recognise", m.id), &commune, json!({"on": "2024-03-01"})).await.unwrap();
     assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
@@ -252,12 +273,18 @@ async fn implementation_plans_and_models_move_through_their_steps() {
     assert_error(res, StatusCode::BAD_REQUEST, "invalid").await;
     let res = post(&format!("/api/models/{}/recognise", m.id), &city, json!({"on": "2024-03-01"})).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = post(&format!("/api/models/{}/commend", m.id), &snv, json!({"on": "2024-03-10", "note": "Bằng khen của UBND tỉnh"}))
-        .await
-        .unwrap();
+    let res = post(
+        &format!("/api/models/{}/commend", m.id),
+        &snv,
+        json!({"on": "2024-03-10", "note": "Bằng khen của UBND tỉnh"}),
+    )
+    .await
+    .unwrap();
     let m: MovementModel = res.json().await.unwrap();
     assert_eq!(m.commendation.as_deref(), Some("Bằng khen của UBND tỉnh"));
-    let res = post("/api/models", &commune, json!({"plan_id": PLAN, "unit_id": DAKBLA, "name": "X", "field": "nope"})).await.unwrap();
+    let res = post("/api/models", &commune, json!({"plan_id": PLAN, "unit_id": DAKBLA, "name": "X", "field": "nope"}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     let list: ModelsResponse = s.get_json(&format!("/api/models?plan={PLAN}&unit={TP_KONTUM}"), &city).await;
@@ -294,10 +321,30 @@ type Target = (&'static str, &'static str, Rights);
 /// (username, role, unit, targets).
 fn matrix() -> Vec<(&'static str, &'static str, &'static str, Vec<Target>)> {
     vec![
-        ("xa.dakbla", "reporter", DAKBLA, vec![("own", DAKBLA, SEE_WRITE), ("unrelated", QUANGTRUNG, NOTHING), ("parent", TP_KONTUM, NOTHING)]),
+        (
+            "xa.dakbla",
+            "reporter",
+            DAKBLA,
+            vec![("own", DAKBLA, SEE_WRITE), ("unrelated", QUANGTRUNG, NOTHING), ("parent", TP_KONTUM, NOTHING)],
+        ),
         ("so.tuphap", "reporter", SOTUPHAP, vec![("own", SOTUPHAP, SEE_WRITE), ("unrelated", DAKBLA, NOTHING)]),
-        ("tp.kontum", "reviewer", TP_KONTUM, vec![("own", TP_KONTUM, SEE_WRITE), ("child", DAKBLA, SEE_REVIEW), ("unrelated", DAKMAN, NOTHING), ("parent", PROVINCE, NOTHING)]),
-        ("sonoivu", "aggregator", SONOIVU, vec![("own", SONOIVU, SEE_WRITE), ("child", DAKBLA, SEE_REVIEW), ("other", SOTUPHAP, SEE_REVIEW)]),
+        (
+            "tp.kontum",
+            "reviewer",
+            TP_KONTUM,
+            vec![
+                ("own", TP_KONTUM, SEE_WRITE),
+                ("child", DAKBLA, SEE_REVIEW),
+                ("unrelated", DAKMAN, NOTHING),
+                ("parent", PROVINCE, NOTHING),
+            ],
+        ),
+        (
+            "sonoivu",
+            "aggregator",
+            SONOIVU,
+            vec![("own", SONOIVU, SEE_WRITE), ("child", DAKBLA, SEE_REVIEW), ("other", SOTUPHAP, SEE_REVIEW)],
+        ),
         ("admin", "admin", PROVINCE, vec![("own", PROVINCE, SEE_ONLY), ("child", DAKBLA, SEE_ONLY)]),
     ]
 }
@@ -353,10 +400,22 @@ async fn authorization_matrix_every_role_endpoint_and_unit_relation() {
                 let path = q(&format!("/api/exports/consolidation.{ext}"), target);
                 results.push(("GET /api/exports/consolidation.*", rights.see, get(path).await));
             }
-            results.push(("GET /api/implementation-plans", rights.see, get(format!("/api/implementation-plans?plan={PLAN}&unit={target}")).await));
-            results.push(("GET /api/implementation-plans/…/file", rights.see, get(format!("/api/implementation-plans/{PLAN}/{target}/file")).await));
+            results.push((
+                "GET /api/implementation-plans",
+                rights.see,
+                get(format!("/api/implementation-plans?plan={PLAN}&unit={target}")).await,
+            ));
+            results.push((
+                "GET /api/implementation-plans/…/file",
+                rights.see,
+                get(format!("/api/implementation-plans/{PLAN}/{target}/file")).await,
+            ));
             results.push(("GET /api/models", rights.see, get(format!("/api/models?plan={PLAN}&unit={target}")).await));
-            results.push(("GET /api/reports/{id}/revisions", rights.see, get(format!("/api/reports/{}/revisions", key(target).id())).await));
+            results.push((
+                "GET /api/reports/{id}/revisions",
+                rights.see,
+                get(format!("/api/reports/{}/revisions", key(target).id())).await,
+            ));
 
             let put_plan = s
                 .client
@@ -403,19 +462,31 @@ async fn authorization_matrix_every_role_endpoint_and_unit_relation() {
             }
             // Sync: saving/submitting is writing; returning/accepting is reviewing.
             // A refused push answers 403 and applies nothing.
-            let save = device.m(key(target), 0, MutationOp::Save {
-                form_id: String::new(),
-                set: [("ii1.sessions".to_string(), "1".to_string())].into(),
-                attach: vec![],
-                detach: vec![],
-            });
+            let save = device.m(
+                key(target),
+                0,
+                MutationOp::Save {
+                    form_id: String::new(),
+                    set: [("ii1.sessions".to_string(), "1".to_string())].into(),
+                    attach: vec![],
+                    detach: vec![],
+                },
+            );
             // A refused mutation's id is recorded too, so the device's next id follows on.
             let status = device.push_raw(&s, &[save], None).await.status();
             results.push(("POST /api/sync/push save", rights.write, status));
             let accept = device.m(key(target), 0, MutationOp::Accept);
-            results.push(("POST /api/sync/push accept", rights.review, device.push_raw(&s, &[accept], None).await.status()));
+            results.push((
+                "POST /api/sync/push accept",
+                rights.review,
+                device.push_raw(&s, &[accept], None).await.status(),
+            ));
             let ret = device.m(key(target), 0, MutationOp::Return { reason: "Xem lại".into() });
-            results.push(("POST /api/sync/push return", rights.review, device.push_raw(&s, &[ret], None).await.status()));
+            results.push((
+                "POST /api/sync/push return",
+                rights.review,
+                device.push_raw(&s, &[ret], None).await.status(),
+            ));
 
             for (endpoint, expected, status) in results {
                 checked += 1;
@@ -426,7 +497,10 @@ async fn authorization_matrix_every_role_endpoint_and_unit_relation() {
                     || endpoint == "GET /api/implementation-plans";
                 let ok = if expected { allowed(status, strict) } else { status == StatusCode::FORBIDDEN };
                 if !ok {
-                    failures.push(format!("{role} {username} → {relation} {target}: {endpoint} gave {status}, expected {}", if expected { "allowed" } else { "403" }));
+                    failures.push(format!(
+                        "{role} {username} → {relation} {target}: {endpoint} gave {status}, expected {}",
+                        if expected { "allowed" } else { "403" }
+                    ));
                 }
             }
         }

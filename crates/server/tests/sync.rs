@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{add_user, applied, assert_error, complete_values, count, db, rejected_code, Device, TestServer};
 use danvan_core::api::FormResponse;
 use danvan_core::sync::{

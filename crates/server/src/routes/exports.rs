@@ -49,20 +49,32 @@ async fn load<'s>(
     Ok((c, plan, form))
 }
 
-pub async fn docx(auth: AuthUser, State(state): State<AppState>, Query(scope): Query<Scope>) -> Result<Response, AppError> {
+pub async fn docx(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Query(scope): Query<Scope>,
+) -> Result<Response, AppError> {
     let (c, plan, form) = load(&state, &auth, &scope).await?;
     let input = DocxInput::new(&c, form, plan, &state.catalog.tree, vn_date(Utc::now())).map_err(AppError::internal)?;
     let bytes = export::docx(&input).map_err(AppError::internal)?;
     attachment(bytes, DOCX, &file_name(&c, "docx"))
 }
 
-pub async fn xlsx(auth: AuthUser, State(state): State<AppState>, Query(scope): Query<Scope>) -> Result<Response, AppError> {
+pub async fn xlsx(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Query(scope): Query<Scope>,
+) -> Result<Response, AppError> {
     let (c, _, form) = load(&state, &auth, &scope).await?;
     let bytes = export::xlsx(&c, form).map_err(AppError::internal)?;
     attachment(bytes, XLSX, &file_name(&c, "xlsx"))
 }
 
-pub async fn csv(auth: AuthUser, State(state): State<AppState>, Query(scope): Query<Scope>) -> Result<Response, AppError> {
+pub async fn csv(
+    auth: AuthUser,
+    State(state): State<AppState>,
+    Query(scope): Query<Scope>,
+) -> Result<Response, AppError> {
     let (c, _, form) = load(&state, &auth, &scope).await?;
     let text = export::csv(&c, form);
     attachment(text.into_bytes(), "text/csv; charset=utf-8", &file_name(&c, "csv"))

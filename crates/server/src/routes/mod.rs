@@ -71,7 +71,10 @@ pub fn api() -> Router<AppState> {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let upload_routes = Router::new()
         .route("/attachments/{id}", put(attachments::upload).get(attachments::download))
-        .route("/implementation-plans/{plan}/{unit}/file", put(obligations::put_implementation_plan_file).get(obligations::get_implementation_plan_file))
+        .route(
+            "/implementation-plans/{plan}/{unit}/file",
+            put(obligations::put_implementation_plan_file).get(obligations::get_implementation_plan_file),
+        )
         .layer(DefaultBodyLimit::max(attachments::BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(attachments::BODY_LIMIT))
         .layer(middleware::map_response(attachments::too_large_json));

@@ -215,7 +215,16 @@ pub async fn register_model(
     }
     let id = state
         .store
-        .insert_model(&input.plan_id, &input.unit_id, name, input.field, input.description.trim(), on, auth.user.id, now)
+        .insert_model(
+            &input.plan_id,
+            &input.unit_id,
+            name,
+            input.field,
+            input.description.trim(),
+            on,
+            auth.user.id,
+            now,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(model_view(&state, id).await?)))
 }
@@ -260,7 +269,11 @@ pub async fn commend_model(
 ) -> Result<Json<MovementModel>, AppError> {
     let model = reviewable_model(&state, &auth.user, id).await?;
     let Some(recognised) = model.recognised_on else {
-        return Err(AppError::coded(StatusCode::CONFLICT, "not_recognised", "Mô hình cần được công nhận trước khi khen thưởng"));
+        return Err(AppError::coded(
+            StatusCode::CONFLICT,
+            "not_recognised",
+            "Mô hình cần được công nhận trước khi khen thưởng",
+        ));
     };
     let on = step_date(&step, recognised)?;
     let note = step.note.as_deref().map(str::trim).unwrap_or("");

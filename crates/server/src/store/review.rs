@@ -219,9 +219,11 @@ impl Store {
 
     /// Fills `figures` for reports written before the column existed.
     pub async fn backfill_figures(&self, forms: &[ReportForm]) -> Result<u64, StoreError> {
-        let rows = sqlx::query("SELECT id, form_id, json_extract(data, '$.values') AS vals FROM reports WHERE figures IS NULL")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, form_id, json_extract(data, '$.values') AS vals FROM reports WHERE figures IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut n = 0;
         for r in &rows {
             let id: String = r.try_get("id")?;

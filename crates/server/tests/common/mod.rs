@@ -59,10 +59,10 @@ impl TestServer {
             database_url: format!("sqlite://{}", db_path(dir).display()),
             dist: dir.join("dist"),
             demo: true,
-            demo_explicit: true,
             // Unoptimised test builds make standard argon2 slow; production keeps
             // the default cost (the parameters travel inside each hash).
             password_cost: PasswordCost::FastInsecureForTests,
+            ..Config::default()
         };
         let state = AppState::open(&config).await.expect("server state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -141,7 +141,9 @@ pub async fn assert_error(res: Response, status: StatusCode, code: &str) -> Valu
 
 use danvan_core::api::FormResponse;
 use danvan_core::form::{FieldKind, PeriodKind};
-use danvan_core::sync::{Mutation, MutationOp, MutationResult, PullResponse, PushRequest, PushResponse, SYNC_SCHEMA_VERSION};
+use danvan_core::sync::{
+    Mutation, MutationOp, MutationResult, PullResponse, PushRequest, PushResponse, SYNC_SCHEMA_VERSION,
+};
 use danvan_core::{ReportKey, Values};
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -177,7 +179,12 @@ impl Device {
     }
 
     /// Pushes, expecting `status`; returns the parsed answer and the raw body.
-    pub async fn push_expect(&self, s: &TestServer, mutations: &[Mutation], status: StatusCode) -> (PushResponse, Value) {
+    pub async fn push_expect(
+        &self,
+        s: &TestServer,
+        mutations: &[Mutation],
+        status: StatusCode,
+    ) -> (PushResponse, Value) {
         let res = self.push_raw(s, mutations, None).await;
         assert_eq!(res.status(), status);
         let body: Value = res.json().await.unwrap();
@@ -270,4 +277,3 @@ pub async fn complete_values(s: &TestServer, token: &str) -> Values {
         })
         .collect()
 }
-
