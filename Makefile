@@ -35,10 +35,11 @@ test-wasm: setup
 test-e2e: app server
 	node --test tests/e2e/
 
-## First-load transfer size, sync wire bytes, autosave latency and push throughput into BENCHMARKS.md
+## First-load transfer size, sync wire bytes, autosave latency, push throughput, dashboard and login-flood memory into BENCHMARKS.md
 bench: app server
 	bench/first-load.sh
 	node bench/sync-bytes.mjs
 	node bench/autosave.mjs
 	cargo run --profile server -p danvan-server --example push_throughput
 	cargo run --profile server -p danvan-server --example dashboard_bench
+	cargo run --profile server -p danvan-server --example login_flood

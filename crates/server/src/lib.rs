@@ -12,6 +12,7 @@ use tower_http::trace::TraceLayer;
 pub mod access;
 pub mod aggregate;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod error;
 pub mod export;

@@ -2,6 +2,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use danvan_server::backup::{self, DatabaseLock};
 use danvan_server::{app, serve_until, shutdown_signal, AppState, Config, SHUTDOWN_GRACE};
 use tracing_subscriber::EnvFilter;
 
@@ -25,9 +26,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     match std::env::args().nth(1).as_deref() {
         None => {}
-        // After restoring the database from a backup: devices see a new epoch and
-        // resend what the backup lacks.
+        // Devices see a new epoch and resend what the server lacks (`restore` below
+        // does this itself).
         Some("new-epoch") => {
+            let _lock = DatabaseLock::acquire_for(&config.database_url)?;
             let store = danvan_server::store::Store::open(&config.database_url).await?;
             store.migrate().await?;
             let epoch = danvan_server::auth::random_hex(16);
@@ -36,11 +38,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(%epoch, "đã đặt epoch mới cho cơ sở dữ liệu");
             return Ok(());
         }
-        Some(other) => return Err(format!("lệnh không rõ: {other} (chỉ có: new-epoch)").into()),
+        // A consistent copy while the server runs; a restore that also starts a new
+        // epoch, refused while a server holds the database lock (`backup.rs`).
+        Some("backup") => {
+            backup::backup_command(&config.database_url, std::env::args().skip(2)).await?;
+            return Ok(());
+        }
+        Some("restore") => {
+            backup::restore_command(&config.database_url, std::env::args().skip(2)).await?;
+            return Ok(());
+        }
+        Some(other) => return Err(format!("lệnh không rõ: {other} (chỉ có: new-epoch, backup, restore)").into()),
     }
     if let Some(warning) = config.demo_warning() {
         tracing::warn!("{warning}");
     }
+    // Held until the process ends: a second server, or a restore, on this database
+    // refuses to run meanwhile.
+    let _lock = DatabaseLock::acquire_for(&config.database_url)?;
     let state = AppState::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
