@@ -44,6 +44,9 @@ impl Role {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The app's build, shown in the device list.
+    #[serde(default)]
+    pub app_version: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -32,6 +32,9 @@ pub enum AppError {
     /// Anything else. Logged in full; the client only gets a generic message.
     #[error("internal: {0}")]
     Internal(String),
+    /// Too many failed sign-ins (or enrolment codes): 429 with `Retry-After`.
+    #[error("too many attempts, retry after {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// An error with its own stable code (`epoch_mismatch`, `hash_mismatch`, ...)
     /// and optionally more top-level fields next to `error`, e.g. the server's
     /// `epoch` on `epoch_mismatch`.
@@ -72,6 +75,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Coded { status, .. } => *status,
         }
     }
@@ -86,6 +90,7 @@ impl AppError {
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Coded { code, .. } => code,
         }
     }
@@ -100,6 +105,11 @@ impl AppError {
             AppError::MethodNotAllowed => MSG_METHOD.into(),
             AppError::Unavailable(_) => MSG_UNAVAILABLE.into(),
             AppError::Internal(_) => MSG_INTERNAL.into(),
+            AppError::TooManyAttempts { retry_after_secs } => format!(
+                "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {} phút.",
+                retry_after_secs.div_ceil(60).max(1)
+            )
+            .into(),
             AppError::Coded { message, .. } => message.clone(),
         }
     }
@@ -127,8 +137,14 @@ impl IntoResponse for AppError {
             }
             _ => error_response(self.status(), self.code(), &self.message()),
         };
-        if matches!(self, AppError::Unavailable(_)) {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        match self {
+            AppError::Unavailable(_) => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            AppError::TooManyAttempts { retry_after_secs } => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
         }
         res
     }

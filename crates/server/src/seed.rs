@@ -112,7 +112,7 @@ pub struct DemoAccount {
     pub unit_id: &'static str,
 }
 
-pub const DEMO_PASSWORD: &str = "danvan2024";
+pub use danvan_core::account::DEMO_PASSWORD;
 
 /// Created (if absent) when `DANVAN_DEMO` is on.
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[

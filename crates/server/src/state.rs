@@ -5,9 +5,12 @@ use std::sync::Arc;
 use chrono::Utc;
 use danvan_core::{Plan, ReportForm, UnitTree};
 
-use crate::auth::{hash_password, password_work, random_hex};
+use crate::auth::{hash_password, password_work, random_hex, verify_password};
+use crate::config::IpNet;
+use crate::throttle::LoginThrottle;
+
 use crate::config::{Config, PasswordCost};
-use crate::seed::{Seed, SeedError, DEMO_ACCOUNTS};
+use crate::seed::{Seed, SeedError, DEMO_ACCOUNTS, DEMO_PASSWORD};
 use crate::static_files::StaticFiles;
 use crate::store::{NewUser, Store, StoreError};
 
@@ -22,6 +25,9 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// See `sync_state.epoch`.
     pub epoch: Arc<str>,
+    /// `DANVAN_TRUSTED_PROXIES` (see `net::client_ip`).
+    pub trusted_proxies: Arc<[IpNet]>,
+    pub throttle: Arc<LoginThrottle>,
 }
 
 /// Units, plans and forms as loaded from the database after seeding.
@@ -55,6 +61,12 @@ pub enum StartupError {
     Tree(#[from] danvan_core::unit::UnitTreeError),
     #[error("không tạo được tài khoản mẫu: {0}")]
     Demo(String),
+    #[error(
+        "tài khoản {0} vẫn đăng nhập được bằng mật khẩu mẫu (README) trong khi máy chủ chạy không có DANVAN_DEMO: \
+         ai cũng vào được. Cấp mã kích hoạt mới (`danvan-server reset-password TÊN`) hoặc khoá tài khoản \
+         (`danvan-server disable-account TÊN`), rồi khởi động lại; chỉ đặt DANVAN_DEMO=1 cho bản chạy thử"
+    )]
+    DemoPasswordInUse(String),
 }
 
 impl AppState {
@@ -98,10 +110,18 @@ impl AppState {
                     tracing::info!(username = a.username, "đã tạo tài khoản mẫu");
                 }
             }
+        } else {
+            refuse_demo_password(&store).await?;
         }
-        let purged = store.purge_expired_sessions(Utc::now()).await?;
+        if !store.has_admin().await? {
+            tracing::warn!(
+                "chưa có tài khoản quản trị: chạy `danvan-server create-admin` (cùng DANVAN_DATABASE_URL) để tạo, \
+                 rồi đăng nhập để tạo tài khoản cho các đơn vị"
+            );
+        }
+        let purged = store.purge_old_devices(Utc::now()).await?;
         if purged > 0 {
-            tracing::info!(purged, "đã xoá phiên đăng nhập hết hạn");
+            tracing::info!(purged, "đã xoá thiết bị đã đăng xuất hoặc hết hạn lâu ngày");
         }
         let dummy_hash = password_work(move || hash_password(cost, "không phải mật khẩu của ai"))
             .await
@@ -118,11 +138,39 @@ impl AppState {
             password_cost: cost,
             dummy_hash: dummy_hash.into(),
             epoch: epoch.into(),
+            trusted_proxies: config.trusted_proxies.clone().into(),
+            throttle: Arc::new(LoginThrottle::default()),
         })
     }
 
     /// Closes the database pool (after the server has stopped).
     pub async fn close(&self) {
         self.store.close().await;
+    }
+}
+
+/// Without `DANVAN_DEMO`, no enabled account may still accept the demo password:
+/// the demo accounts are the only ones ever created with it, and the password
+/// policy (`danvan_core::account::check_password`) refuses it as a new password, so
+/// trying the demo usernames is enough.
+async fn refuse_demo_password(store: &Store) -> Result<(), StartupError> {
+    let mut open = Vec::new();
+    for a in DEMO_ACCOUNTS {
+        let Some(found) = store.user_by_username(a.username).await? else { continue };
+        if found.disabled {
+            continue;
+        }
+        let hash = found.password_hash;
+        let accepts = password_work(move || verify_password(&hash, DEMO_PASSWORD))
+            .await
+            .map_err(|e| StartupError::Demo(e.to_string()))?;
+        if accepts {
+            open.push(a.username);
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(StartupError::DemoPasswordInUse(open.join(", ")))
     }
 }

@@ -12,23 +12,41 @@ use serde_json::Value;
 
 const ROUTES_SOURCE: &str = include_str!("../src/routes/mod.rs");
 
-/// `path → methods` from the `.route("...", get(..).put(..))` lines of the source.
+/// `path → methods` from the `.route("...", get(..).put(..))` calls of the source
+/// (on one line or, as rustfmt wraps long ones, over several).
 fn registered_routes() -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
-    for line in ROUTES_SOURCE.lines() {
-        let Some(rest) = line.trim().strip_prefix(".route(\"") else { continue };
-        let (path, handlers) = rest.split_once('"').expect("a quoted path");
+    for call in ROUTES_SOURCE.split(".route(").skip(1) {
+        let rest = call.trim_start().strip_prefix('"').expect("a quoted path");
+        let (path, rest) = rest.split_once('"').expect("a closed path");
+        if !path.starts_with('/') {
+            continue; // `.route("...")` in a comment
+        }
+        // The handlers: up to the call's closing parenthesis.
+        let mut depth = 1;
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        let handlers = rest[..end].trim_start_matches([',', ' ', '\n']);
         let methods: BTreeSet<String> = ["get", "post", "put", "patch", "delete"]
             .iter()
             .filter(|m| {
                 handlers.match_indices(&format!("{m}(")).any(|(i, _)| {
                     // `get(` or `.get(`, not `forms::get(`.
-                    i == 0 || matches!(handlers.as_bytes()[i - 1], b' ' | b'.' | b',')
+                    i == 0 || matches!(handlers.as_bytes()[i - 1], b' ' | b'.' | b',' | b'\n')
                 })
             })
             .map(|m| m.to_string())
             .collect();
-        assert!(!methods.is_empty(), "no method found on {line:?}");
+        assert!(!methods.is_empty(), "no method found on {path:?}");
         out.insert(format!("/api{path}"), methods);
     }
     out

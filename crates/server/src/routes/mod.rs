@@ -3,7 +3,7 @@
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
 use tower_http::compression::CompressionLayer;
@@ -14,6 +14,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::error::{json_errors, AppError, MSG_NOT_FOUND};
 use crate::state::AppState;
 
+pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod dashboard;
@@ -41,7 +42,27 @@ pub fn api() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/enrolment", post(auth::enrolment))
+        .route("/auth/enrol", post(auth::enrol))
         .route("/me", get(auth::me))
+        .route("/me/devices", get(auth::my_devices))
+        .route("/me/devices/{id}", delete(auth::end_my_device))
+        .route("/me/sign-out-everywhere", post(auth::sign_out_elsewhere))
+        .route("/me/password", post(auth::change_password))
+        .route("/admin/accounts", get(admin::list).post(admin::create))
+        .route("/admin/accounts/import", post(admin::import))
+        .route("/admin/accounts/template.xlsx", get(admin::template_xlsx))
+        .route("/admin/accounts/template.csv", get(admin::template_csv))
+        .route("/admin/accounts/{id}", get(admin::get).put(admin::update))
+        .route("/admin/accounts/{id}/disable", post(admin::disable))
+        .route("/admin/accounts/{id}/enable", post(admin::enable))
+        .route("/admin/accounts/{id}/reset", post(admin::reset))
+        .route("/admin/accounts/{id}/sign-out", post(admin::sign_out_everywhere))
+        .route("/admin/accounts/{id}/devices", get(admin::devices))
+        .route("/admin/devices/{id}", delete(admin::end_device))
+        .route("/admin/enrolment-codes", post(admin::new_codes))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit.csv", get(admin::audit_csv))
         .route("/plans", get(plans::list))
         .route("/units", get(units::list))
         .route("/tasks", get(tasks::list))

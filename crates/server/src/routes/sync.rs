@@ -23,6 +23,7 @@ pub async fn push(
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Response, AppError> {
     let res = crate::sync::push(&state, &auth.user, req).await?;
+    touch_sync(&state, &auth).await;
     let forbidden = res.results.iter().find_map(|o| match &o.result {
         MutationResult::Rejected { code, message } if is_forbidden(&o.result) => {
             Some((o.id, ErrorDetail { code: code.clone(), message: message.clone() }))
@@ -56,6 +57,7 @@ pub async fn pull(
     check_client_id(&req.client_id)?;
     let client = state.store.client(&req.client_id).await?;
     check_client_owner(client.as_ref(), &auth.user)?;
+    touch_sync(&state, &auth).await;
 
     let epoch = state.epoch.to_string();
     // Another epoch: the client's data came from another database (this one was
@@ -78,4 +80,13 @@ pub async fn pull(
     };
     let changes = page.rows.into_iter().map(|(_, r)| r).collect();
     Ok(Json(PullResponse { epoch, reset, changes, cursor, has_more: page.has_more }))
+}
+
+/// The device list shows when each phone last synced. Best effort: a busy database
+/// must not fail a sync over it.
+async fn touch_sync(state: &AppState, auth: &AuthUser) {
+    let now = chrono::Utc::now();
+    if let Err(e) = state.store.touch_device_sync(auth.device_id, now).await {
+        tracing::warn!(error = %e, device_id = auth.device_id, "không ghi được thời điểm đồng bộ của thiết bị");
+    }
 }

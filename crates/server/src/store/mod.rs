@@ -23,10 +23,15 @@ use danvan_core::{OrgUnit, Plan, ReportForm, UnitKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+mod accounts;
 mod attachments;
 mod review;
 mod sync;
 
+pub use accounts::{
+    AccountFields, Actor, CodeState, DeviceOwner, NewAudit, NewCode, NewDevice, NewUser, TokenLookup, User,
+    UserWithHash,
+};
 pub use attachments::{AttachmentMeta, NewAttachment, Stored};
 pub use review::{ImplementationPlanRow, ModelRow};
 pub use sync::{Client, DataScope, NewRevision, PullPage, Revision, StoredResult, WriteTx};
@@ -37,30 +42,6 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
-}
-
-/// A user as the rest of the server sees it (no password hash).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub unit_id: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct UserWithHash {
-    pub user: User,
-    pub password_hash: String,
-}
-
-pub struct NewUser<'a> {
-    pub username: &'a str,
-    pub display_name: &'a str,
-    pub password_hash: &'a str,
-    pub role: Role,
-    pub unit_id: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +64,7 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("thời điểm {s:?}: {e}")))
@@ -98,7 +79,7 @@ pub fn role_str(role: Role) -> &'static str {
     }
 }
 
-fn parse_role(s: &str) -> Result<Role, StoreError> {
+pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
     Ok(match s {
         "reporter" => Role::Reporter,
         "reviewer" => Role::Reviewer,
@@ -276,98 +257,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// Creates the user unless the username exists. Returns whether it was created.
-    pub async fn create_user_if_absent(&self, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING",
-        )
-        .bind(u.username)
-        .bind(u.display_name)
-        .bind(u.password_hash)
-        .bind(role_str(u.role))
-        .bind(u.unit_id)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn user_exists(&self, username: &str) -> Result<bool, sqlx::Error> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = ?")
-            .bind(username)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
-    }
-
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserWithHash>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, username, display_name, password_hash, role, unit_id FROM users WHERE username = ?",
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok(UserWithHash { password_hash: r.try_get("password_hash")?, user: user_from_row(&r)? }))
-            .transpose()
-    }
-
-    pub async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        created_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(ts(created_at))
-            .bind(ts(expires_at))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The user of a session that has not expired at `now`.
-    pub async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.username, u.display_name, u.role, u.unit_id, s.expires_at
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let expires_at = parse_ts(r.try_get("expires_at")?)?;
-        if expires_at <= now {
-            return Ok(None);
-        }
-        Ok(Some(user_from_row(&r)?))
-    }
-
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Removes expired sessions; returns how many.
-    pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-        // Text comparison is exact because every timestamp is written by `ts`.
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(ts(now)).execute(&self.pool).await?;
-        Ok(done.rows_affected())
-    }
-}
-
-fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
-    Ok(User {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        role: parse_role(r.try_get("role")?)?,
-        unit_id: r.try_get("unit_id")?,
-    })
 }
 
 fn is_in_memory(file: &Path) -> bool {
@@ -415,16 +304,32 @@ mod tests {
         assert!(!store.create_user_if_absent(&new, now).await.unwrap());
         let u = store.user_by_username("a").await.unwrap().unwrap();
         assert_eq!(u.user.role, Role::Reviewer);
-        store.create_session("t1", u.user.id, now, now + chrono::Duration::days(1)).await.unwrap();
-        store
-            .create_session("t0", u.user.id, now - chrono::Duration::days(2), now - chrono::Duration::days(1))
-            .await
-            .unwrap();
-        assert_eq!(store.session_user("t1", now).await.unwrap().unwrap().username, "a");
-        assert!(store.session_user("t0", now).await.unwrap().is_none());
-        assert_eq!(store.purge_expired_sessions(now).await.unwrap(), 1);
-        store.delete_session("t1").await.unwrap();
-        assert!(store.session_user("t1", now).await.unwrap().is_none());
+        let device = |token: &'static str, expires_at| NewDevice {
+            token_hash: token,
+            name: "Chrome trên Android",
+            app_version: Some("0.1.0"),
+            expires_at,
+            address: None,
+        };
+        let d1 = store.create_device(u.user.id, &device("t1", now + chrono::Duration::days(1)), now).await.unwrap();
+        store.create_device(u.user.id, &device("t0", now - chrono::Duration::days(1)), now).await.unwrap();
+        assert!(
+            matches!(store.token_lookup("t1", now).await.unwrap(), TokenLookup::Active { user, .. } if user.username == "a")
+        );
+        assert!(
+            matches!(store.token_lookup("t0", now).await.unwrap(), TokenLookup::Invalid),
+            "past its absolute expiry"
+        );
+        assert!(matches!(store.token_lookup("nope", now).await.unwrap(), TokenLookup::Invalid));
+        assert!(store.end_device(d1, "logout", None, now).await.unwrap());
+        assert!(!store.end_device(d1, "logout", None, now).await.unwrap(), "once");
+        assert!(
+            matches!(store.token_lookup("t1", now).await.unwrap(), TokenLookup::Ended { reason } if reason == "logout")
+        );
+        // Idle: not seen for longer than the idle expiry.
+        let later = now + crate::auth::idle_expiry() + chrono::Duration::seconds(1);
+        store.create_device(u.user.id, &device("t2", later + chrono::Duration::days(1)), now).await.unwrap();
+        assert!(matches!(store.token_lookup("t2", later).await.unwrap(), TokenLookup::Invalid));
 
         // A user in an unknown unit violates the foreign key.
         let bad = NewUser { unit_id: "nowhere", username: "b", ..new };

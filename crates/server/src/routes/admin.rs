@@ -1,0 +1,411 @@
+//! `/api/admin/*`: accounts, their devices, enrolment codes, bulk import and the
+//! audit log. Only administrators, and each only over the accounts of its own
+//! unit's subtree (`accounts::may_manage`); everything changed is audited.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{SecondsFormat, Utc};
+use danvan_core::account::{
+    audit_action_label, Account, AccountInput, AccountsResponse, AuditResponse, DevicesResponse,
+    EnrolmentCodesResponse, ImportResponse, NewCodesRequest,
+};
+use danvan_core::api::Role;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::accounts::{self, may_manage};
+use crate::auth::AuthUser;
+use crate::error::{ApiJson, AppError};
+use crate::net::ClientAddr;
+use crate::state::AppState;
+use crate::store::{Actor, DataScope, User};
+
+const MSG_NOT_ADMIN: &str = "Chỉ quản trị viên mới dùng được chức năng này";
+const MSG_NO_ACCOUNT: &str = "Không tìm thấy tài khoản";
+
+/// The signed-in administrator of a request, with its address for the audit log.
+pub struct Admin {
+    pub user: User,
+    pub device_id: i64,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, AppError> {
+        let auth = AuthUser::from_request_parts(parts, state).await?;
+        if auth.user.role != Role::Admin {
+            return Err(AppError::Forbidden(MSG_NOT_ADMIN.into()));
+        }
+        let Ok(addr) = ClientAddr::from_request_parts(parts, state).await;
+        let actor = Actor { user_id: Some(auth.user.id), name: auth.user.username.clone(), address: addr.text() };
+        Ok(Admin { user: auth.user, device_id: auth.device_id, actor })
+    }
+}
+
+fn scope_of(state: &AppState, admin: &User) -> DataScope {
+    DataScope::Units(state.catalog.tree.subtree(&admin.unit_id).iter().map(|u| u.id.clone()).collect())
+}
+
+fn with_unit_name(state: &AppState, mut a: Account) -> Account {
+    a.unit_name = state.catalog.tree.get(&a.unit_id).map_or_else(|| a.unit_id.clone(), |u| u.name.clone());
+    a
+}
+
+/// The account `id`, if this administrator manages it: 404 when missing, 403 when
+/// it belongs to a unit outside the administrator's subtree.
+async fn managed_account(state: &AppState, admin: &Admin, id: i64) -> Result<Account, AppError> {
+    let account = state.store.account(id, Utc::now()).await?.ok_or(AppError::NotFound(MSG_NO_ACCOUNT.into()))?;
+    if !may_manage(&state.catalog.tree, &admin.user, &account.unit_id) {
+        return Err(AppError::Forbidden("Tài khoản này thuộc đơn vị bạn không quản lý".into()));
+    }
+    Ok(with_unit_name(state, account))
+}
+
+/// 403 for a unit that exists but lies outside the administrator's reach (a unit
+/// that does not exist is a 400 from `accounts::check_fields`).
+fn forbid_outside(state: &AppState, admin: &Admin, unit_id: &str) -> Result<(), AppError> {
+    if state.catalog.tree.get(unit_id).is_some() && !may_manage(&state.catalog.tree, &admin.user, unit_id) {
+        return Err(AppError::Forbidden("Bạn không quản lý tài khoản của đơn vị này".into()));
+    }
+    Ok(())
+}
+
+fn user_of(a: &Account) -> User {
+    User {
+        id: a.id,
+        username: a.username.clone(),
+        display_name: a.display_name.clone(),
+        role: a.role,
+        unit_id: a.unit_id.clone(),
+    }
+}
+
+fn invalid(errors: Vec<String>) -> AppError {
+    AppError::coded(StatusCode::BAD_REQUEST, "invalid_account", errors.join("; ")).with_field("errors", json!(errors))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub unit: Option<String>,
+    pub q: Option<String>,
+}
+
+/// `GET /api/admin/accounts?unit=&q=`: the accounts of a unit's subtree (default:
+/// the administrator's whole reach).
+pub async fn list(
+    admin: Admin,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<AccountsResponse>, AppError> {
+    let scope = match q.unit.as_deref().filter(|u| !u.is_empty()) {
+        None => scope_of(&state, &admin.user),
+        Some(unit) => {
+            if !may_manage(&state.catalog.tree, &admin.user, unit) {
+                return Err(AppError::Forbidden("Bạn không quản lý tài khoản của đơn vị này".into()));
+            }
+            DataScope::Units(state.catalog.tree.subtree(unit).iter().map(|u| u.id.clone()).collect())
+        }
+    };
+    let query = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let accounts = state.store.accounts(&scope, query, Utc::now()).await?;
+    Ok(Json(AccountsResponse { accounts: accounts.into_iter().map(|a| with_unit_name(&state, a)).collect() }))
+}
+
+/// `POST /api/admin/accounts`: a new account and its one-time enrolment code.
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<AccountInput>,
+) -> Result<(StatusCode, Json<EnrolmentCodesResponse>), AppError> {
+    forbid_outside(&state, &admin, &input.unit_id)?;
+    let fields = accounts::check_fields(&state.catalog.tree, Some(&admin.user), &input).map_err(invalid)?;
+    let codes =
+        accounts::create(&state.store, &state.catalog.tree, vec![fields], &admin.actor, "account.create", Utc::now())
+            .await?
+            .map_err(|e| AppError::coded(StatusCode::CONFLICT, "username_taken", e))?;
+    Ok((StatusCode::CREATED, Json(EnrolmentCodesResponse { codes })))
+}
+
+pub async fn get(admin: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Account>, AppError> {
+    Ok(Json(managed_account(&state, &admin, id).await?))
+}
+
+/// `PUT /api/admin/accounts/{id}`: name, unit, role, contacts. The username stays.
+pub async fn update(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    ApiJson(mut input): ApiJson<AccountInput>,
+) -> Result<Json<Account>, AppError> {
+    let current = managed_account(&state, &admin, id).await?;
+    input.username = current.username.clone();
+    forbid_outside(&state, &admin, &input.unit_id)?;
+    if id == admin.user.id && (input.role != current.role || input.unit_id != current.unit_id) {
+        return Err(AppError::coded(
+            StatusCode::BAD_REQUEST,
+            "own_account",
+            "Không thể tự đổi vai trò hoặc đơn vị của chính mình; nhờ một quản trị viên khác",
+        ));
+    }
+    let fields = accounts::check_fields(&state.catalog.tree, Some(&admin.user), &input).map_err(invalid)?;
+    state.store.update_account(id, &fields, &admin.actor, Utc::now()).await?;
+    get(admin, State(state), Path(id)).await
+}
+
+/// `POST /api/admin/accounts/{id}/disable`: every device signed out at once, unused
+/// codes void; reports and history stay.
+pub async fn disable(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Account>, AppError> {
+    managed_account(&state, &admin, id).await?;
+    if id == admin.user.id {
+        return Err(AppError::coded(
+            StatusCode::BAD_REQUEST,
+            "own_account",
+            "Không thể tự khoá tài khoản của chính mình",
+        ));
+    }
+    state.store.set_disabled(id, true, &admin.actor, Utc::now()).await?;
+    get(admin, State(state), Path(id)).await
+}
+
+pub async fn enable(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Account>, AppError> {
+    managed_account(&state, &admin, id).await?;
+    state.store.set_disabled(id, false, &admin.actor, Utc::now()).await?;
+    get(admin, State(state), Path(id)).await
+}
+
+/// `POST /api/admin/accounts/{id}/reset`: the old password stops working; a new
+/// enrolment code to hand over.
+pub async fn reset(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<EnrolmentCodesResponse>, AppError> {
+    let account = managed_account(&state, &admin, id).await?;
+    if account.disabled_at.is_some() {
+        return Err(AppError::coded(
+            StatusCode::CONFLICT,
+            "account_disabled",
+            "Tài khoản đang bị khoá: mở khoá trước khi cấp mã kích hoạt",
+        ));
+    }
+    let codes =
+        accounts::issue_codes(&state.store, &state.catalog.tree, &[user_of(&account)], true, &admin.actor, Utc::now())
+            .await?;
+    Ok(Json(EnrolmentCodesResponse { codes }))
+}
+
+/// `POST /api/admin/accounts/{id}/sign-out`: every device of the account.
+pub async fn sign_out_everywhere(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    managed_account(&state, &admin, id).await?;
+    let ended = state.store.end_all_devices(id, None, "admin", &admin.actor, Utc::now()).await?.unwrap_or(0);
+    Ok(Json(json!({ "ended": ended })))
+}
+
+pub async fn devices(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<DevicesResponse>, AppError> {
+    managed_account(&state, &admin, id).await?;
+    let mut devices = state.store.devices(id, Utc::now()).await?;
+    for d in &mut devices {
+        d.current = d.id == admin.device_id;
+    }
+    Ok(Json(DevicesResponse { devices }))
+}
+
+/// `DELETE /api/admin/devices/{id}`: its next request gets 401 `device_ended`.
+pub async fn end_device(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    let owner = state.store.device_owner(id).await?.ok_or(AppError::NotFound("Không tìm thấy thiết bị".into()))?;
+    if !may_manage(&state.catalog.tree, &admin.user, &owner.unit_id) {
+        return Err(AppError::Forbidden("Thiết bị này thuộc đơn vị bạn không quản lý".into()));
+    }
+    state.store.end_device(id, "admin", Some((&admin.actor, "device.end")), Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/admin/enrolment-codes`: fresh codes to print — for the listed accounts,
+/// or every account of a unit that has not set its password yet. Earlier unused
+/// codes of those accounts stop working; passwords already set stay.
+pub async fn new_codes(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<NewCodesRequest>,
+) -> Result<Json<EnrolmentCodesResponse>, AppError> {
+    let mut targets: Vec<Account> = Vec::new();
+    for id in &req.account_ids {
+        targets.push(managed_account(&state, &admin, *id).await?);
+    }
+    if let Some(unit) = req.unit_id.as_deref() {
+        if !may_manage(&state.catalog.tree, &admin.user, unit) {
+            return Err(AppError::Forbidden("Bạn không quản lý tài khoản của đơn vị này".into()));
+        }
+        let scope = DataScope::Units(vec![unit.to_string()]);
+        let pending = state.store.accounts(&scope, None, Utc::now()).await?;
+        targets.extend(pending.into_iter().filter(|a| !a.has_password).map(|a| with_unit_name(&state, a)));
+    }
+    targets.retain(|a| a.disabled_at.is_none());
+    targets.dedup_by_key(|a| a.id);
+    if targets.is_empty() {
+        return Err(AppError::coded(
+            StatusCode::BAD_REQUEST,
+            "nothing_to_issue",
+            "Không có tài khoản nào cần mã kích hoạt (mọi tài khoản đã đặt mật khẩu hoặc đang bị khoá)",
+        ));
+    }
+    let users: Vec<User> = targets.iter().map(user_of).collect();
+    let codes =
+        accounts::issue_codes(&state.store, &state.catalog.tree, &users, false, &admin.actor, Utc::now()).await?;
+    Ok(Json(EnrolmentCodesResponse { codes }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    pub commit: Option<String>,
+}
+
+/// `POST /api/admin/accounts/import[?commit=1]` with the file (CSV or XLSX) as the
+/// body: without `commit` a preview; with it, every account created in one
+/// transaction — or, if any row is wrong, nothing, and the rows with their errors.
+pub async fn import(
+    admin: Admin,
+    State(state): State<AppState>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<ImportResponse>, AppError> {
+    let commit = q.commit.as_deref().is_some_and(|c| matches!(c, "1" | "true" | "yes"));
+    let tree = &state.catalog.tree;
+    let (mut preview, fields) = accounts::check_import(&state.store, tree, Some(&admin.user), &body).await?;
+    if !commit || !preview.valid {
+        return Ok(Json(preview));
+    }
+    let count = fields.len();
+    match accounts::create(&state.store, tree, fields, &admin.actor, "account.import", Utc::now()).await? {
+        Ok(codes) => {
+            tracing::info!(admin = %admin.user.username, count, "đã nhập danh sách tài khoản");
+            preview.committed = true;
+            preview.codes = codes;
+        }
+        // A username taken between the preview and the commit: nothing was written.
+        Err(e) => {
+            preview.valid = false;
+            preview.file_errors.push(e);
+        }
+    }
+    Ok(Json(preview))
+}
+
+fn download(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /api/admin/accounts/template.xlsx`.
+pub async fn template_xlsx(_admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
+    let bytes = accounts::template_xlsx(&state.catalog.tree).map_err(AppError::internal)?;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "mau-tai-khoan.xlsx"))
+}
+
+/// `GET /api/admin/accounts/template.csv`.
+pub async fn template_csv(_admin: Admin, State(state): State<AppState>) -> Response {
+    download(accounts::template_csv(&state.catalog.tree).into_bytes(), "text/csv; charset=utf-8", "mau-tai-khoan.csv")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+fn audit_scope(state: &AppState, admin: &User) -> DataScope {
+    // The province's administrator also sees server-wide lines (no unit).
+    if state.catalog.tree.get(&admin.unit_id).is_some_and(|u| u.parent.is_none()) {
+        DataScope::All
+    } else {
+        scope_of(state, admin)
+    }
+}
+
+/// `GET /api/admin/audit?before=&limit=`: newest first, 100 by default, 500 at most.
+pub async fn audit(
+    admin: Admin,
+    State(state): State<AppState>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<AuditResponse>, AppError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let entries = state.store.audit_entries(&audit_scope(&state, &admin.user), q.before, limit).await?;
+    Ok(Json(AuditResponse { entries }))
+}
+
+/// `GET /api/admin/audit.csv`: the whole log in reach, for the records.
+pub async fn audit_csv(admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
+    let scope = audit_scope(&state, &admin.user);
+    let mut out =
+        String::from("\u{feff}Thời điểm (UTC),Người thực hiện,Thao tác,Mã thao tác,Đối tượng,Chi tiết,Địa chỉ\r\n");
+    let mut before = None;
+    loop {
+        let page = state.store.audit_entries(&scope, before, 500).await?;
+        for e in &page {
+            let fields = [
+                e.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                e.actor.clone(),
+                audit_action_label(&e.action).to_string(),
+                e.action.clone(),
+                e.target.clone().unwrap_or_default(),
+                e.detail.clone().unwrap_or_default(),
+                e.address.clone().unwrap_or_default(),
+            ];
+            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        match page.last() {
+            Some(last) if page.len() == 500 => before = Some(last.id),
+            _ => break,
+        }
+    }
+    Ok(download(out.into_bytes(), "text/csv; charset=utf-8", "nhat-ky-quan-tri.csv"))
+}
+
+/// RFC 4180, and a leading `=`, `+`, `-` or `@` defused so a spreadsheet does not
+/// run a username chosen as a formula.
+fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
