@@ -1,5 +1,6 @@
 // Shared set-up for the end-to-end tests: a real server binary on a free loopback
 // port with its own SQLite file, and Debian's Chromium driven by playwright-core.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
@@ -103,9 +104,45 @@ export async function serverAndBrowser(t) {
   return { server, browser };
 }
 
-/** A phone-sized context (see PHONE). */
+/** A phone-sized context (see PHONE), recording CSP violations. */
 export async function phoneContext(browser, options = {}) {
-  return browser.newContext({ ...PHONE, ...options });
+  return recordCspViolations(await browser.newContext({ ...PHONE, ...options }));
+}
+
+/** Content-Security-Policy violations seen in each context (`recordCspViolations`). */
+const cspViolations = new WeakMap();
+
+/**
+ * Records every Content-Security-Policy violation in any page of `context`, from
+ * the `securitypolicyviolation` event (installed before the page's own scripts)
+ * and from Chromium's console messages ("Refused to ... Content Security Policy"),
+ * which also cover the service worker. The server's policy is in
+ * crates/server/src/security_headers.rs.
+ */
+export async function recordCspViolations(context) {
+  if (cspViolations.has(context)) return context;
+  const seen = [];
+  cspViolations.set(context, seen);
+  await context.exposeBinding("__danvanCspViolation", ({ page }, text) => {
+    seen.push(`${page?.url() ?? "?"}: ${text}`);
+  });
+  await context.addInitScript(() => {
+    addEventListener("securitypolicyviolation", (e) => {
+      const where = e.sourceFile ? ` (${e.sourceFile}:${e.lineNumber})` : "";
+      window.__danvanCspViolation?.(`${e.effectiveDirective} blocked ${e.blockedURI || "inline code"}${where}`);
+    });
+  });
+  context.on("console", (message) => {
+    if (/content security policy/i.test(message.text())) seen.push(`console: ${message.text()}`);
+  });
+  return context;
+}
+
+/** Fails if any page of the context of `pageOrContext` violated the CSP. */
+export function assertNoCspViolations(pageOrContext) {
+  const context = typeof pageOrContext.context === "function" ? pageOrContext.context() : pageOrContext;
+  assert.ok(cspViolations.has(context), "CSP violations are not recorded for this context (use phoneContext)");
+  assert.deepEqual(cspViolations.get(context), [], "Content-Security-Policy violations");
 }
 
 /** Fills and submits the login form already on screen. */
@@ -138,7 +175,9 @@ export const ddmmyyyy = ({ y, m, d }) => `${String(d).padStart(2, "0")}/${String
  */
 export async function persistentPhone(t, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "danvan-profile-"));
-  const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM, ...PHONE, ...options });
+  const context = await recordCspViolations(
+    await chromium.launchPersistentContext(dir, { ...CHROMIUM, ...PHONE, ...options }),
+  );
   t.after(async () => {
     await context.close();
     rmSync(dir, { recursive: true, force: true });

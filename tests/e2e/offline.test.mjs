@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serverAndBrowser, phoneContext, login, signIn, vnToday, ddmmyyyy } from "./harness.mjs";
+import { serverAndBrowser, phoneContext, login, signIn, vnToday, ddmmyyyy, assertNoCspViolations } from "./harness.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -85,6 +85,7 @@ test("plan and my tasks render offline after a reload, with Vietnam-time deadlin
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 360, `page is ${overflow}px wide`);
   assert.deepEqual(errors, []);
+  assertNoCspViolations(page);
 });
 
 test("a wrong password gets a clear Vietnamese error and the form keeps the username", async (t) => {
@@ -95,6 +96,7 @@ test("a wrong password gets a clear Vietnamese error and the form keeps the user
   await page.waitForSelector(".form-error");
   assert.equal(await page.textContent(".form-error"), "Tên đăng nhập hoặc mật khẩu không đúng");
   assert.equal(await page.inputValue("#username"), "xa.dakbla");
+  assertNoCspViolations(page);
 });
 
 test("a shared phone: the next official sees their own unit, and deep links open before any service worker", async (t) => {
@@ -124,6 +126,7 @@ test("a shared phone: the next official sees their own unit, and deep links open
   await page.reload();
   await page.waitForSelector("[data-testid=unit-name]");
   assert.equal(await page.textContent("[data-testid=unit-name]"), "Thành phố Kon Tum");
+  assertNoCspViolations(page);
 });
 
 test("English is available as a second language and the choice is kept", async (t) => {
@@ -149,4 +152,5 @@ test("English is available as a second language and the choice is kept", async (
   await page.click("nav >> text=Account");
   await page.click("[data-testid=lang-switch]");
   assert.equal(await page.textContent("h1"), "Tài khoản");
+  assertNoCspViolations(page);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serverAndBrowser } from "./harness.mjs";
+import { serverAndBrowser, assertNoCspViolations } from "./harness.mjs";
 import { DAKBLA, currentPeriod, reportId, FULL_REPORT, apiLogin, revisions, signedIn, openReport, fill, waitAllSent, syncNow } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
@@ -112,4 +112,5 @@ test("the review loop across three phones ends on time in the province dashboard
   assert.equal(c.totals["ii1.sessions"], 12);
   assert.equal(c.totals["ii6.petitions_resolved"], 7);
   for (const p of [commune, city, snv]) assert.deepEqual(p.errors, []);
+  for (const p of [commune, city, snv]) assertNoCspViolations(p.page);
 });

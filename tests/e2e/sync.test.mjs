@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serverAndBrowser, startServer, launchBrowser, persistentPhone, phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
+import { serverAndBrowser, startServer, launchBrowser, persistentPhone, phoneContext, login, vnToday, PASSWORD, assertNoCspViolations } from "./harness.mjs";
 import { PLAN, DAKBLA, currentPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
@@ -64,6 +64,7 @@ test("(a) a report filled offline survives a reload and reaches the server exact
   const revs = await revisions(server.url, token, reportId(period));
   assert.deepEqual(revs.map((r) => r.op), ["save", "submit"], "one save (folded edits) and one submit");
   assert.deepEqual(errors, []);
+  assertNoCspViolations(page);
 });
 
 test("(b) a push whose response is lost after the commit is retried and applied once", async (t) => {
@@ -107,6 +108,7 @@ test("(b) a push whose response is lost after the commit is retried and applied 
   assert.equal((await revisions(server.url, token, reportId(period))).length, 1);
   assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "9");
   assert.deepEqual(errors, []);
+  assertNoCspViolations(page);
   await context.close();
 });
 
@@ -159,6 +161,8 @@ test("(c) two devices edit the same report offline: the second sees the conflict
   await a.page.waitForFunction(() => document.querySelector("[data-testid=report-field][data-field='ii1.participants']")?.value === "30", null, { timeout: 30_000 });
   assert.equal(await a.page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "7");
   assert.deepEqual([...a.errors, ...b.errors], []);
+  assertNoCspViolations(a.page);
+  assertNoCspViolations(b.page);
 });
 
 test("(d) a photo attached offline arrives on the server intact", async (t) => {
@@ -239,6 +243,8 @@ test("(d) a photo attached offline arrives on the server intact", async (t) => {
   await other.page.reload();
   await other.page.waitForSelector("[data-testid=photo-thumb] img");
   assert.deepEqual([...errors, ...other.errors], []);
+  assertNoCspViolations(page);
+  assertNoCspViolations(other.page);
 });
 
 test("(e) a full disk is a visible error and leaves nothing half written", async (t) => {
@@ -302,6 +308,7 @@ test("(e) a full disk is a visible error and leaves nothing half written", async
   await page.waitForFunction(() => document.querySelector("[data-testid=report-field][data-field='ii1.sessions']")?.value === "4");
   assert.equal(await page.$$eval("[data-testid=photo-thumb]", (l) => l.length), 0, "no photo without its bytes");
   assert.equal(await unsent(page), before, "no outbox entry for the failed write");
+  assertNoCspViolations(context);
 });
 
 test("(f) a server restored from an older backup gets back what the phone holds", async (t) => {
@@ -360,4 +367,5 @@ test("(f) a server restored from an older backup gets back what the phone holds"
   assert.equal(reports.length, 1);
   assert.deepEqual(reports[0].values, { "ii1.sessions": "1", "ii1.participants": "40", "assessment": "Sau khi khôi phục" });
   assert.deepEqual(errors, []);
+  assertNoCspViolations(page);
 });

@@ -27,6 +27,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Argon2 cost for new password hashes. Not settable from the environment.
     pub password_cost: PasswordCost,
+    /// Connection limits (`serve::Limits`): `DANVAN_HEADER_TIMEOUT_SECS`,
+    /// `DANVAN_IDLE_TIMEOUT_SECS`, `DANVAN_BODY_TIMEOUT_SECS`,
+    /// `DANVAN_REQUEST_TIMEOUT_SECS`, `DANVAN_MAX_CONNECTIONS`.
+    pub limits: crate::serve::Limits,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             demo: false,
             trusted_proxies: Vec::new(),
             password_cost: PasswordCost::Standard,
+            limits: crate::serve::Limits::default(),
         }
     }
 }
@@ -110,6 +115,8 @@ pub enum ConfigError {
     UnsupportedDatabase(String),
     #[error("DANVAN_TRUSTED_PROXIES: {0}")]
     TrustedProxies(String),
+    #[error("{key} phải là số nguyên từ {min} đến {max} (nhận được {value:?})")]
+    Limit { key: &'static str, value: String, min: u64, max: u64 },
 }
 
 impl Config {
@@ -144,7 +151,8 @@ impl Config {
                 .collect::<Result<_, _>>()
                 .map_err(ConfigError::TrustedProxies)?,
         };
-        Ok(Config { addr, database_url, dist, demo, trusted_proxies, ..Config::default() })
+        let limits = limits_from(&get)?;
+        Ok(Config { addr, database_url, dist, demo, trusted_proxies, limits, ..Config::default() })
     }
 
     /// What to warn about the demo accounts at start-up: they are on at an address
@@ -163,6 +171,27 @@ impl Config {
 /// 127.0.0.0/8, ::1 and ::ffff:127.x.y.z: only this machine can connect.
 pub fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().to_canonical().is_loopback()
+}
+
+/// `serve::Limits` with the environment's overrides. The header timeout stays at
+/// most 30 s: longer only helps a client holding connections with slow headers.
+fn limits_from(get: &impl Fn(&str) -> Option<String>) -> Result<crate::serve::Limits, ConfigError> {
+    let number = |key: &'static str, min: u64, max: u64| -> Result<Option<u64>, ConfigError> {
+        let Some(value) = get(key) else { return Ok(None) };
+        match value.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError::Limit { key, value, min, max }),
+        }
+    };
+    let secs = |key, min, max| Ok::<_, ConfigError>(number(key, min, max)?.map(std::time::Duration::from_secs));
+    let d = crate::serve::Limits::default();
+    Ok(crate::serve::Limits {
+        header_timeout: secs("DANVAN_HEADER_TIMEOUT_SECS", 1, 30)?.unwrap_or(d.header_timeout),
+        idle_timeout: secs("DANVAN_IDLE_TIMEOUT_SECS", 1, 3600)?.unwrap_or(d.idle_timeout),
+        body_timeout: secs("DANVAN_BODY_TIMEOUT_SECS", 1, 600)?.unwrap_or(d.body_timeout),
+        request_timeout: secs("DANVAN_REQUEST_TIMEOUT_SECS", 1, 3600)?.unwrap_or(d.request_timeout),
+        max_connections: number("DANVAN_MAX_CONNECTIONS", 1, 1_000_000)?.map_or(d.max_connections, |n| n as usize),
+    })
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -219,6 +248,49 @@ mod tests {
         let warning = c.demo_warning().expect("warning for demo on a public address");
         assert!(warning.contains("0.0.0.0:80") && warning.contains("DANVAN_DEMO"), "{warning}");
         assert!(!from(&[("DANVAN_DEMO", "off")]).unwrap().demo);
+    }
+
+    #[test]
+    fn connection_limits() {
+        use std::time::Duration;
+        assert_eq!(from(&[]).unwrap().limits, crate::serve::Limits::default());
+        let c = from(&[
+            ("DANVAN_HEADER_TIMEOUT_SECS", "10"),
+            ("DANVAN_IDLE_TIMEOUT_SECS", "120"),
+            ("DANVAN_BODY_TIMEOUT_SECS", " 45 "),
+            ("DANVAN_REQUEST_TIMEOUT_SECS", "90"),
+            ("DANVAN_MAX_CONNECTIONS", "256"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.limits.idle_timeout, Duration::from_secs(120));
+        assert_eq!(c.limits.body_timeout, Duration::from_secs(45));
+        assert_eq!(c.limits.request_timeout, Duration::from_secs(90));
+        assert_eq!(c.limits.max_connections, 256);
+        // Only the one given changes.
+        let c = from(&[("DANVAN_MAX_CONNECTIONS", "8")]).unwrap();
+        assert_eq!(c.limits, crate::serve::Limits { max_connections: 8, ..crate::serve::Limits::default() });
+        assert_eq!(
+            from(&[("DANVAN_HEADER_TIMEOUT_SECS", "30")]).unwrap().limits.header_timeout,
+            Duration::from_secs(30)
+        );
+        for (key, value) in [
+            ("DANVAN_HEADER_TIMEOUT_SECS", "31"),
+            ("DANVAN_HEADER_TIMEOUT_SECS", "0"),
+            ("DANVAN_HEADER_TIMEOUT_SECS", "-5"),
+            ("DANVAN_IDLE_TIMEOUT_SECS", "1m"),
+            ("DANVAN_BODY_TIMEOUT_SECS", "0"),
+            ("DANVAN_REQUEST_TIMEOUT_SECS", "2.5"),
+            ("DANVAN_MAX_CONNECTIONS", "0"),
+        ] {
+            match from(&[(key, value)]) {
+                Err(e @ ConfigError::Limit { key: k, .. }) => {
+                    assert_eq!(k, key);
+                    assert!(e.to_string().contains(value.trim()), "{e}");
+                }
+                other => panic!("{key}={value}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use danvan_server::backup::{self, DatabaseLock};
-use danvan_server::{app, serve_until, shutdown_signal, AppState, Config, SHUTDOWN_GRACE};
+use danvan_server::{app, serve_with_limits, shutdown_signal, AppState, Config, SHUTDOWN_GRACE};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -68,7 +68,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "danvan-server đang chạy tại http://{}",
         config.addr
     );
-    serve_until(listener, app(state.clone()), shutdown_signal(), SHUTDOWN_GRACE).await?;
+    serve_with_limits(listener, app(state.clone()), shutdown_signal(), SHUTDOWN_GRACE, config.limits.clone()).await?;
     // A request cut off by the grace period may still hold a connection: do not
     // wait for it forever either.
     if tokio::time::timeout(Duration::from_secs(5), state.close()).await.is_err() {

@@ -5,14 +5,26 @@
 use std::path::{Path, PathBuf};
 
 use danvan_core::api::LoginResponse;
-use danvan_server::{app, serve_until, AppState, Config, PasswordCost, SHUTDOWN_GRACE};
+use danvan_server::{app, serve_with_limits, AppState, Config, Limits, PasswordCost, SHUTDOWN_GRACE};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "danvan2024";
-pub const INDEX_HTML: &str = "<!doctype html><html lang=\"vi\"><title>Dân vận</title><body>app shell</body></html>";
+/// Shaped like the built `dist/index.html`: the repository's inline script and the
+/// module script Trunk injects (`INLINE_SCRIPTS`, whose hashes the CSP must carry).
+pub const INDEX_HTML: &str = concat!(
+    "<!doctype html><html lang=\"vi\"><title>Dân vận</title><body>app shell",
+    "<script>\n  if (\"serviceWorker\" in navigator) navigator.serviceWorker.register(\"/sw.js\");\n</script>",
+    "<script type=\"module\">\nimport init from '/danvan-app-0123456789abcdef.js';\nawait init();\n</script>",
+    "</body></html>"
+);
+/// The text of the inline scripts of `INDEX_HTML`, in order.
+pub const INLINE_SCRIPTS: [&str; 2] = [
+    "\n  if (\"serviceWorker\" in navigator) navigator.serviceWorker.register(\"/sw.js\");\n",
+    "\nimport init from '/danvan-app-0123456789abcdef.js';\nawait init();\n",
+];
 pub const HASHED_JS: &str = "danvan-app-0123456789abcdef.js";
 pub const HASHED_WASM: &str = "danvan-app-0123456789abcdef_bg.wasm";
 /// Stand-in bytes for the brotli variant of the hashed JS (only served, never decoded).
@@ -54,6 +66,11 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: &Path) -> TestServer {
+        TestServer::start_with_limits(dir, Limits::default()).await
+    }
+
+    /// A server on `dir` with its own connection limits (tests/hardening.rs).
+    pub async fn start_with_limits(dir: &Path, limits: Limits) -> TestServer {
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             database_url: format!("sqlite://{}", db_path(dir).display()),
@@ -62,6 +79,7 @@ impl TestServer {
             // Unoptimised test builds make standard argon2 slow; production keeps
             // the default cost (the parameters travel inside each hash).
             password_cost: PasswordCost::FastInsecureForTests,
+            limits,
             ..Config::default()
         };
         let state = AppState::open(&config).await.expect("server state");
@@ -69,11 +87,12 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let router = app(state.clone());
+        let limits = config.limits.clone();
         let task = tokio::spawn(async move {
             let signal = async {
                 let _ = rx.await;
             };
-            serve_until(listener, router, signal, SHUTDOWN_GRACE).await.unwrap();
+            serve_with_limits(listener, router, signal, SHUTDOWN_GRACE, limits).await.unwrap();
         });
         let client = reqwest::Client::builder().build().unwrap();
         TestServer { base: format!("http://{addr}"), client, shutdown: Some(tx), task: Some(task), state }
