@@ -111,7 +111,7 @@ test("a shared phone: the next official sees their own unit, and deep links open
   await signIn(page, "xa.dakbla");
   await page.waitForSelector("[data-testid=plan-item]");
   await page.click("nav >> text=Tài khoản");
-  await page.click("text=Đăng xuất");
+  await page.click("[data-testid=sign-out]");
   await page.waitForSelector("#username");
 
   await signIn(page, "tp.kontum");

@@ -10,7 +10,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{Duration, Utc};
+use axum::http::StatusCode;
+use chrono::{Duration, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
 use std::cell::RefCell;
@@ -22,12 +23,29 @@ use tokio::sync::Semaphore;
 use crate::config::PasswordCost;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::User;
+use crate::store::{TokenLookup, User};
 
-/// Officials work offline for weeks; the token only matters when they sync.
+/// A device's sign-in lasts at most this long, used or not (then the official
+/// types the password again). Long because officials in communes without signal
+/// work offline for weeks and the token only matters when they sync.
 pub fn session_lifetime() -> Duration {
-    Duration::days(30)
+    Duration::days(180)
 }
+
+/// A device not seen for this long is signed out: a phone lost in a drawer stops
+/// being a key by itself. Every use renews it (see [`touch_every`]).
+pub fn idle_expiry() -> Duration {
+    Duration::days(60)
+}
+
+/// How stale `last_seen_at` may get before a request writes it again: renewal
+/// without a database write on every request.
+pub fn touch_every() -> Duration {
+    Duration::minutes(10)
+}
+
+/// The app sends its build in this header, shown in the device list.
+pub const APP_VERSION_HEADER: &str = "x-danvan-version";
 
 pub const MSG_BAD_LOGIN: &str = "Tên đăng nhập hoặc mật khẩu không đúng";
 pub const MSG_NO_TOKEN: &str = "Bạn cần đăng nhập để tiếp tục";
@@ -291,10 +309,13 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The signed-in user of a request (`Authorization: Bearer <token>`), or 401 JSON.
+/// A device that was ended on purpose gets the code `device_ended` and a message
+/// saying why, so the app can tell the official (and keep unsent work).
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     pub user: User,
     pub token_hash: String,
+    pub device_id: i64,
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -303,15 +324,49 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
+/// What the official reads when this device was signed out on purpose.
+pub fn ended_message(reason: &str) -> &'static str {
+    match reason {
+        "logout" => "Thiết bị này đã đăng xuất. Vui lòng đăng nhập lại.",
+        "user" => "Thiết bị này đã được đăng xuất từ một thiết bị khác của bạn. Dữ liệu chưa gửi vẫn còn trên máy.",
+        "disabled" => {
+            "Tài khoản này đã bị khoá. Dữ liệu chưa gửi vẫn còn trên máy: hãy sao lưu ra tệp và liên hệ quản trị viên."
+        }
+        "password" => "Mật khẩu đã được đổi trên thiết bị khác. Vui lòng đăng nhập lại; dữ liệu chưa gửi vẫn còn trên máy.",
+        _ => {
+            "Quản trị viên đã đăng xuất thiết bị này. Dữ liệu chưa gửi vẫn còn trên máy: hãy sao lưu ra tệp hoặc đăng nhập lại."
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AuthUser, AppError> {
         let token = bearer(parts).ok_or(AppError::Unauthorized(MSG_NO_TOKEN.into()))?;
         let token_hash = hash_token(token);
-        match state.store.session_user(&token_hash, Utc::now()).await? {
-            Some(user) => Ok(AuthUser { user, token_hash }),
-            None => Err(AppError::Unauthorized(MSG_BAD_TOKEN.into())),
+        let now = Utc::now();
+        match state.store.token_lookup(&token_hash, now).await? {
+            TokenLookup::Active { user, device_id, last_seen_at, app_version } => {
+                let version = parts
+                    .headers
+                    .get(APP_VERSION_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && v.len() <= 40);
+                let new_version = version.filter(|v| app_version.as_deref() != Some(*v));
+                if now - last_seen_at >= touch_every() || new_version.is_some() {
+                    // Renewal is best effort: a busy database must not fail the request.
+                    if let Err(e) = state.store.touch_device(device_id, new_version, now.trunc_subsecs(0)).await {
+                        tracing::warn!(error = %e, device_id, "không cập nhật được thời điểm dùng thiết bị");
+                    }
+                }
+                Ok(AuthUser { user, token_hash, device_id })
+            }
+            TokenLookup::Ended { reason } => {
+                Err(AppError::coded(StatusCode::UNAUTHORIZED, "device_ended", ended_message(&reason)))
+            }
+            TokenLookup::Invalid => Err(AppError::Unauthorized(MSG_BAD_TOKEN.into())),
         }
     }
 }

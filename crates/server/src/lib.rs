@@ -8,11 +8,14 @@ use tower_http::trace::TraceLayer;
 
 pub mod access;
 pub mod aggregate;
+pub mod accounts;
 pub mod auth;
+pub mod cli;
 pub mod backup;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod net;
 pub mod routes;
 pub mod security_headers;
 pub mod seed;
@@ -21,6 +24,7 @@ pub mod state;
 pub mod static_files;
 pub mod store;
 pub mod sync;
+pub mod throttle;
 
 pub use config::{Config, PasswordCost};
 pub use error::AppError;

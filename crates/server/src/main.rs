@@ -48,7 +48,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             backup::restore_command(&config.database_url, std::env::args().skip(2)).await?;
             return Ok(());
         }
-        Some(other) => return Err(format!("lệnh không rõ: {other} (chỉ có: new-epoch, backup, restore)").into()),
+        // Accounts from the command line (first start, scripts): `cli.rs`.
+        Some(cmd) if danvan_server::cli::COMMANDS.contains(&cmd) => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return danvan_server::cli::run(&config, cmd, &args).await;
+        }
+        Some(other) => {
+            return Err(format!(
+                "lệnh không rõ: {other} (có: new-epoch, backup, restore, {})",
+                danvan_server::cli::COMMANDS.join(", ")
+            )
+            .into())
+        }
     }
     if let Some(warning) = config.demo_warning() {
         tracing::warn!("{warning}");

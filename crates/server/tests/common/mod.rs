@@ -57,6 +57,20 @@ pub fn db_path(dir: &Path) -> PathBuf {
     dir.join("db").join("danvan.db")
 }
 
+/// The tests' configuration on `dir`: demo accounts on, weak (fast) password hashes.
+pub fn test_config(dir: &Path) -> Config {
+    Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", db_path(dir).display()),
+        dist: dir.join("dist"),
+        demo: true,
+        // Unoptimised test builds make standard argon2 slow; production keeps
+        // the default cost (the parameters travel inside each hash).
+        password_cost: PasswordCost::FastInsecureForTests,
+        ..Config::default()
+    }
+}
+
 impl TestServer {
     /// A fresh workspace and a server on it; keep the TempDir alive for the test.
     pub async fn start() -> (TestServer, tempfile::TempDir) {
@@ -71,18 +85,14 @@ impl TestServer {
 
     /// A server on `dir` with its own connection limits (tests/hardening.rs).
     pub async fn start_with_limits(dir: &Path, limits: Limits) -> TestServer {
-        let config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            database_url: format!("sqlite://{}", db_path(dir).display()),
-            dist: dir.join("dist"),
-            demo: true,
-            // Unoptimised test builds make standard argon2 slow; production keeps
-            // the default cost (the parameters travel inside each hash).
-            password_cost: PasswordCost::FastInsecureForTests,
-            limits,
-            ..Config::default()
-        };
-        let state = AppState::open(&config).await.expect("server state");
+        let config = Config { limits, ..test_config(dir) };
+        TestServer::try_start_with_config(config).await.expect("server state")
+    }
+
+    /// A server with a configuration of the test's own (start from [`test_config`]);
+    /// `Err` when the server refuses to start.
+    pub async fn try_start_with_config(config: Config) -> Result<TestServer, danvan_server::StartupError> {
+        let state = AppState::open(&config).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -95,7 +105,7 @@ impl TestServer {
             serve_with_limits(listener, router, signal, SHUTDOWN_GRACE, limits).await.unwrap();
         });
         let client = reqwest::Client::builder().build().unwrap();
-        TestServer { base: format!("http://{addr}"), client, shutdown: Some(tx), task: Some(task), state }
+        Ok(TestServer { base: format!("http://{addr}"), client, shutdown: Some(tx), task: Some(task), state })
     }
 
     /// Graceful stop, then the database pool is closed (as `main` does).
