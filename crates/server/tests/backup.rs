@@ -301,13 +301,23 @@ async fn restore_starts_a_new_epoch_keeps_the_replaced_database_and_devices_rese
     s.stop().await;
 }
 
+/// A server process, killed when dropped: a failing test must not leave it running.
+struct ServerProcess(Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The real server, started as a process on `dir`'s database; returns once it
 /// says it is serving (it takes the lock before that).
-fn start_server_process(dir: &Path) -> (Child, Arc<Mutex<String>>) {
-    let mut child = danvan(dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+fn start_server_process(dir: &Path) -> (ServerProcess, Arc<Mutex<String>>) {
+    let mut child = ServerProcess(danvan(dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap());
     let log = Arc::new(Mutex::new(String::new()));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.0.stdout.take().unwrap();
     let sink = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -318,7 +328,7 @@ fn start_server_process(dir: &Path) -> (Child, Arc<Mutex<String>>) {
             sink.lock().unwrap().push_str(&line);
         }
     });
-    let stderr = child.stderr.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
     let sink = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -327,7 +337,6 @@ fn start_server_process(dir: &Path) -> (Child, Arc<Mutex<String>>) {
     });
     // Start-up hashes a dummy password at the production cost (slow in a debug build).
     if ready_rx.recv_timeout(Duration::from_secs(120)).is_err() {
-        let _ = child.kill();
         panic!("the server did not start: {}", log.lock().unwrap());
     }
     (child, log)
@@ -336,10 +345,10 @@ fn start_server_process(dir: &Path) -> (Child, Arc<Mutex<String>>) {
 #[tokio::test]
 async fn nothing_else_runs_on_a_database_a_server_holds() {
     let dir = common::workspace();
-    let (mut server, _log) = start_server_process(dir.path());
+    let (server, _log) = start_server_process(dir.path());
     let db = common::db_path(dir.path());
     let lock_file = db.with_file_name("danvan.db.lock");
-    assert_eq!(std::fs::read_to_string(&lock_file).unwrap(), server.id().to_string(), "the holder's PID");
+    assert_eq!(std::fs::read_to_string(&lock_file).unwrap(), server.0.id().to_string(), "the holder's PID");
 
     // A backup is fine while it runs.
     let file = dir.path().join("sao-luu.db");
@@ -355,7 +364,7 @@ async fn nothing_else_runs_on_a_database_a_server_holds() {
         let (ok, out) = run(dir.path(), args).await;
         assert!(!ok, "{args:?} ran under a server: {out}");
         assert!(out.contains(LOCKED), "{args:?}: {out}");
-        assert!(out.contains(&format!("PID {}", server.id())), "{args:?}: {out}");
+        assert!(out.contains(&format!("PID {}", server.0.id())), "{args:?}: {out}");
     }
     let pool = open(&db).await;
     assert_eq!(epoch_in(&pool).await, epoch, "nothing changed");
@@ -365,8 +374,7 @@ async fn nothing_else_runs_on_a_database_a_server_holds() {
     assert!(matches!(err, BackupError::Locked { .. }), "{err}");
 
     // The lock goes with the process, however it ends.
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     let (ok, out) = run(dir.path(), &["restore", file.to_str().unwrap()]).await;
     assert!(ok, "{out}");
     let pool = open(&db).await;
