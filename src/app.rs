@@ -68,6 +68,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/tong-quan") view=DashboardPage/>
                         <Route path=path!("/tong-quan/:unit") view=DashboardPage/>
                         <Route path=path!("/tong-hop/:unit/:period") view=ConsolidationPage/>
+                        <Route path=path!("/quan-tri") view=crate::pages::AdminAccountsPage/>
+                        <Route path=path!("/quan-tri/tao") view=crate::pages::AdminCreatePage/>
+                        <Route path=path!("/quan-tri/tai-khoan/:id") view=crate::pages::AdminAccountPage/>
+                        <Route path=path!("/quan-tri/nhap") view=crate::pages::AdminImportPage/>
+                        <Route path=path!("/quan-tri/phieu") view=crate::pages::EnrolmentSheetsPage/>
+                        <Route path=path!("/quan-tri/nhat-ky") view=crate::pages::AdminAuditPage/>
                     </Routes>
                     <BottomNav/>
                 </Show>

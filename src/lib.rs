@@ -5,6 +5,7 @@
 //! network after its first load. The service worker (`public/sw.js`) keeps the app
 //! shell itself available offline.
 
+pub mod admin_api;
 pub mod api;
 pub mod app;
 pub mod components;

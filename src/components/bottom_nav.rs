@@ -12,8 +12,8 @@ use crate::state::AppState;
 /// The tabs follow the official's role: a commune files reports; a district
 /// reviewer also reviews and watches its communes; Sở Nội vụ does both for the
 /// province and, being a department itself, also files its own reports; the
-/// administrator files nothing. At most five tabs, so each stays wide enough for
-/// a thumb on a 360-px screen.
+/// administrator files nothing but manages the accounts ("Quản trị"). At most
+/// five tabs, so each stays wide enough for a thumb on a 360-px screen.
 #[component]
 pub fn BottomNav() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -23,7 +23,7 @@ pub fn BottomNav() -> impl IntoView {
             Some(Role::Reviewer | Role::Aggregator) => {
                 &[Tab::Tasks, Tab::Reports, Tab::Review, Tab::Overview, Tab::Account]
             }
-            Some(Role::Admin) => &[Tab::Tasks, Tab::Overview, Tab::Plan, Tab::Account],
+            Some(Role::Admin) => &[Tab::Tasks, Tab::Overview, Tab::Plan, Tab::Admin, Tab::Account],
             Some(Role::Reporter) | None => &[Tab::Tasks, Tab::Reports, Tab::Plan, Tab::Account],
         };
         tabs.iter().map(|t| t.view()).collect_view()
@@ -37,7 +37,7 @@ pub fn BottomNav() -> impl IntoView {
 
 fn tab_count(role: Role) -> usize {
     match role {
-        Role::Reviewer | Role::Aggregator => 5,
+        Role::Reviewer | Role::Aggregator | Role::Admin => 5,
         _ => 4,
     }
 }
@@ -49,6 +49,7 @@ enum Tab {
     Review,
     Overview,
     Plan,
+    Admin,
     Account,
 }
 
@@ -87,6 +88,13 @@ impl Tab {
                 <A href="/ke-hoach">
                     <Icon path="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9zM14 3v6h6M8 13h8M8 17h8"/>
                     <span><T vi="Kế hoạch" en="Plan"/></span>
+                </A>
+            }
+            .into_any(),
+            Tab::Admin => view! {
+                <A href="/quan-tri" attr:data-testid="nav-admin">
+                    <Icon path="M12 2l8 3v6c0 5-3.4 9.4-8 11-4.6-1.6-8-6-8-11V5zM9 12l2 2 4-4"/>
+                    <span><T vi="Quản trị" en="Admin"/></span>
                 </A>
             }
             .into_any(),

@@ -1,4 +1,5 @@
 mod account;
+mod admin;
 mod consolidation;
 mod dashboard;
 mod login;
@@ -12,6 +13,9 @@ mod review_report;
 mod tasks;
 
 pub use account::AccountPage;
+pub use admin::{
+    AdminAccountPage, AdminAccountsPage, AdminAuditPage, AdminCreatePage, AdminImportPage, EnrolmentSheetsPage,
+};
 pub use consolidation::ConsolidationPage;
 pub use dashboard::DashboardPage;
 pub use login::LoginPage;
