@@ -1,5 +1,6 @@
 //! The HTTP client for the server's JSON API (same origin).
 
+use danvan_core::account::{ChangePasswordRequest, DevicesResponse, EnrolRequest, EnrolmentInfo, EnrolmentLookup};
 use danvan_core::api::{ErrorBody, LoginRequest, LoginResponse, PlansResponse, TasksResponse, UnitsResponse};
 use danvan_core::report::AttachmentRef;
 use danvan_core::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
@@ -10,7 +11,10 @@ use wasm_bindgen::JsValue;
 
 /// How long a request may take before we call the network down. 2G round trips
 /// can take seconds; a hung request must not leave the screen spinning forever.
-const TIMEOUT_MS: u32 = 30_000;
+pub(crate) const TIMEOUT_MS: u32 = 30_000;
+
+/// This build of the app, as the server lists it with the device.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
@@ -67,7 +71,7 @@ async fn send_body(builder: RequestBuilder, body: Option<Body>) -> Result<(u16, 
 const GZIP_ABOVE: usize = 1024;
 
 /// The error for a non-2xx answer.
-fn error_for(status: u16, text: &str) -> ApiError {
+pub(crate) fn error_for(status: u16, text: &str) -> ApiError {
     let detail = serde_json::from_str::<ErrorBody>(text).ok().map(|b| b.error);
     match (status, detail) {
         (401, Some(d)) => ApiError::Unauthorized(d.message),
@@ -78,7 +82,7 @@ fn error_for(status: u16, text: &str) -> ApiError {
     }
 }
 
-async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, ApiError> {
+pub(crate) async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, ApiError> {
     let (status, text) = send_raw(builder, body).await?;
     if (200..300).contains(&status) {
         Ok(text)
@@ -87,19 +91,23 @@ async fn send(builder: RequestBuilder, body: Option<String>) -> Result<String, A
     }
 }
 
-fn decode<T: DeserializeOwned>(text: String) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(text: String) -> Result<T, ApiError> {
     serde_json::from_str(&text).map_err(|_| ApiError::Decode)
 }
 
-fn bearer(token: &str) -> String {
+pub(crate) fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-async fn get<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, ApiError> {
+pub(crate) async fn get<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, ApiError> {
     decode(send(Request::get(path).header("Authorization", &bearer(token)), None).await?)
 }
 
-async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>, body: &B) -> Result<T, ApiError> {
+pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    token: Option<&str>,
+    body: &B,
+) -> Result<T, ApiError> {
     let mut builder = Request::post(path);
     if let Some(t) = token {
         builder = builder.header("Authorization", &bearer(t));
@@ -109,8 +117,48 @@ async fn post<B: Serialize, T: DeserializeOwned>(path: &str, token: Option<&str>
 }
 
 pub async fn login(username: &str, password: &str) -> Result<LoginResponse, ApiError> {
-    let body = LoginRequest { username: username.trim().to_string(), password: password.to_string() };
+    let body = LoginRequest {
+        username: username.trim().to_string(),
+        password: password.to_string(),
+        app_version: Some(APP_VERSION.to_string()),
+    };
     post("/api/auth/login", None, &body).await
+}
+
+/// `POST /api/auth/enrolment`: whose account an enrolment code opens.
+pub async fn enrolment_info(code: &str) -> Result<EnrolmentInfo, ApiError> {
+    post("/api/auth/enrolment", None, &EnrolmentLookup { code: code.to_string() }).await
+}
+
+/// `POST /api/auth/enrol`: uses the code, sets the password, signs this phone in.
+pub async fn enrol(code: &str, password: &str) -> Result<LoginResponse, ApiError> {
+    let body = EnrolRequest {
+        code: code.to_string(),
+        password: password.to_string(),
+        app_version: Some(APP_VERSION.to_string()),
+    };
+    post("/api/auth/enrol", None, &body).await
+}
+
+pub async fn my_devices(token: &str) -> Result<DevicesResponse, ApiError> {
+    get("/api/me/devices", token).await
+}
+
+pub async fn end_my_device(token: &str, id: i64) -> Result<(), ApiError> {
+    let builder = Request::delete(&format!("/api/me/devices/{id}")).header("Authorization", &bearer(token));
+    send(builder, None).await.map(|_| ())
+}
+
+/// `POST /api/me/sign-out-everywhere`: every other device; how many were signed out.
+pub async fn sign_out_elsewhere(token: &str) -> Result<u64, ApiError> {
+    let v: serde_json::Value = post("/api/me/sign-out-everywhere", Some(token), &serde_json::json!({})).await?;
+    Ok(v["ended"].as_u64().unwrap_or(0))
+}
+
+pub async fn change_password(token: &str, current: &str, new: &str) -> Result<(), ApiError> {
+    let body = ChangePasswordRequest { current_password: current.to_string(), new_password: new.to_string() };
+    let _: serde_json::Value = post("/api/me/password", Some(token), &body).await?;
+    Ok(())
 }
 
 pub async fn logout(token: &str) -> Result<(), ApiError> {
@@ -282,7 +330,7 @@ pub async fn export_consolidation(
 
 /// The file name of `Content-Disposition: attachment; filename="…"; filename*=UTF-8''…`,
 /// preferring the UTF-8 one (Vietnamese names).
-fn disposition_file_name(header: &str) -> Option<String> {
+pub(crate) fn disposition_file_name(header: &str) -> Option<String> {
     let mut plain = None;
     for part in header.split(';').map(str::trim) {
         if let Some(v) = part.strip_prefix("filename*=") {

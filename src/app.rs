@@ -6,7 +6,7 @@ use crate::components::{BottomNav, StatusBar};
 use crate::hooks::use_online;
 use crate::i18n::{provide_lang, T};
 use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, ReportPage, ReportsPage, TasksPage};
-use crate::pages::{ConsolidationPage, DashboardPage};
+use crate::pages::{ConsolidationPage, DashboardPage, EnrolPage};
 use crate::pages::{ObligationsPage, ReviewPage, ReviewReportPage};
 use crate::state::{boot, refresh, AppState};
 use crate::sync::{refresh_counts, request_sync, start_scheduler};
@@ -53,10 +53,11 @@ pub fn App() -> impl IntoView {
                 when=move || state.booted.get()
                 fallback=|| view! { <p class="boot" role="status"><T vi="Đang mở dữ liệu trên máy…" en="Opening the data on this phone…"/></p> }
             >
-                <Show when=signed_in fallback=move || view! { <LoginPage is_online=is_online/> }>
+                <Show when=signed_in fallback=move || view! { <SignedOut is_online=is_online/> }>
                     <StatusBar is_online=is_online/>
                     <Routes fallback=|| view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }>
                         <Route path=path!("/") view=TasksPage/>
+                        <Route path=path!("/kich-hoat") view=EnrolPage/>
                         <Route path=path!("/ke-hoach") view=PlanPage/>
                         <Route path=path!("/ke-hoach/:item") view=PlanItemPage/>
                         <Route path=path!("/bao-cao") view=ReportsPage/>
@@ -79,5 +80,20 @@ pub fn App() -> impl IntoView {
                 </Show>
             </Show>
         </Router>
+    }
+}
+
+/// Signed out: the enrolment page for a link from an enrolment sheet, the sign-in
+/// form for everything else.
+#[component]
+fn SignedOut(is_online: Signal<bool>) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let enrolling = move || location.pathname.get().starts_with(danvan_core::account::ENROLMENT_PATH);
+    move || {
+        if enrolling() {
+            view! { <EnrolPage/> }.into_any()
+        } else {
+            view! { <LoginPage is_online=is_online/> }.into_any()
+        }
     }
 }

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use danvan_core::api::LoginResponse;
+
 use crate::api::{self, ApiError};
 use crate::storage::{LocalDb, Session, Snapshot, StorageError};
 use crate::sync::SyncSignals;
@@ -164,6 +166,12 @@ async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapsho
 /// Signs in, stores the session, then loads the user's data.
 pub async fn sign_in(state: AppState, username: String, password: String) -> Result<(), String> {
     let response = api::login(&username, &password).await.map_err(|e| e.to_string())?;
+    start_session(state, response).await
+}
+
+/// Keeps a fresh sign-in (from the password or an enrolment code) on this phone
+/// and loads the official's data.
+pub async fn start_session(state: AppState, response: LoginResponse) -> Result<(), String> {
     let session = Session::from(response);
     let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
     // Refused while another official's unsent work is on this phone: it would be
@@ -196,4 +204,21 @@ pub async fn sign_out(state: AppState) {
     state.session.try_set(None);
     // Best effort: offline, the token simply expires.
     let _ = api::logout(&session.token).await;
+}
+
+/// Writes what exists only on this phone (unsent reports and their photos) to a
+/// JSON file the browser downloads; returns how many reports. Offered on the
+/// account screen and whenever the server stops accepting this device.
+pub async fn export_unsent_backup(state: AppState) -> Result<usize, String> {
+    use chrono::Datelike;
+    let Some(Some(session)) = state.session.try_get_untracked() else {
+        return Err("Chưa đăng nhập trên máy này.".into());
+    };
+    let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
+    let backup = db.export_unsent(session.user.id, Utc::now()).await.map_err(|e| e.to_string())?;
+    let json = serde_json::to_string(&backup).map_err(|e| e.to_string())?;
+    let d = danvan_core::time::vn_date(Utc::now());
+    let stamp = format!("{:04}{:02}{:02}", d.year(), d.month(), d.day());
+    web::download_text(&format!("danvan-sao-luu-{stamp}.json"), "application/json", &json)?;
+    Ok(backup.reports.len())
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use danvan_core::sync::{PullRequest, PushRequest, MAX_PUSH_MUTATIONS, SYNC_SCHEMA_VERSION};
 
 use crate::api::{self, ApiError};
-use crate::state::AppState;
+use crate::state::{AppState, RefreshStatus};
 use crate::storage::{LocalDb, StorageError};
 use crate::web;
 
@@ -100,6 +100,13 @@ pub async fn sync_now(state: AppState) -> Result<(), SyncError> {
         Some(Err(e)) => {
             let shown = match &e {
                 SyncError::Api(ApiError::Network) => None,
+                // The server no longer accepts this device (signed out by an
+                // administrator, account disabled, expired): one notice for it, with
+                // the backup at hand (components/status_bar.rs); unsent work stays.
+                SyncError::Api(ApiError::Unauthorized(m)) => {
+                    state.refresh.try_set(RefreshStatus::SessionExpired(m.clone()));
+                    None
+                }
                 other => Some(other.to_string()),
             };
             state.sync.error.try_set(shown);

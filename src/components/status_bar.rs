@@ -88,13 +88,64 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
         </div>
         {move || sync.error.get().map(|m| view! { <div class="banner banner-error" role="alert" data-testid="sync-error">{m}</div> })}
         {move || state.storage_error.get().map(|m| view! { <div class="banner banner-error" role="alert">{m}</div> })}
-        {move || matches!(state.refresh.get(), RefreshStatus::SessionExpired(_)).then(|| view! {
-            <div class="banner banner-warn" role="alert">
-                <T
-                    vi="Phiên đăng nhập đã hết hạn. Dữ liệu trên máy vẫn được giữ; hãy đăng xuất rồi đăng nhập lại khi có mạng."
-                    en="Your session has expired. Data on this phone is kept; sign out and sign in again when online."
-                />
+        {move || match state.refresh.get() {
+            RefreshStatus::SessionExpired(message) => Some(view! { <SignedOutNotice message/> }),
+            _ => None,
+        }}
+    }
+}
+
+/// The server no longer accepts this device: signed out by an administrator or
+/// from another device, account disabled, or expired. Says why (the server's
+/// message), reminds that unsent work is still on the phone, offers the backup
+/// file at once and a way to sign in again — never drops anything by itself.
+#[component]
+fn SignedOutNotice(message: String) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = use_lang();
+    let unsent = state.sync.unsent;
+    let result = RwSignal::new(None::<Result<usize, String>>);
+    let export = move |_| {
+        leptos::task::spawn_local(async move {
+            let r = crate::state::export_unsent_backup(state).await;
+            result.try_set(Some(r));
+        });
+    };
+    // Signing in again clears only this phone's session: the outbox stays, and the
+    // same official signing in sends it (storage refuses another official).
+    let sign_in_again = move |_| {
+        leptos::task::spawn_local(crate::state::sign_out(state));
+    };
+    view! {
+        <div class="banner banner-warn signed-out" role="alert" data-testid="signed-out">
+            <p data-testid="signed-out-message">{message}</p>
+            {move || {
+                let n = unsent.get();
+                (n > 0).then(|| view! {
+                    <p data-testid="signed-out-unsent">
+                        {move || lang.get().pick(
+                            format!("{n} mục chưa gửi vẫn còn trên máy này. Hãy lưu tệp sao lưu trước khi làm gì khác."),
+                            format!("{n} unsent items are still on this phone. Save a backup file first."),
+                        )}
+                    </p>
+                })
+            }}
+            <div class="banner-actions">
+                <button class="btn btn-primary" data-testid="signed-out-backup" on:click=export>
+                    <T vi="Lưu tệp sao lưu" en="Save a backup file"/>
+                </button>
+                <button class="btn btn-secondary" data-testid="signed-out-sign-in" on:click=sign_in_again>
+                    <T vi="Đăng nhập lại" en="Sign in again"/>
+                </button>
             </div>
-        })}
+            {move || result.get().map(|r| match r {
+                Ok(n) => view! {
+                    <p class="form-hint ok" role="status" data-testid="signed-out-backup-done">
+                        {format!("Đã lưu {n} báo cáo chưa gửi vào tệp sao lưu.")}
+                    </p>
+                }.into_any(),
+                Err(e) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
+            })}
+        </div>
     }
 }

@@ -1,9 +1,9 @@
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::i18n::{use_lang, LangSwitch, T};
-use crate::state::{sign_out, AppState};
+use crate::state::{export_unsent_backup, sign_out, AppState};
 use crate::storage::{Backup, LocalDb};
 use crate::sync::{refresh_counts, request_sync};
 use crate::web;
@@ -18,17 +18,7 @@ pub fn AccountPage() -> impl IntoView {
 
     let export = move |_| {
         leptos::task::spawn_local(async move {
-            let Some(Some(session)) = state.session.try_get_untracked() else { return };
-            let result = async {
-                let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
-                let backup = db.export_unsent(session.user.id, Utc::now()).await.map_err(|e| e.to_string())?;
-                let json = serde_json::to_string(&backup).map_err(|e| e.to_string())?;
-                let d = danvan_core::time::vn_date(Utc::now());
-                let stamp = format!("{:04}{:02}{:02}", d.year(), d.month(), d.day());
-                web::download_text(&format!("danvan-sao-luu-{stamp}.json"), "application/json", &json)?;
-                Ok::<_, String>(backup.reports.len())
-            }
-            .await;
+            let result = export_unsent_backup(state).await;
             backup_message.try_set(Some(match result {
                 Ok(n) => (true, format!("Đã xuất {n} báo cáo chưa gửi ra tệp sao lưu.")),
                 Err(e) => (false, e),
@@ -119,6 +109,9 @@ pub fn AccountPage() -> impl IntoView {
                 })}
             </section>
 
+            <MyDevices/>
+            <ChangePassword/>
+
             {move || (state.sync.unsent.get() > 0).then(|| view! {
                 <p class="banner banner-warn" data-testid="signout-warning">
                     <T
@@ -127,10 +120,156 @@ pub fn AccountPage() -> impl IntoView {
                     />
                 </p>
             })}
-            <button class="btn btn-secondary" on:click=move |_| { sign_out.dispatch_local(()); }>
+            <button class="btn btn-secondary" data-testid="sign-out" on:click=move |_| { sign_out.dispatch_local(()); }>
                 <T vi="Đăng xuất" en="Sign out"/>
             </button>
             <p class="center"><LangSwitch/></p>
         </main>
+    }
+}
+
+fn token(state: &AppState) -> Option<String> {
+    state.session.try_get_untracked().flatten().map(|s| s.token)
+}
+
+/// The official's own signed-in browsers: a lost phone can be signed out from the
+/// office computer, and the other way round. Online only.
+#[component]
+fn MyDevices() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = use_lang();
+    let reload = RwSignal::new(0u32);
+    let devices = LocalResource::new(move || {
+        reload.track();
+        async move {
+            let t = token(&state).ok_or_else(|| "Chưa đăng nhập.".to_string())?;
+            crate::api::my_devices(&t).await.map_err(|e| e.to_string())
+        }
+    });
+    let confirming = RwSignal::new(None::<i64>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let end = move |id: i64| {
+        leptos::task::spawn_local(async move {
+            let Some(t) = token(&state) else { return };
+            let r = crate::api::end_my_device(&t, id).await;
+            confirming.try_set(None);
+            message.try_set(Some(match r {
+                Ok(()) => (true, "Đã đăng xuất thiết bị đó.".to_string()),
+                Err(e) => (false, e.to_string()),
+            }));
+            reload.try_update(|n| *n += 1);
+        });
+    };
+    let end_others = move |_| {
+        leptos::task::spawn_local(async move {
+            let Some(t) = token(&state) else { return };
+            let r = crate::api::sign_out_elsewhere(&t).await;
+            message.try_set(Some(match r {
+                Ok(n) => (true, format!("Đã đăng xuất {n} thiết bị khác.")),
+                Err(e) => (false, e.to_string()),
+            }));
+            reload.try_update(|n| *n += 1);
+        });
+    };
+    let when = |t: chrono::DateTime<Utc>| danvan_core::time::format_vn_datetime(t);
+    view! {
+        <section class="card" data-testid="my-devices">
+            <h2><T vi="Thiết bị đang đăng nhập" en="Signed-in devices"/></h2>
+            <Suspense fallback=move || view! { <p class="muted"><T vi="Đang tải…" en="Loading…"/></p> }>
+                {move || devices.get().map(|r| match r {
+                    Err(e) => view! { <p class="muted">{format!("Cần có mạng để xem thiết bị ({e})")}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="device-list">
+                            {list.devices.into_iter().filter(|d| d.ended_at.is_none()).map(|d| {
+                                let id = d.id;
+                                view! {
+                                    <li data-testid="my-device">
+                                        <strong>{d.name.clone()}</strong>
+                                        {d.current.then(|| view! { " " <span class="chip"><T vi="máy này" en="this device"/></span> })}
+                                        <br/>
+                                        <small class="muted">
+                                            {format!("Đăng nhập {} · dùng lần cuối {}", when(d.first_seen_at), when(d.last_seen_at))}
+                                            {d.last_sync_at.map(|t| format!(" · đồng bộ {}", when(t)))}
+                                        </small>
+                                        {(!d.current).then(|| view! {
+                                            <div>
+                                                {move || if confirming.get() == Some(id) {
+                                                    view! {
+                                                        <button class="btn btn-secondary" on:click=move |_| end(id)>
+                                                            <T vi="Xác nhận đăng xuất" en="Confirm sign-out"/>
+                                                        </button>
+                                                    }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <button class="btn btn-secondary" on:click=move |_| confirming.set(Some(id))>
+                                                            <T vi="Đăng xuất thiết bị này" en="Sign this device out"/>
+                                                        </button>
+                                                    }.into_any()
+                                                }}
+                                            </div>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Suspense>
+            <button class="btn btn-secondary" on:click=end_others>
+                <T vi="Đăng xuất mọi thiết bị khác" en="Sign out every other device"/>
+            </button>
+            {move || message.get().map(|(ok, m)| view! {
+                <p class=if ok { "form-hint ok" } else { "form-error" } role="status">{m}</p>
+            })}
+            {move || { let _ = lang.get(); }}
+        </section>
+    }
+}
+
+/// A new password under the same policy as enrolment (other devices are signed out).
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = use_lang();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let username = move || state.session.with(|s| s.as_ref().map(|s| s.user.username.clone())).unwrap_or_default();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (c, n) = (current.get_untracked(), new.get_untracked());
+        if let Err(e) = danvan_core::account::check_password_shape(&username(), &n) {
+            message.set(Some((false, e.to_string())));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let Some(t) = token(&state) else { return };
+            let r = crate::api::change_password(&t, &c, &n).await;
+            if r.is_ok() {
+                current.try_set(String::new());
+                new.try_set(String::new());
+            }
+            message.try_set(Some(match r {
+                Ok(()) => (true, "Đã đổi mật khẩu; các thiết bị khác đã được đăng xuất.".to_string()),
+                Err(e) => (false, e.to_string()),
+            }));
+        });
+    };
+    view! {
+        <details class="card">
+            <summary><T vi="Đổi mật khẩu" en="Change password"/></summary>
+            <form class="form" on:submit=submit>
+                <label for="current-password"><T vi="Mật khẩu hiện tại" en="Current password"/></label>
+                <input id="current-password" type="password" autocomplete="current-password"
+                    prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev))/>
+                <label for="changed-password"><T vi="Mật khẩu mới (ít nhất 8 ký tự)" en="New password (at least 8 characters)"/></label>
+                <input id="changed-password" type="password" autocomplete="new-password"
+                    prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev))/>
+                <button class="btn btn-primary" type="submit">{move || lang.get().pick("Đổi mật khẩu", "Change password")}</button>
+                {move || message.get().map(|(ok, m)| view! {
+                    <p class=if ok { "form-hint ok" } else { "form-error" } role="status">{m}</p>
+                })}
+            </form>
+        </details>
     }
 }

@@ -64,6 +64,9 @@ pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
                     }}
                 </button>
             </form>
+            <p class="center">
+                <a href="/kich-hoat" data-testid="enrol-link"><T vi="Có phiếu kích hoạt? Kích hoạt tài khoản" en="Have an activation sheet? Activate your account"/></a>
+            </p>
             <p class="center"><LangSwitch/></p>
         </main>
     }

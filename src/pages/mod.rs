@@ -2,6 +2,7 @@ mod account;
 mod admin;
 mod consolidation;
 mod dashboard;
+mod enrol;
 mod login;
 mod obligations;
 mod plan;
@@ -18,6 +19,7 @@ pub use admin::{
 };
 pub use consolidation::ConsolidationPage;
 pub use dashboard::DashboardPage;
+pub use enrol::EnrolPage;
 pub use login::LoginPage;
 pub use obligations::ObligationsPage;
 pub use plan::PlanPage;
