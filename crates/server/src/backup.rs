@@ -490,6 +490,9 @@ pub async fn restore(database_url: &str, source: &Path) -> Result<RestoreReport>
         .await
         .map_err(sqlite(&tmp.path))?;
     conn.close().await.map_err(sqlite(&tmp.path))?;
+    if let Ok(current) = std::fs::metadata(&db) {
+        take_owner_and_mode(&tmp.path, &current)?;
+    }
     sync_file(&tmp.path)?;
 
     let previous = if db.exists() { Some(set_aside(&db).await?) } else { None };
@@ -504,6 +507,20 @@ pub async fn restore(database_url: &str, source: &Path) -> Result<RestoreReport>
         reports: facts.reports,
         previous,
     })
+}
+
+/// Gives the restored file the owner, group and permissions of the database it
+/// replaces. Operators often run `restore` with sudo, as root: without this the
+/// server, running as its own user, could no longer write its database. Changing
+/// the owner needs root; anyone else already owns what they create.
+fn take_owner_and_mode(path: &Path, like: &std::fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::set_permissions(path, like.permissions()).map_err(io("không đặt được quyền cho", path))?;
+    match std::os::unix::fs::chown(path, Some(like.uid()), Some(like.gid())) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        Err(e) => Err(io("không đặt được chủ sở hữu cho", path)(e)),
+    }
 }
 
 /// Errors about a temp copy name the file the operator knows instead.

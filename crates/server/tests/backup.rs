@@ -255,10 +255,16 @@ async fn restore_starts_a_new_epoch_keeps_the_replaced_database_and_devices_rese
     assert_eq!(d.push(&s, std::slice::from_ref(&april)).await.results[0].result, applied(1));
     s.stop().await;
 
+    // The database's permissions, as a deployment sets them; the backup has others.
+    let db = common::db_path(dir.path());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o604)).unwrap();
+
     let (ok, out) = run(dir.path(), &["restore", file.to_str().unwrap()]).await;
     assert!(ok, "{out}");
     assert!(out.contains("Đã khôi phục cơ sở dữ liệu") && out.contains("epoch đồng bộ mới"), "{out}");
-    let db = common::db_path(dir.path());
+    assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o640, "the replaced file's mode");
     let db_dir = db.parent().unwrap();
     // The replaced database is kept beside it, with the April report in it.
     let kept = files_starting(db_dir, "danvan.db.before-restore-");
