@@ -45,7 +45,9 @@ async fn send_body(builder: RequestBuilder, body: Option<Body>) -> Result<(u16, 
     // AbortController gives fetch the timeout it lacks; aborting also fails a body
     // read that is still in progress.
     let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
-    let builder = builder.abort_signal(Some(&controller.signal()));
+    // The build travels with every call, so the administrator's device list shows
+    // which phones still run an old version (crates/server/src/auth.rs).
+    let builder = builder.abort_signal(Some(&controller.signal())).header("X-Danvan-Version", APP_VERSION);
     let request = match body {
         Some(Body::Json(json)) => builder.header("Content-Type", "application/json").body(json),
         Some(Body::GzipJson(bytes)) => builder

@@ -443,6 +443,12 @@ async fn devices_are_listed_and_ended_by_their_owner_or_an_administrator() {
     assert_eq!(current.name, "Chrome trên Android (SM-A105F)");
     assert_eq!(current.app_version.as_deref(), Some("0.1.0"));
     let office_id = mine.devices.iter().find(|d| d.name == "Firefox trên Windows").unwrap().id;
+    // An updated app says so on its next request.
+    let res =
+        s.client.get(s.url("/api/me")).bearer_auth(&phone).header("x-danvan-version", "0.2.0").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mine: DevicesResponse = s.get_json("/api/me/devices", &phone).await;
+    assert_eq!(mine.devices.iter().find(|d| d.current).unwrap().app_version.as_deref(), Some("0.2.0"));
 
     // The official ends the office computer from the phone.
     let res = s.send(reqwest::Method::DELETE, &format!("/api/me/devices/{office_id}"), Some(&phone), None).await;
