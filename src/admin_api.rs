@@ -10,7 +10,7 @@ use gloo_net::http::{Request, RequestBuilder};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-use crate::api::{bearer, decode, disposition_file_name, error_for, get, post, ApiError, Download, TIMEOUT_MS};
+use crate::api::{bearer, decode, error_for, get, post, ApiError, Download, TIMEOUT_MS};
 
 fn uri(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
@@ -187,27 +187,5 @@ pub async fn audit(token: &str, before: Option<i64>, limit: u32) -> Result<Audit
 /// A file from `/api/admin/…` (`accounts/template.xlsx`, `accounts/template.csv`,
 /// `audit.csv`), fetched with the bearer token (a plain link could not carry it).
 pub async fn download(token: &str, path: &str) -> Result<Download, ApiError> {
-    let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
-    let request = Request::get(&format!("/api/admin/{path}"))
-        .header("Authorization", &bearer(token))
-        .abort_signal(Some(&controller.signal()))
-        .build()
-        .map_err(|_| ApiError::Network)?;
-    let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS * 4, move || controller.abort());
-    let result = async {
-        let response = request.send().await.map_err(|_| ApiError::Network)?;
-        let status = response.status();
-        if !(200..300).contains(&status) {
-            let text = response.text().await.map_err(|_| ApiError::Network)?;
-            return Err(error_for(status, &text));
-        }
-        let mime = response.headers().get("content-type").unwrap_or_default();
-        let file_name = response.headers().get("content-disposition").as_deref().and_then(disposition_file_name);
-        let bytes = response.binary().await.map_err(|_| ApiError::Network)?;
-        let blob = crate::web::bytes_to_blob(&bytes, &mime).map_err(|_| ApiError::Decode)?;
-        Ok(Download { blob, file_name })
-    }
-    .await;
-    drop(timeout);
-    result
+    crate::api::download_file(token, &format!("/api/admin/{path}")).await
 }

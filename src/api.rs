@@ -304,8 +304,14 @@ pub async fn export_consolidation(
     unit_id: &str,
 ) -> Result<Download, ApiError> {
     let path = format!("/api/exports/consolidation.{extension}?{}", scope_query(plan_id, period, Some(unit_id)));
+    download_file(token, &path).await
+}
+
+/// A file from the API (an export, a template), fetched with the bearer token (a
+/// plain link could not carry it).
+pub async fn download_file(token: &str, path: &str) -> Result<Download, ApiError> {
     let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
-    let request = Request::get(&path)
+    let request = Request::get(path)
         .header("Authorization", &bearer(token))
         .abort_signal(Some(&controller.signal()))
         .build()
@@ -332,7 +338,7 @@ pub async fn export_consolidation(
 
 /// The file name of `Content-Disposition: attachment; filename="…"; filename*=UTF-8''…`,
 /// preferring the UTF-8 one (Vietnamese names).
-pub(crate) fn disposition_file_name(header: &str) -> Option<String> {
+fn disposition_file_name(header: &str) -> Option<String> {
     let mut plain = None;
     for part in header.split(';').map(str::trim) {
         if let Some(v) = part.strip_prefix("filename*=") {
