@@ -120,6 +120,19 @@ test("import, enrolment sheet, enrolment on a phone, device ended by the adminis
   assert.equal(vidu.active_devices, 0);
   assert.equal(vidu.has_password, true);
 
+  // The other administration screens and the account screen open without a CSP
+  // violation or a page error either.
+  await admin.goto(new URL("/quan-tri/nhat-ky", server.url).href);
+  await admin.waitForSelector("[data-testid=audit-row]");
+  const log = await admin.textContent("body");
+  assert.match(log, /Nhập danh sách tài khoản/);
+  assert.match(log, /Kích hoạt tài khoản/);
+  assert.match(log, /Đăng xuất một thiết bị/);
+  await admin.goto(new URL("/quan-tri/tao", server.url).href);
+  await admin.waitForSelector("[data-testid=acc-username]");
+  await admin.goto(new URL("/tai-khoan", server.url).href);
+  await admin.waitForSelector("[data-testid=my-device]");
+
   assert.deepEqual(errors, []);
   assertNoCspViolations(admin);
   assertNoCspViolations(phone);
