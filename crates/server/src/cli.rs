@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! danvan-server create-admin                 # asks, or DANVAN_ADMIN_* variables
+//! danvan-server create-account USERNAME "FULL NAME" UNIT_CODE ROLE [PHONE] [EMAIL]
 //! danvan-server list-accounts [UNIT]
 //! danvan-server import-accounts FILE         # .csv or .xlsx; prints the codes
 //! danvan-server reset-password USERNAME      # prints a new enrolment code
@@ -28,6 +29,7 @@ use crate::store::{Actor, DataScope, Store, User};
 
 pub const COMMANDS: &[&str] = &[
     "create-admin",
+    "create-account",
     "list-accounts",
     "import-accounts",
     "reset-password",
@@ -55,6 +57,7 @@ pub async fn run(config: &Config, command: &str, args: &[String]) -> CliResult {
     let (store, tree) = open(config).await?;
     let result = match command {
         "create-admin" => create_admin(config, &store, &tree).await,
+        "create-account" => create_account(&store, &tree, args).await,
         "list-accounts" => list(&store, &tree, args.first().map(String::as_str)).await,
         "import-accounts" => import(&store, &tree, args.first().ok_or("thiếu tên tệp: import-accounts TỆP")?).await,
         "reset-password" => reset(&store, &tree, one_user(args)?).await,
@@ -183,6 +186,33 @@ async fn create_admin(config: &Config, store: &Store, tree: &UnitTree) -> CliRes
             print_codes(&codes);
         }
     }
+    Ok(())
+}
+
+/// One account, as a row of the import file would make it; prints its code.
+async fn create_account(store: &Store, tree: &UnitTree, args: &[String]) -> CliResult {
+    let [username, name, unit, role, rest @ ..] = args else {
+        return Err(
+            "cách dùng: create-account TÊN_ĐĂNG_NHẬP \"HỌ VÀ TÊN\" MÃ_ĐƠN_VỊ VAI_TRÒ [ĐIỆN_THOẠI] [EMAIL]".into()
+        );
+    };
+    let unit = accounts::unit_by_code(tree, unit).ok_or_else(|| format!("không có đơn vị mã {unit}"))?;
+    let role = danvan_core::account::parse_role(role).ok_or_else(|| {
+        format!("vai trò không hợp lệ: {role} (reporter, reviewer, aggregator, admin hoặc tên tiếng Việt)")
+    })?;
+    let input = AccountInput {
+        username: username.clone(),
+        display_name: name.clone(),
+        unit_id: unit.id.clone(),
+        role,
+        phone: rest.first().cloned(),
+        email: rest.get(1).cloned(),
+    };
+    let fields = accounts::check_fields(tree, None, &input).map_err(|e| e.join("; "))?;
+    let codes = accounts::create(store, tree, vec![fields], &Actor::cli(), "account.create", Utc::now())
+        .await?
+        .map_err(|e| e.to_string())?;
+    print_codes(&codes);
     Ok(())
 }
 

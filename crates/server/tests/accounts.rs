@@ -727,6 +727,15 @@ async fn a_server_without_demo_refuses_demo_passwords_and_create_admin_starts_a_
         assert!(ok, "{out}{err}");
         assert!(out.contains("https://danvan.example.vn/kich-hoat#ma="), "{out}");
     }
+    let (ok, out, err) = cli(&["create-account", "xa.dongthanh", "Y Thị Hương", "23302", "Cán bộ báo cáo"], &[]);
+    assert!(ok && out.contains("xa.dongthanh,Y Thị Hương,"), "{out}{err}");
+    let (ok, out, err) = cli(&["create-account", "xa.dongthanh", "Lần Hai", "23302", "reporter"], &[]);
+    assert!(!ok && format!("{out}{err}").contains("đã có"), "{out}{err}");
+    let (ok, out, err) = cli(&["list-accounts", "608"], &[]);
+    assert!(
+        ok && out.contains("xa.dongthanh") && out.contains("chờ kích hoạt") && !out.contains("sonoivu"),
+        "{out}{err}"
+    );
     let (ok, out, err) = cli(&["disable-account", "admin"], &[]);
     assert!(ok && out.contains("Đã khoá admin"), "{out}{err}");
     let s = TestServer::try_start_with_config(no_demo()).await.expect("starts once no demo password is accepted");
