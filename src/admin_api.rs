@@ -8,42 +8,11 @@ use danvan_core::account::{
 };
 use gloo_net::http::{Request, RequestBuilder};
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
 
-use crate::api::{bearer, decode, error_for, get, post, ApiError, Download, TIMEOUT_MS};
+use crate::api::{bearer, decode, error_for, get, post, send_body, ApiError, Body, Download, TIMEOUT_MS};
 
 fn uri(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
-}
-
-/// A request body.
-enum Body<'a> {
-    Json(String),
-    Bytes { bytes: &'a [u8], mime: &'a str },
-}
-
-/// Sends under one timeout (headers and body alike) and returns the status and the
-/// body as text whatever the status: creating and editing need the body of a 400.
-async fn exchange(builder: RequestBuilder, body: Option<Body<'_>>, timeout_ms: u32) -> Result<(u16, String), ApiError> {
-    let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
-    let builder = builder.abort_signal(Some(&controller.signal()));
-    let request = match body {
-        Some(Body::Json(json)) => builder.header("Content-Type", "application/json").body(json),
-        Some(Body::Bytes { bytes, mime }) => {
-            builder.header("Content-Type", mime).body(JsValue::from(js_sys::Uint8Array::from(bytes)))
-        }
-        None => builder.build(),
-    }
-    .map_err(|_| ApiError::Network)?;
-    let timeout = gloo_timers::callback::Timeout::new(timeout_ms, move || controller.abort());
-    let result = async {
-        let response = request.send().await.map_err(|_| ApiError::Network)?;
-        let text = response.text().await.map_err(|_| ApiError::Network)?;
-        Ok::<_, ApiError>((response.status(), text))
-    }
-    .await;
-    drop(timeout);
-    result
 }
 
 fn ok_or_error(status: u16, text: String) -> Result<String, ApiError> {
@@ -76,7 +45,7 @@ async fn save<T: serde::de::DeserializeOwned>(
     input: &AccountInput,
 ) -> Result<T, SaveError> {
     let json = serde_json::to_string(input).map_err(|_| SaveError::Api(ApiError::Decode))?;
-    let (status, text) = exchange(builder.header("Authorization", &bearer(token)), Some(Body::Json(json)), TIMEOUT_MS)
+    let (status, text) = send_body(builder.header("Authorization", &bearer(token)), Some(Body::Json(json)), TIMEOUT_MS)
         .await
         .map_err(SaveError::Api)?;
     if (200..300).contains(&status) {
@@ -123,7 +92,7 @@ pub async fn update_account(token: &str, id: i64, input: &AccountInput) -> Resul
 
 async fn post_empty<T: serde::de::DeserializeOwned>(path: &str, token: &str) -> Result<T, ApiError> {
     let (status, text) =
-        exchange(Request::post(path).header("Authorization", &bearer(token)), None, TIMEOUT_MS).await?;
+        send_body(Request::post(path).header("Authorization", &bearer(token)), None, TIMEOUT_MS).await?;
     decode(ok_or_error(status, text)?)
 }
 
@@ -155,7 +124,7 @@ pub async fn devices(token: &str, account_id: i64) -> Result<DevicesResponse, Ap
 /// `DELETE /api/admin/devices/{id}`.
 pub async fn end_device(token: &str, device_id: i64) -> Result<(), ApiError> {
     let builder = Request::delete(&format!("/api/admin/devices/{device_id}")).header("Authorization", &bearer(token));
-    let (status, text) = exchange(builder, None, TIMEOUT_MS).await?;
+    let (status, text) = send_body(builder, None, TIMEOUT_MS).await?;
     ok_or_error(status, text).map(|_| ())
 }
 
@@ -171,7 +140,7 @@ pub async fn import(token: &str, bytes: &[u8], mime: &str, commit: bool) -> Resu
     let builder = Request::post(path).header("Authorization", &bearer(token));
     // A spreadsheet is bigger than JSON, and a commit creates every account in one
     // transaction: give it longer on 2G.
-    let (status, text) = exchange(builder, Some(Body::Bytes { bytes, mime }), TIMEOUT_MS * 4).await?;
+    let (status, text) = send_body(builder, Some(Body::Bytes { bytes, mime }), TIMEOUT_MS * 4).await?;
     decode(ok_or_error(status, text)?)
 }
 

@@ -32,16 +32,25 @@ pub enum ApiError {
 /// response can stall half way through its body as easily as before its headers.
 /// Returns the status and body whatever the status.
 async fn send_raw(builder: RequestBuilder, body: Option<String>) -> Result<(u16, String), ApiError> {
-    send_body(builder, body.map(Body::Json)).await
+    send_body(builder, body.map(Body::Json), TIMEOUT_MS).await
 }
 
-enum Body {
+/// A request body.
+pub(crate) enum Body<'a> {
     Json(String),
     /// JSON, gzipped (`Content-Encoding: gzip`).
     GzipJson(Vec<u8>),
+    /// A file as it is (an account import).
+    Bytes { bytes: &'a [u8], mime: &'a str },
 }
 
-async fn send_body(builder: RequestBuilder, body: Option<Body>) -> Result<(u16, String), ApiError> {
+/// Sends under one timeout (headers and body alike) and returns the status and the
+/// body as text whatever the status.
+pub(crate) async fn send_body(
+    builder: RequestBuilder,
+    body: Option<Body<'_>>,
+    timeout_ms: u32,
+) -> Result<(u16, String), ApiError> {
     // AbortController gives fetch the timeout it lacks; aborting also fails a body
     // read that is still in progress.
     let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
@@ -54,10 +63,13 @@ async fn send_body(builder: RequestBuilder, body: Option<Body>) -> Result<(u16, 
             .header("Content-Type", "application/json")
             .header("Content-Encoding", "gzip")
             .body(JsValue::from(js_sys::Uint8Array::from(bytes.as_slice()))),
+        Some(Body::Bytes { bytes, mime }) => {
+            builder.header("Content-Type", mime).body(JsValue::from(js_sys::Uint8Array::from(bytes)))
+        }
         None => builder.build(),
     }
     .map_err(|_| ApiError::Network)?;
-    let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || controller.abort());
+    let timeout = gloo_timers::callback::Timeout::new(timeout_ms, move || controller.abort());
     let result = async {
         let response = request.send().await.map_err(|_| ApiError::Network)?;
         let text = response.text().await.map_err(|_| ApiError::Network)?;
@@ -196,7 +208,7 @@ pub async fn push(token: &str, body: &PushRequest) -> Result<PushResponse, ApiEr
     } else {
         Body::Json(json)
     };
-    let (status, text) = send_body(builder, Some(body)).await?;
+    let (status, text) = send_body(builder, Some(body), TIMEOUT_MS).await?;
     if (200..300).contains(&status) {
         return decode(text);
     }

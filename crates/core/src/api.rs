@@ -107,7 +107,7 @@ pub struct FormResponse {
 }
 
 // ---------------------------------------------------------------------------
-// Review, dashboard, consolidation, plan obligations and the movement (issue 4).
+// Review, dashboard, consolidation, plan obligations and the movement.
 
 use crate::aggregate::{Consolidation, Dashboard, ModelCounts, ModelField, MovementModel, ObligationState};
 

@@ -1,4 +1,4 @@
-//! The push algorithm (DESIGN.md "Sync"): each mutation of a push in its own
+//! The push algorithm (protocol types in crates/core/src/sync.rs): each mutation of a push in its own
 //! write transaction, answered exactly once. The SQL is in `store::sync`; the report
 //! state machine and validation are `danvan_core::sync::apply_op`, the very code the
 //! phone runs, so the server never disagrees with the app about what is valid.

@@ -1,4 +1,4 @@
-//! `POST /api/sync/push` and `POST /api/sync/pull` (DESIGN.md "Sync").
+//! `POST /api/sync/push` and `POST /api/sync/pull` (the protocol: crates/core/src/sync.rs).
 
 use axum::extract::State;
 use axum::http::StatusCode;

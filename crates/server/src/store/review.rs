@@ -1,4 +1,4 @@
-//! Reads for the dashboard and the consolidation, and the two registers of issue 4:
+//! Reads for the dashboard and the consolidation, and the two registers:
 //! III.1 implementation plans and "Dân vận khéo" models.
 //!
 //! The dashboard reads four small columns per report of one period (index
