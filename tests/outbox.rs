@@ -121,8 +121,14 @@ async fn a_conflict_is_kept_until_settled_and_the_choice_is_queued() {
     assert_eq!(conflict.mine.value("ii1.sessions"), "5");
     assert_eq!(conflict.theirs.value("ii1.sessions"), "9");
     // A pull meanwhile does not replace what is on screen.
-    let page =
-        PullResponse { epoch: "e".into(), reset: false, changes: vec![theirs.clone()], cursor: 3, has_more: false };
+    let page = PullResponse {
+        epoch: "e".into(),
+        reset: false,
+        changes: vec![theirs.clone()],
+        cursor: 3,
+        has_more: false,
+        catalog_version: 0,
+    };
     db.take_pull(&page, Utc::now()).await.unwrap();
     assert_eq!(db.load_report(&key().id()).await.unwrap().unwrap().report.value("ii1.sessions"), "5");
 

@@ -409,6 +409,12 @@ pub fn audit_action_label(action: &str) -> &str {
         "device.end" => "Đăng xuất một thiết bị",
         "admin.create" => "Tạo quản trị viên đầu tiên",
         "login.locked" => "Tạm khoá đăng nhập sau nhiều lần sai",
+        "units.import" => "Nhập, sửa cây đơn vị",
+        "units.move_accounts" => "Chuyển tài khoản sang đơn vị kế thừa",
+        "plan.publish" => "Công bố kế hoạch",
+        "plan.draft" => "Lưu bản nháp kế hoạch",
+        "plan.copy" => "Sao chép kế hoạch sang năm mới",
+        "plan.discard" => "Bỏ bản nháp kế hoạch",
         other => other,
     }
 }

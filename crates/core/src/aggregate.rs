@@ -319,9 +319,9 @@ pub fn implementation_plan_obligation(plan: &Plan) -> Option<(&str, NaiveDate)> 
 /// Whether `unit` must issue its own implementation plan under `plan`.
 pub fn owes_implementation_plan(plan: &Plan, unit: &OrgUnit) -> bool {
     plan.items.iter().any(|item| {
-        item.obligations
-            .iter()
-            .any(|o| matches!(o.due, DueRule::Once { .. }) && o.id.ends_with("implementation-plan") && o.applies_to(item, unit))
+        item.obligations.iter().any(|o| {
+            matches!(o.due, DueRule::Once { .. }) && o.id.ends_with("implementation-plan") && o.applies_to(item, unit)
+        })
     })
 }
 
@@ -419,7 +419,11 @@ pub struct ModelCounts {
 
 /// Counts the events (registration, recognition, commendation) dated in
 /// `first..=last`.
-pub fn count_models<'a>(models: impl IntoIterator<Item = &'a MovementModel>, first: NaiveDate, last: NaiveDate) -> ModelCounts {
+pub fn count_models<'a>(
+    models: impl IntoIterator<Item = &'a MovementModel>,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> ModelCounts {
     let mut c = ModelCounts::default();
     let within = |d: Option<NaiveDate>| d.is_some_and(|d| first <= d && d <= last);
     for m in models {
@@ -711,4 +715,3 @@ impl Consolidation {
         values
     }
 }
-

@@ -410,6 +410,7 @@ mod tests {
             kind,
             required: true,
             only: None,
+            retired: false,
         };
         ReportForm {
             id: "f".into(),

@@ -53,6 +53,11 @@ pub struct Field {
     /// Which yearly/monthly reports ask for it; empty = both.
     #[serde(default)]
     pub only: Option<PeriodKind>,
+    /// Taken out of the form in a later version: no longer asked for, but reports
+    /// filed with a value keep it and show it (a field is never deleted, so a form
+    /// change cannot invalidate what was filed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,9 +133,35 @@ impl ReportForm {
         self.fields().find(|f| f.id == id)
     }
 
-    /// The fields a report of this period kind shows.
+    /// The fields a report of this period kind asks for.
     pub fn fields_for(&self, kind: PeriodKind) -> impl Iterator<Item = &Field> {
         self.fields().filter(move |f| f.applies_to(kind))
+    }
+
+    /// Whether `self` may replace `previous` as the next version of a plan's form:
+    /// every field of `previous` is still there (retired at most) with the same
+    /// kind, and a text limit only grows. Values already filed then stay valid.
+    pub fn check_evolution(&self, previous: &ReportForm) -> Result<(), String> {
+        for old in previous.fields() {
+            let Some(new) = self.field(&old.id) else {
+                return Err(format!(
+                    "trường «{}» ({}) của phiên bản trước không được xoá (có thể ngừng sử dụng)",
+                    old.label, old.id
+                ));
+            };
+            let compatible = match (old.kind, new.kind) {
+                (FieldKind::Count, FieldKind::Count) => true,
+                (FieldKind::Text { max_chars: a }, FieldKind::Text { max_chars: b }) => b >= a,
+                _ => false,
+            };
+            if !compatible {
+                return Err(format!(
+                    "trường «{}» ({}) không được đổi kiểu hoặc giảm độ dài tối đa: báo cáo đã nộp phải còn hợp lệ",
+                    old.label, old.id
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks the definition itself (unique ids, rules naming count fields).
@@ -197,7 +228,7 @@ impl ReportForm {
 
 impl Field {
     pub fn applies_to(&self, kind: PeriodKind) -> bool {
-        self.only.is_none_or(|only| only == kind)
+        !self.retired && self.only.is_none_or(|only| only == kind)
     }
 
     fn issue(&self, kind: IssueKind, message: String, message_en: String) -> Issue {
@@ -279,6 +310,7 @@ mod tests {
             kind: FieldKind::Count,
             required,
             only: None,
+            retired: false,
         };
         ReportForm {
             id: "f".into(),
@@ -300,6 +332,7 @@ mod tests {
                         kind: FieldKind::Text { max_chars: 10 },
                         required: false,
                         only: None,
+                        retired: false,
                     },
                     Field { only: Some(PeriodKind::Year), ..count("yearly", true) },
                 ],
@@ -375,5 +408,35 @@ mod tests {
         assert_eq!(f.check_definition(), Ok(()));
         f.rules.push(Rule::NotMoreThan { field: "notes".into(), limit: "received".into() });
         assert!(f.check_definition().is_err());
+    }
+
+    #[test]
+    fn a_retired_field_keeps_filed_values_and_is_no_longer_asked() {
+        let mut next = form();
+        next.sections[0].fields[3].retired = true;
+        next.check_evolution(&form()).unwrap();
+        let filed = values(&[("received", "3"), ("resolved", "2"), ("yearly", "")]);
+        assert!(next.validate(&filed, PeriodKind::Year, Stage::Submit).is_empty(), "no longer required");
+        let kept = values(&[("received", "3"), ("resolved", "2"), ("yearly", "7")]);
+        assert!(next.validate(&kept, PeriodKind::Year, Stage::Submit).is_empty(), "an old value is not unknown");
+        assert_eq!(next.fields_for(PeriodKind::Year).count(), 3);
+    }
+
+    #[test]
+    fn a_new_version_may_not_drop_or_narrow_a_field() {
+        let mut dropped = form();
+        dropped.sections[0].fields.remove(0);
+        let err = dropped.check_evolution(&form()).unwrap_err();
+        assert!(err.contains("RECEIVED") && err.contains("không được xoá"), "{err}");
+        let mut narrowed = form();
+        narrowed.sections[0].fields[2].kind = FieldKind::Text { max_chars: 5 };
+        assert!(narrowed.check_evolution(&form()).unwrap_err().contains("Ghi chú"));
+        let mut retyped = form();
+        retyped.sections[0].fields[0].kind = FieldKind::Text { max_chars: 100 };
+        assert!(retyped.check_evolution(&form()).is_err());
+        let mut grown = form();
+        grown.sections[0].fields[2].kind = FieldKind::Text { max_chars: 500 };
+        grown.sections[0].fields.push(Field { id: "added".into(), ..form().sections[0].fields[0].clone() });
+        grown.check_evolution(&form()).unwrap();
     }
 }

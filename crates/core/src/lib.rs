@@ -7,14 +7,17 @@
 pub mod account;
 pub mod aggregate;
 pub mod api;
+pub mod catalog;
 pub mod client;
 pub mod form;
 pub mod period;
 pub mod plan;
+pub mod plan_changes;
 pub mod report;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod tree_import;
 pub mod unit;
 
 pub use form::{ReportForm, Values};

@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::period::WINDOW_START_DAY;
+use crate::form::PeriodKind;
+use crate::period::{DateWindow, Period, WINDOW_START_DAY};
 use crate::unit::{OrgUnit, UnitKind};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +17,20 @@ pub struct Plan {
     /// "Ủy ban nhân dân tỉnh Kon Tum"
     pub issued_by: String,
     pub issued_on: NaiveDate,
+    /// First day the plan applies; None: its issue date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<NaiveDate>,
+    /// Last day the plan applies; None: 31/12 of the year it was issued (a yearly
+    /// plan such as 413/KH-UBND "năm 2024").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<NaiveDate>,
+    /// Published versions count from 1; a correction of a published plan is the
+    /// next version (reports keep the version they were filed against).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// A plan made up for the demonstration, never a real document: the app says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
     #[serde(default)]
     pub place: String,
     /// The preamble: the documents the plan implements.
@@ -32,6 +47,10 @@ pub struct Plan {
     pub recipients: Vec<String>,
     #[serde(default)]
     pub signer: Option<Signer>,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,11 +134,20 @@ pub enum PlanError {
     NoAssignee(String),
     #[error("hạn của {0} không theo kỳ báo cáo của Nghị định 09 (trước ngày 15; năm: trước 15/12)")]
     UnsupportedRule(String),
+    #[error("thời gian áp dụng của kế hoạch: ngày kết thúc {to} trước ngày bắt đầu {from}")]
+    InvertedValidity { from: String, to: String },
 }
 
 impl Plan {
     /// Checks what the rest of the code relies on.
     pub fn validate(&self) -> Result<(), PlanError> {
+        let v = self.validity();
+        if v.last < v.first {
+            return Err(PlanError::InvertedValidity {
+                from: crate::time::format_date(v.first),
+                to: crate::time::format_date(v.last),
+            });
+        }
         let mut items = std::collections::HashSet::new();
         let mut obligations = std::collections::HashSet::new();
         for item in &self.items {
@@ -153,6 +181,80 @@ impl Plan {
 
     pub fn item(&self, id: &str) -> Option<&PlanItem> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The days the plan applies: from its issue date (or `valid_from`) through the
+    /// end of its year (or `valid_to`).
+    pub fn validity(&self) -> DateWindow {
+        let first = self.valid_from.unwrap_or(self.issued_on);
+        let last = self.valid_to.unwrap_or_else(|| {
+            NaiveDate::from_ymd_opt(chrono::Datelike::year(&self.issued_on), 12, 31).unwrap_or(first)
+        });
+        DateWindow { first, last }
+    }
+
+    /// Whether a report for `period` belongs to this plan: its deadline falls while
+    /// the plan applies. For 413/KH-UBND (01/02/2024 – 31/12/2024) that is the
+    /// months 02/2024 … 12/2024 and the year 2024; 01/2025 (due 14/01/2025) is not.
+    pub fn covers(&self, period: &Period) -> bool {
+        self.validity().contains(period.due_date())
+    }
+
+    /// Every period of `kind` the plan covers, oldest first.
+    pub fn periods(&self, kind: PeriodKind) -> Vec<Period> {
+        let v = self.validity();
+        let mut p = match kind {
+            PeriodKind::Month => Period::month_containing(v.first),
+            PeriodKind::Year => Period::year_containing(v.first),
+        };
+        let mut out = Vec::new();
+        // Bounded: a plan's validity is checked to be ordered, and periods advance.
+        while p.due_date() <= v.last {
+            if self.covers(&p) {
+                out.push(p);
+            }
+            p = p.next();
+        }
+        out
+    }
+
+    /// Why a report of `unit` for `period` cannot exist under this plan, if it
+    /// cannot: the period lies outside the plan's validity, or the unit did not
+    /// exist when the period's report fell due (it closed, or opened later).
+    pub fn report_problem(&self, unit: &OrgUnit, period: &Period) -> Option<String> {
+        if !self.covers(period) {
+            return Some(format!(
+                "{} nằm ngoài thời gian áp dụng của kế hoạch {} ({})",
+                period.label_vi(),
+                self.number,
+                self.validity_label()
+            ));
+        }
+        if !unit.valid_on(period.due_date()) {
+            return Some(format!(
+                "{} không hoạt động vào hạn nộp {} ({}): báo cáo do đơn vị đang hoạt động lập",
+                unit.name,
+                period.label_vi().to_lowercase(),
+                unit.validity_label_vi()
+            ));
+        }
+        None
+    }
+
+    /// Whether the plan no longer applies on `today`.
+    pub fn has_ended(&self, today: NaiveDate) -> bool {
+        today > self.validity().last
+    }
+
+    /// Whether the plan does not apply yet on `today`.
+    pub fn not_started(&self, today: NaiveDate) -> bool {
+        today < self.validity().first
+    }
+
+    /// "01/02/2024 – 31/12/2024".
+    pub fn validity_label(&self) -> String {
+        let v = self.validity();
+        format!("{} – {}", crate::time::format_date(v.first), crate::time::format_date(v.last))
     }
 }
 

@@ -159,6 +159,14 @@ pub struct PullResponse {
     pub cursor: u64,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub has_more: bool,
+    /// Moves when the server's units, plans or forms change: the app then
+    /// downloads them again (0 from a server that does not say).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub catalog_version: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// Why a mutation cannot apply, as the result's `code` and a Vietnamese message.
@@ -272,6 +280,7 @@ mod tests {
                     kind: FieldKind::Count,
                     required: true,
                     only: None,
+                    retired: false,
                 }],
             }],
             rules: vec![],
@@ -345,7 +354,14 @@ mod tests {
         assert_eq!(json["key"]["period"], "2024-03");
         let r = MutationResult::Applied { version: 4 };
         assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"applied":{"version":4}}"#);
-        let empty = PullResponse { epoch: "e".into(), reset: false, changes: vec![], cursor: 9, has_more: false };
+        let empty = PullResponse {
+            epoch: "e".into(),
+            reset: false,
+            changes: vec![],
+            cursor: 9,
+            has_more: false,
+            catalog_version: 0,
+        };
         assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"epoch":"e","changes":[],"cursor":9}"#);
     }
 }

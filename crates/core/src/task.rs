@@ -1,10 +1,15 @@
 //! "Nhiệm vụ của tôi": the obligations a plan puts on one unit, each with its next
 //! deadline. Computed by the same code on the server and, offline, on the phone.
+//!
+//! A plan applies for a time (`Plan::validity`): before it starts its tasks wait,
+//! after it ends they are shown as ended with the record of each period, never as
+//! overdue by a thousand days.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::period::Period;
+use crate::aggregate::Timeliness;
+use crate::period::{DateWindow, Period};
 use crate::plan::{DueRule, Plan};
 use crate::time::format_date;
 use crate::unit::OrgUnit;
@@ -18,8 +23,25 @@ pub struct Task {
     pub obligation_id: String,
     pub title: String,
     pub due: DueRule,
-    /// The next deadline on or after the reference date; None for continuous duties.
+    /// The plan's validity, so the phone recomputes deadlines offline.
+    pub valid: DateWindow,
+    /// The next deadline on or after the reference date; None for continuous
+    /// duties and once the plan has ended.
     pub next: Option<NextDeadline>,
+    /// When a one-off obligation was met (III.1: the date of the unit's own
+    /// implementation plan, once recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_on: Option<NaiveDate>,
+    /// For a periodic obligation of a plan that has ended: each period's outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record: Vec<PeriodRecord>,
+}
+
+/// How one period's report went (filed on time, late, missing…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodRecord {
+    pub period: Period,
+    pub state: Timeliness,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,32 +55,56 @@ pub struct NextDeadline {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskStatus {
     Continuous,
-    Upcoming { days_left: i64 },
+    Upcoming {
+        days_left: i64,
+    },
     DueToday,
-    Overdue { days: i64 },
+    Overdue {
+        days: i64,
+    },
+    /// A one-off obligation that has been met.
+    Done {
+        on: NaiveDate,
+    },
+    /// The plan has not started yet.
+    NotStarted {
+        starts: NaiveDate,
+    },
+    /// The plan ended on this day.
+    Ended {
+        on: NaiveDate,
+    },
 }
 
-/// The next deadline of a rule as seen on `today` (a Vietnam calendar date).
-pub fn next_deadline(rule: &DueRule, today: NaiveDate) -> Option<NextDeadline> {
+/// The next deadline of a rule as seen on `today` (a Vietnam calendar date), within
+/// a plan that applies during `valid`.
+pub fn next_deadline(rule: &DueRule, valid: &DateWindow, today: NaiveDate) -> Option<NextDeadline> {
+    if today > valid.last {
+        return None;
+    }
+    // Before the plan starts, its first period is the next one.
+    let from = today.max(valid.first);
+    let periodic =
+        |p: Period| (p.due_date() <= valid.last).then(|| NextDeadline { period: Some(p), due_date: p.due_date() });
     match *rule {
         DueRule::Continuous => None,
         DueRule::Once { date } => Some(NextDeadline { period: None, due_date: date }),
         // Plan::validate guarantees the Decree 09 day, so the period containing
-        // today is the one whose report is due next.
-        DueRule::Monthly { .. } => {
-            let p = Period::month_containing(today);
-            Some(NextDeadline { period: Some(p), due_date: p.due_date() })
-        }
-        DueRule::Yearly { .. } => {
-            let p = Period::year_containing(today);
-            Some(NextDeadline { period: Some(p), due_date: p.due_date() })
-        }
+        // the day is the one whose report is due next; its deadline may fall after
+        // the plan ends (the last days of December), then nothing more is due.
+        DueRule::Monthly { .. } => periodic(Period::month_containing(from)),
+        DueRule::Yearly { .. } => periodic(Period::year_containing(from)),
     }
 }
 
 /// Every obligation of `plan` that applies to `unit`, soonest deadline first and
-/// continuous duties last, in plan order among equals.
+/// continuous duties last, in plan order among equals. Nothing when the unit did
+/// not exist while the plan applied (a commune closed in 2025 has no 2026 tasks).
 pub fn tasks_for(plan: &Plan, unit: &OrgUnit, today: NaiveDate) -> Vec<Task> {
+    let valid = plan.validity();
+    if !unit.valid_during(valid.first, valid.last) {
+        return Vec::new();
+    }
     let mut tasks: Vec<Task> = plan
         .items
         .iter()
@@ -71,7 +117,10 @@ pub fn tasks_for(plan: &Plan, unit: &OrgUnit, today: NaiveDate) -> Vec<Task> {
                 obligation_id: o.id.clone(),
                 title: o.title.clone(),
                 due: o.due,
-                next: next_deadline(&o.due, today),
+                valid,
+                next: next_deadline(&o.due, &valid, today),
+                done_on: None,
+                record: Vec::new(),
             })
         })
         .collect();
@@ -79,14 +128,28 @@ pub fn tasks_for(plan: &Plan, unit: &OrgUnit, today: NaiveDate) -> Vec<Task> {
     tasks
 }
 
-/// Soonest deadline first; continuous duties last. Stable, so plan order is kept.
+/// Open tasks first, soonest deadline first; continuous duties after them, then
+/// what is done or ended. Stable, so plan order is kept.
 pub fn sort_tasks(tasks: &mut [Task]) {
-    tasks.sort_by_key(|t| t.next.as_ref().map(|n| n.due_date).unwrap_or(NaiveDate::MAX));
+    tasks.sort_by_key(|t| {
+        let settled = t.done_on.is_some() || (t.next.is_none() && !matches!(t.due, DueRule::Continuous));
+        (settled, t.next.as_ref().filter(|_| t.done_on.is_none()).map(|n| n.due_date).unwrap_or(NaiveDate::MAX))
+    });
 }
 
 impl Task {
     pub fn status(&self, today: NaiveDate) -> TaskStatus {
+        if let Some(on) = self.done_on {
+            return TaskStatus::Done { on };
+        }
+        if today > self.valid.last {
+            return TaskStatus::Ended { on: self.valid.last };
+        }
+        if today < self.valid.first {
+            return TaskStatus::NotStarted { starts: self.valid.first };
+        }
         match &self.next {
+            None if self.is_periodic() => TaskStatus::Ended { on: self.valid.last },
             None => TaskStatus::Continuous,
             Some(n) => TaskStatus::for_due_date(n.due_date, today),
         }
@@ -94,7 +157,12 @@ impl Task {
 
     /// Recomputes the next deadline for another day (the phone does this offline).
     pub fn refreshed(&self, today: NaiveDate) -> Task {
-        Task { next: next_deadline(&self.due, today), ..self.clone() }
+        Task { next: next_deadline(&self.due, &self.valid, today), ..self.clone() }
+    }
+
+    /// Whether the obligation is a report per period (monthly or yearly).
+    pub fn is_periodic(&self) -> bool {
+        matches!(self.due, DueRule::Monthly { .. } | DueRule::Yearly { .. })
     }
 }
 
@@ -114,6 +182,9 @@ impl TaskStatus {
             TaskStatus::DueToday => "Hạn chót hôm nay".into(),
             TaskStatus::Upcoming { days_left } => format!("Còn {days_left} ngày"),
             TaskStatus::Overdue { days } => format!("Quá hạn {days} ngày"),
+            TaskStatus::Done { on } => format!("Đã thực hiện ({})", format_date(on)),
+            TaskStatus::NotStarted { starts } => format!("Bắt đầu từ {}", format_date(starts)),
+            TaskStatus::Ended { on } => format!("Đã kết thúc ({})", format_date(on)),
         }
     }
 
@@ -124,6 +195,9 @@ impl TaskStatus {
             TaskStatus::DueToday => "Due today".into(),
             TaskStatus::Upcoming { days_left } => format!("{} left", days(days_left)),
             TaskStatus::Overdue { days: d } => format!("{} overdue", days(d)),
+            TaskStatus::Done { on } => format!("Done ({})", format_date(on)),
+            TaskStatus::NotStarted { starts } => format!("Starts {}", format_date(starts)),
+            TaskStatus::Ended { on } => format!("Ended ({})", format_date(on)),
         }
     }
 }
@@ -163,6 +237,10 @@ mod tests {
             title: "t".into(),
             issued_by: "x".into(),
             issued_on: d(2024, 2, 1),
+            valid_from: None,
+            valid_to: None,
+            version: 1,
+            demo: false,
             place: String::new(),
             preamble: String::new(),
             purposes: vec![],
@@ -197,7 +275,7 @@ mod tests {
     }
 
     fn unit(id: &str, kind: UnitKind) -> OrgUnit {
-        OrgUnit { id: id.into(), code: id.into(), name: id.into(), kind, parent: None }
+        OrgUnit::new(id, id, id, kind, None)
     }
 
     #[test]
@@ -252,5 +330,110 @@ mod tests {
         let mut p = plan();
         p.items[2].obligations[0].id = "II.1".into();
         assert!(matches!(p.validate(), Err(crate::plan::PlanError::DuplicateObligation(_))));
+    }
+
+    #[test]
+    fn a_plan_covers_only_the_periods_due_while_it_applies() {
+        use crate::form::PeriodKind;
+        let p = plan();
+        assert_eq!(p.validity_label(), "01/02/2024 – 31/12/2024");
+        let months: Vec<String> = p.periods(PeriodKind::Month).iter().map(|p| p.key()).collect();
+        assert_eq!(months.first().map(String::as_str), Some("2024-02"));
+        assert_eq!(months.last().map(String::as_str), Some("2024-12"));
+        assert_eq!(months.len(), 11);
+        assert!(!p.covers(&Period::Month { year: 2024, month: 1 }), "due 14/01, before the plan");
+        assert!(!p.covers(&Period::Month { year: 2025, month: 1 }), "due 14/01/2025, after it");
+        assert_eq!(p.periods(PeriodKind::Year), [Period::Year { year: 2024 }]);
+        assert!(!p.covers(&Period::Year { year: 2025 }));
+        // An explicit validity replaces the default one.
+        let mut two_years = plan();
+        two_years.valid_to = Some(d(2025, 12, 31));
+        assert_eq!(two_years.periods(PeriodKind::Year).len(), 2);
+        let mut inverted = plan();
+        inverted.valid_to = Some(d(2023, 12, 31));
+        assert!(matches!(inverted.validate(), Err(crate::plan::PlanError::InvertedValidity { .. })));
+    }
+
+    #[test]
+    fn an_ended_plan_is_ended_not_overdue() {
+        let p = plan();
+        let today = d(2026, 12, 2);
+        let tasks = tasks_for(&p, &unit("d", UnitKind::District), today);
+        assert_eq!(tasks.len(), 4);
+        for t in &tasks {
+            assert_eq!(t.status(today), TaskStatus::Ended { on: d(2024, 12, 31) }, "{}", t.obligation_id);
+            assert!(t.next.is_none(), "{}: nothing is due any more", t.obligation_id);
+        }
+        assert_eq!(tasks[0].status(today).label_vi(), "Đã kết thúc (31/12/2024)");
+        // The last monthly report of the year is due inside it; after that, none.
+        let monthly = |day| {
+            tasks_for(&p, &unit("d", UnitKind::District), day)
+                .into_iter()
+                .find(|t| t.obligation_id == "III.1.monthly")
+                .unwrap()
+        };
+        assert_eq!(monthly(d(2024, 12, 1)).next.unwrap().due_date, d(2024, 12, 14));
+        assert_eq!(monthly(d(2024, 12, 20)).next, None, "01/2025 is not this plan's");
+        assert_eq!(
+            monthly(d(2024, 12, 20)).status(d(2024, 12, 20)),
+            TaskStatus::Ended { on: d(2024, 12, 31) },
+            "no period left to report: not an ongoing duty"
+        );
+    }
+
+    #[test]
+    fn a_plan_not_started_waits_for_its_first_period() {
+        let p = plan();
+        let today = d(2024, 1, 10);
+        let t = tasks_for(&p, &unit("d", UnitKind::District), today)
+            .into_iter()
+            .find(|t| t.obligation_id == "III.1.monthly")
+            .unwrap();
+        assert_eq!(t.status(today), TaskStatus::NotStarted { starts: d(2024, 2, 1) });
+        assert_eq!(t.next.unwrap().period, Some(Period::Month { year: 2024, month: 2 }));
+    }
+
+    #[test]
+    fn a_recorded_one_off_obligation_is_done() {
+        let p = plan();
+        let today = d(2024, 6, 1);
+        let mut tasks = tasks_for(&p, &unit("d", UnitKind::District), today);
+        assert_eq!(tasks[0].obligation_id, "III.1.plan");
+        assert_eq!(tasks[0].status(today), TaskStatus::Overdue { days: 93 });
+        tasks[0].done_on = Some(d(2024, 2, 20));
+        assert_eq!(tasks[0].status(today), TaskStatus::Done { on: d(2024, 2, 20) });
+        assert_eq!(tasks[0].status(today).label_vi(), "Đã thực hiện (20/02/2024)");
+        sort_tasks(&mut tasks);
+        let ids: Vec<_> = tasks.iter().map(|t| t.obligation_id.as_str()).collect();
+        assert_eq!(ids, ["III.1.monthly", "III.1.yearly", "II.1", "III.1.plan"], "what is done goes last");
+    }
+
+    #[test]
+    fn a_unit_outside_the_plan_years_has_no_tasks() {
+        let p = plan();
+        let mut closed = unit("c", UnitKind::Commune);
+        closed.valid_to = Some(d(2023, 12, 31));
+        assert!(tasks_for(&p, &closed, d(2024, 3, 1)).is_empty());
+        let mut new = unit("c", UnitKind::Commune);
+        new.valid_from = Some(d(2025, 7, 1));
+        assert!(tasks_for(&p, &new, d(2025, 8, 1)).is_empty());
+    }
+
+    #[test]
+    fn reports_exist_only_inside_the_plan_and_the_unit_life() {
+        let p = plan();
+        let commune = unit("c", UnitKind::Commune);
+        assert_eq!(p.report_problem(&commune, &Period::Month { year: 2024, month: 3 }), None);
+        assert_eq!(
+            p.report_problem(&commune, &Period::Month { year: 2025, month: 1 }).as_deref(),
+            Some("Tháng 01/2025 nằm ngoài thời gian áp dụng của kế hoạch 1/KH (01/02/2024 – 31/12/2024)")
+        );
+        let mut closed = unit("c", UnitKind::Commune);
+        closed.valid_to = Some(d(2024, 6, 30));
+        assert_eq!(p.report_problem(&closed, &Period::Month { year: 2024, month: 6 }), None);
+        assert!(p
+            .report_problem(&closed, &Period::Month { year: 2024, month: 7 })
+            .unwrap()
+            .contains("không hoạt động"));
     }
 }

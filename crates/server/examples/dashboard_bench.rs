@@ -30,7 +30,7 @@ use danvan_core::api::{LoginResponse, Role};
 use danvan_core::form::FieldKind;
 use danvan_core::{OrgUnit, Period, Report, ReportForm, ReportKey, ReportStatus, UnitKind, Values};
 use danvan_server::aggregate::{consolidation_for, dashboard_for, implementation_plans, Scope};
-use danvan_server::seed::Seed;
+use danvan_server::catalog::packages::{shipped_plans, shipped_tree};
 use danvan_server::state::Catalog;
 use danvan_server::store::{ts, User};
 use danvan_server::{app, serve_until, AppState, Config, PasswordCost, SHUTDOWN_GRACE};
@@ -108,8 +108,11 @@ fn place_name(rng: &mut Rng) -> String {
     format!("{} {}", rng.pick(SYLLABLES_A), rng.pick(SYLLABLES_B))
 }
 
+/// Generated units close with the Kon Tum tree they belong to (30/06/2025).
 fn unit(id: String, name: String, kind: UnitKind, parent: &str) -> OrgUnit {
-    OrgUnit { code: id.clone(), id, name, kind, parent: Some(parent.to_string()) }
+    let mut u = OrgUnit::new(&id, &id, &name, kind, Some(parent));
+    u.valid_to = chrono::NaiveDate::from_ymd_opt(2025, 6, 30);
+    u
 }
 
 /// The seed's units plus generated ones: every district (the seed's 10 and 90 new
@@ -514,7 +517,8 @@ async fn phases(
     now: DateTime<Utc>,
     runs: usize,
 ) -> Vec<(String, f64)> {
-    let catalog = &state.catalog;
+    let snapshot = state.catalog();
+    let catalog = &*snapshot;
     let plan = catalog.plan(PLAN).unwrap();
     let form = catalog.form_for_plan(PLAN).unwrap();
     let period = Period::month(YEAR, month).unwrap();
@@ -554,7 +558,7 @@ async fn phases(
     out.push((format!("models: `store.model_dates` ({} rows)", models.len()), t));
     let (t, mc) = phase!(runs, model_counts(catalog, &models, unit, &period));
     out.push(("models: subtree filter + `count_models`".into(), t));
-    let (t, _) = phase!(runs, implementation_plans(&state.store, catalog, plan, unit, now).await.unwrap());
+    let (t, _) = phase!(runs, implementation_plans(&state.store, &catalog.tree, plan, unit, now).await.unwrap());
     out.push(("dashboard: `implementation_plans` (SQL + subtree)".into(), t));
 
     // Consolidation.
@@ -721,8 +725,8 @@ async fn main() {
     };
     let config = config(&dir);
     let db = dir.join("danvan.db");
-    let seed = Seed::embedded().unwrap();
-    let form = seed.forms.iter().find(|f| f.plan_id == PLAN).expect("form of the plan").clone();
+    let shipped = shipped_tree(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()).unwrap();
+    let form = shipped_plans().into_iter().find(|d| d.plan.id == PLAN).and_then(|d| d.form).expect("form of the plan");
 
     // 1. Seed, demo users, the generated unit tree; 2. the reports.
     let state = AppState::open(&config).await.expect("server state");
@@ -736,10 +740,12 @@ async fn main() {
         pool.close().await;
         n
     };
-    let tree = units(&seed.units);
+    let tree = units(shipped.all());
     let generated = if existing == 0 {
         let t = Instant::now();
-        state.store.upsert_catalog(&tree, &seed.plans).await.unwrap();
+        let audit =
+            danvan_server::store::NewAudit { action: "units.import", target: None, unit_id: None, detail: None };
+        state.store.save_units(&tree, &danvan_server::store::Actor::cli(), &audit, Utc::now()).await.unwrap();
         eprintln!("{} units upserted in {:.1} s", tree.len(), t.elapsed().as_secs_f64());
         let ids = Ids {
             reporter: {
@@ -769,7 +775,7 @@ async fn main() {
     let t = Instant::now();
     let state = AppState::open(&config).await.expect("server state");
     let open_secs = t.elapsed().as_secs_f64();
-    let n_units = state.catalog.tree.all().len();
+    let n_units = state.catalog().tree.all().len();
     eprintln!("AppState::open: {n_units} units loaded in {open_secs:.2} s; database {:.0} MB", db_bytes as f64 / 1e6);
     assert!(n_units >= 10_000, "only {n_units} units");
 
@@ -777,8 +783,8 @@ async fn main() {
     let sonoivu = user(&state, "sonoivu").await;
     let reviewer = user(&state, "tp.kontum").await;
     assert_eq!((reviewer.role, reviewer.unit_id.as_str()), (Role::Reviewer, DISTRICT));
-    let district_name = state.catalog.tree.get(DISTRICT).unwrap().name.clone();
-    let communes = state.catalog.tree.children(DISTRICT).count();
+    let district_name = state.catalog().tree.get(DISTRICT).unwrap().name.clone();
+    let communes = state.catalog().tree.children(DISTRICT).count();
     let cases = vec![
         Case {
             name: format!("dashboard, province `{ROOT}`, {YEAR}-{MONTH:02}, as `sonoivu` (aggregator)"),

@@ -11,13 +11,14 @@ use crate::store::{DataScope, User};
 
 /// The units `user` may see, in tree order:
 /// - admin and aggregator (Sở Nội vụ): every unit;
-/// - reviewer and reporter: their own unit's subtree, plus their ancestors so the
-///   app can show the chain up to the province (ancestors' own data is not implied).
+/// - reviewer and reporter: their own unit's subtree with the history of the units
+///   merged into it (`UnitTree::scope`), plus their ancestors so the app can show the
+///   chain up to the province (ancestors' own data is not implied).
 pub fn visible_units<'t>(tree: &'t UnitTree, user: &User) -> Vec<&'t OrgUnit> {
     match user.role {
         Role::Admin | Role::Aggregator => tree.all().iter().collect(),
         Role::Reviewer | Role::Reporter => {
-            let mut ids: HashSet<&str> = tree.subtree(&user.unit_id).iter().map(|u| u.id.as_str()).collect();
+            let mut ids: HashSet<&str> = tree.scope(&user.unit_id).iter().map(|u| u.id.as_str()).collect();
             if ids.is_empty() {
                 // The user's unit is gone from the tree: nothing is visible.
                 return Vec::new();
@@ -39,12 +40,12 @@ pub fn may_see_data_of(tree: &UnitTree, user: &User, unit_id: &str) -> bool {
 }
 
 /// [`may_see_data_of`] as a filter for queries: everything, or the units of the
-/// user's subtree.
+/// user's scope (subtree and predecessors).
 pub fn data_scope(tree: &UnitTree, user: &User) -> DataScope {
     match user.role {
         Role::Admin | Role::Aggregator => DataScope::All,
         Role::Reviewer | Role::Reporter => {
-            DataScope::Units(tree.subtree(&user.unit_id).iter().map(|u| u.id.clone()).collect())
+            DataScope::Units(tree.scope(&user.unit_id).iter().map(|u| u.id.clone()).collect())
         }
     }
 }
@@ -76,7 +77,7 @@ mod tests {
     use danvan_core::UnitKind;
 
     fn u(id: &str, kind: UnitKind, parent: Option<&str>) -> OrgUnit {
-        OrgUnit { id: id.into(), code: id.into(), name: id.into(), kind, parent: parent.map(Into::into) }
+        OrgUnit::new(id, id, id, kind, parent)
     }
 
     fn tree() -> UnitTree {
@@ -173,5 +174,33 @@ mod tests {
         assert!(!may_review_report_of(&t, &snv, "nope"));
         assert!(!may_review_report_of(&t, &user(Role::Reporter, "p.d1"), "p.d1.c1"));
         assert!(!may_review_report_of(&t, &user(Role::Admin, "p"), "p.d1.c1"));
+    }
+
+    #[test]
+    fn a_merged_commune_sees_what_its_predecessors_filed() {
+        let end = chrono::NaiveDate::from_ymd_opt(2025, 6, 30);
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 7, 1);
+        let mut units = tree().all().to_vec();
+        for x in &mut units {
+            x.valid_to = end;
+        }
+        units.iter_mut().find(|x| x.id == "p").unwrap().successors = vec!["q".into()];
+        units.iter_mut().find(|x| x.id == "p.d1.c1").unwrap().successors = vec!["q.x".into()];
+        units.iter_mut().find(|x| x.id == "p.d1.c2").unwrap().successors = vec!["q.x".into()];
+        let mut q = u("q", UnitKind::Province, None);
+        q.valid_from = start;
+        let mut x = u("q.x", UnitKind::Commune, Some("q"));
+        x.valid_from = start;
+        units.extend([q, x]);
+        let t = UnitTree::new(units).unwrap();
+        let reporter = user(Role::Reporter, "q.x");
+        assert!(may_see_data_of(&t, &reporter, "p.d1.c1"));
+        assert!(may_see_data_of(&t, &reporter, "p.d1.c2"));
+        assert!(!may_see_data_of(&t, &reporter, "p.d1"), "not the former district's own data");
+        assert!(!may_see_data_of(&t, &reporter, "p.d2.c3"));
+        assert_eq!(data_scope(&t, &reporter), DataScope::Units(vec!["p.d1.c1".into(), "p.d1.c2".into(), "q.x".into()]));
+        assert!(!may_write_report_of(&reporter, "p.d1.c1"), "history is read, not rewritten");
+        let old_reporter = user(Role::Reporter, "p.d1.c1");
+        assert!(!may_see_data_of(&t, &old_reporter, "q.x"), "a closed unit does not see its successor");
     }
 }

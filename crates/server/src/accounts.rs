@@ -4,7 +4,6 @@
 //! import from CSV or XLSX (all rows valid, or nothing written).
 
 use std::collections::HashSet;
-use std::io::Cursor;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Duration, Utc};
@@ -58,12 +57,16 @@ pub fn unit_by_code<'t>(tree: &'t UnitTree, code: &str) -> Option<&'t OrgUnit> {
     if code.is_empty() {
         return None;
     }
+    if let Some(u) = tree.get(code) {
+        return Some(u);
+    }
     // Spreadsheets turn "00001" into 1: compare numeric codes as numbers too.
     let numeric = code.parse::<u64>().ok();
-    tree.all()
-        .iter()
-        .find(|u| u.code == code || u.id == code)
-        .or_else(|| numeric.and_then(|n| tree.all().iter().find(|u| u.code.parse::<u64>().ok() == Some(n))))
+    let same = |u: &&OrgUnit| u.code == code || (numeric.is_some() && u.code.parse::<u64>().ok() == numeric);
+    // A code reused after a reform (23284) means the unit that holds it today, else
+    // the one that held it last.
+    let today = danvan_core::time::vn_date(Utc::now());
+    tree.all().iter().filter(same).max_by_key(|u| (u.valid_on(today), u.valid_to))
 }
 
 /// Checks one account's fields; every problem, in Vietnamese. `admin` (when the
@@ -205,86 +208,6 @@ pub async fn issue_codes(
 // ---------------------------------------------------------------------------
 // Import files.
 
-/// What kind of file an upload is, from its first bytes (a phone may send any
-/// Content-Type): XLSX is a zip (`PK\x03\x04`), everything else is read as CSV text.
-pub fn is_xlsx(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-}
-
-/// The cells of every row, header included, as text.
-pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    if is_xlsx(bytes) {
-        read_xlsx(bytes)
-    } else {
-        read_csv(bytes)
-    }
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|_| "Tệp không phải bảng tính Excel (.xlsx) đọc được".to_string())?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or("Bảng tính không có trang nào")?
-        .map_err(|_| "Không đọc được trang đầu của bảng tính".to_string())?;
-    Ok(range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    // Whole numbers (unit codes, phones typed as numbers) without ".0".
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect())
-}
-
-/// RFC 4180 CSV (quotes, doubled quotes, CRLF), UTF-8 with or without BOM; `;`
-/// as the separator when the header uses it (Excel in some locales).
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| "Tệp CSV phải được lưu ở mã UTF-8 (trong Excel: Lưu thành → CSV UTF-8)".to_string())?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first_line = text.lines().next().unwrap_or("");
-    let sep = if first_line.contains(';') && !first_line.contains(',') { ';' } else { ',' };
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => cell.push(c),
-            (false, '"') if cell.is_empty() => quoted = true,
-            (false, c) if c == sep => row.push(std::mem::take(&mut cell)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => cell.push(c),
-        }
-    }
-    if quoted {
-        return Err("Tệp CSV có dấu ngoặc kép chưa đóng".into());
-    }
-    if !cell.is_empty() || !row.is_empty() {
-        row.push(cell);
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
 /// Reads and checks an import file: every row with its problems. Nothing is
 /// written here; `valid` says whether [`create`] may run on the rows.
 pub async fn check_import(
@@ -305,7 +228,7 @@ pub async fn check_import(
             Vec::new(),
         ))
     };
-    let table = match read_table(bytes) {
+    let table = match crate::tables::read_table(bytes) {
         Ok(t) => t,
         Err(e) => return refuse(e),
     };
@@ -428,10 +351,15 @@ pub fn template_csv(tree: &UnitTree) -> String {
     out
 }
 
+/// A commune and a unit with units below it (a district, or the province when
+/// there are no districts any more), both open today.
 fn example_units(tree: &UnitTree) -> (String, String) {
-    let code_of =
-        |kind: UnitKind| tree.all().iter().find(|u| u.kind == kind).map(|u| u.code.clone()).unwrap_or_default();
-    (code_of(UnitKind::Commune), code_of(UnitKind::District))
+    let today = danvan_core::time::vn_date(Utc::now());
+    let open = || tree.all().iter().filter(move |u| u.valid_on(today));
+    let code_of = |kind: UnitKind| open().find(|u| u.kind == kind).map(|u| u.code.clone());
+    let commune = code_of(UnitKind::Commune).unwrap_or_default();
+    let above = code_of(UnitKind::District).or_else(|| code_of(UnitKind::Province)).unwrap_or_default();
+    (commune, above)
 }
 
 /// The import template as XLSX: the sheet to fill, then the list of units with
@@ -468,17 +396,14 @@ pub fn template_xlsx(tree: &UnitTree) -> Result<Vec<u8>, rust_xlsxwriter::XlsxEr
         sheet.set_column_width(0, 16)?;
         sheet.set_column_width(1, 44)?;
         sheet.set_column_width(3, 36)?;
-        for (r, u) in tree.all().iter().enumerate() {
+        // Units open today: new accounts are for them.
+        let today = danvan_core::time::vn_date(chrono::Utc::now());
+        let open = tree.as_of(today);
+        for (r, u) in open.in_order().into_iter().enumerate() {
             let r = (r + 1) as u32;
             sheet.write_string(r, 0, &u.code)?;
             sheet.write_string(r, 1, &u.name)?;
-            let kind = match u.kind {
-                UnitKind::Province => "Tỉnh",
-                UnitKind::Department => "Sở, ban, ngành",
-                UnitKind::District => "Huyện, thành phố",
-                UnitKind::Commune => "Xã, phường, thị trấn",
-            };
-            sheet.write_string(r, 2, kind)?;
+            sheet.write_string(r, 2, u.kind_label_vi())?;
             let parent = u.parent.as_deref().and_then(|p| tree.get(p)).map_or("", |p| p.name.as_str());
             sheet.write_string(r, 3, parent)?;
         }
@@ -516,16 +441,6 @@ mod tests {
         assert!(a.bytes().all(|c| ENROLMENT_ALPHABET.contains(&c)));
         assert_eq!(hash_token(&a), ha);
         assert_eq!(danvan_core::account::normalize_enrolment_code(&a), Some(a));
-    }
-
-    #[test]
-    fn csv_quotes_bom_and_semicolons() {
-        let rows = read_csv("\u{feff}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n1,\r\n".as_bytes()).unwrap();
-        assert_eq!(rows, vec![vec!["a", "b"], vec!["x, y", "say \"hi\""], vec!["1", ""]]);
-        let rows = read_csv("a;b\nc;d".as_bytes()).unwrap();
-        assert_eq!(rows, vec![vec!["a", "b"], vec!["c", "d"]]);
-        assert!(read_csv(b"a,\"b\n").is_err());
-        assert!(read_csv(&[0xff, 0xfe, 0x00]).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use danvan_core::api::{
     DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts, Role,
 };
 use danvan_core::time::vn_date;
-use danvan_core::{Period, Plan, ReportForm};
+use danvan_core::{Period, Plan, ReportForm, UnitTree};
 use serde::Deserialize;
 
 use crate::access::may_see_data_of;
@@ -21,9 +21,9 @@ use crate::error::AppError;
 use crate::state::{AppState, Catalog};
 use crate::store::{ModelRow, Store, User};
 
-/// `?plan=&period=&unit=`: which plan (default: the first), which period (`2024-03`
-/// or `2024`), which unit's subtree (default: the caller's own unit; the province
-/// root for Sở Nội vụ and the administrator).
+/// `?plan=&period=&unit=`: which plan (default: the one that applies today), which
+/// period (`2024-03` or `2024`), which unit's subtree (default: the caller's own
+/// unit; the province for Sở Nội vụ and the administrator).
 #[derive(Debug, Default, Deserialize)]
 pub struct Scope {
     pub plan: Option<String>,
@@ -31,37 +31,27 @@ pub struct Scope {
     pub unit: Option<String>,
 }
 
-/// A checked [`Scope`].
+/// A checked [`Scope`], with the unit tree as it was then: a past period is
+/// counted over the units that existed at its deadline (2024 over Kon Tum's
+/// communes and districts), a current one over today's.
 pub struct Resolved<'c> {
     pub plan: &'c Plan,
+    /// The root in `tree`: the unit asked for, or what stood for it then.
     pub unit_id: String,
     pub period: Option<Period>,
+    pub tree: UnitTree,
 }
 
 impl Scope {
     /// Resolves the defaults and checks that `user` may see the unit's data.
     pub fn resolve<'c>(&self, catalog: &'c Catalog, user: &User) -> Result<Resolved<'c>, AppError> {
+        let today = vn_date(Utc::now());
         let plan = match &self.plan {
             Some(id) => {
                 catalog.plan(id).ok_or_else(|| AppError::NotFound(format!("Không có kế hoạch «{id}»").into()))?
             }
-            None => catalog.plans.first().ok_or_else(|| AppError::NotFound("Chưa có kế hoạch nào".into()))?,
+            None => catalog.default_plan(today).ok_or_else(|| AppError::NotFound("Chưa có kế hoạch nào".into()))?,
         };
-        let unit_id = match &self.unit {
-            Some(u) => u.clone(),
-            None => match user.role {
-                Role::Aggregator | Role::Admin => {
-                    catalog.tree.all().iter().find(|u| u.parent.is_none()).map(|u| u.id.clone()).unwrap_or_default()
-                }
-                Role::Reviewer | Role::Reporter => user.unit_id.clone(),
-            },
-        };
-        if catalog.tree.get(&unit_id).is_none() {
-            return Err(AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()));
-        }
-        if !may_see_data_of(&catalog.tree, user, &unit_id) {
-            return Err(AppError::Forbidden("Bạn không có quyền xem số liệu của đơn vị này".into()));
-        }
         let period = match &self.period {
             Some(p) => Some(Period::parse_key(p).map_err(|_| {
                 AppError::coded(
@@ -72,7 +62,44 @@ impl Scope {
             })?),
             None => None,
         };
-        Ok(Resolved { plan, unit_id, period })
+        if let Some(p) = &period {
+            if !plan.covers(p) {
+                return Err(AppError::coded(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_period",
+                    format!(
+                        "{} nằm ngoài thời gian áp dụng của kế hoạch {} ({})",
+                        p.label_vi(),
+                        plan.number,
+                        plan.validity_label()
+                    ),
+                ));
+            }
+        }
+        // The day whose tree counts: the period's deadline, or (no period) today
+        // within the plan's validity.
+        let v = plan.validity();
+        let date = period.map(|p| p.due_date()).unwrap_or_else(|| today.clamp(v.first, v.last));
+        let unit_id = match &self.unit {
+            Some(u) => u.clone(),
+            None => match user.role {
+                Role::Aggregator | Role::Admin => catalog.root_on(date).map(|u| u.id.clone()).unwrap_or_default(),
+                Role::Reviewer | Role::Reporter => user.unit_id.clone(),
+            },
+        };
+        if catalog.tree.get(&unit_id).is_none() {
+            return Err(AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()));
+        }
+        if !may_see_data_of(&catalog.tree, user, &unit_id) {
+            return Err(AppError::Forbidden("Bạn không có quyền xem số liệu của đơn vị này".into()));
+        }
+        let (tree, root) = catalog.tree.view_on(&unit_id, date).ok_or_else(|| {
+            let name = catalog.tree.get(&unit_id).map(|u| u.name.clone()).unwrap_or_default();
+            AppError::NotFound(
+                format!("{name} chưa hoặc không còn hoạt động vào {}", danvan_core::time::format_date(date)).into(),
+            )
+        })?;
+        Ok(Resolved { plan, unit_id: root, period, tree })
     }
 }
 
@@ -89,12 +116,12 @@ pub fn form_of<'c>(catalog: &'c Catalog, plan: &Plan) -> Result<&'c ReportForm, 
         .ok_or_else(|| AppError::NotFound(format!("Kế hoạch «{}» chưa có mẫu báo cáo", plan.number).into()))
 }
 
-/// The register's models of `unit_id`'s subtree, with unit names.
-pub fn models_in(catalog: &Catalog, rows: Vec<ModelRow>, unit_id: &str) -> Vec<MovementModel> {
+/// The register's models of `unit_id`'s subtree in `tree`, with unit names.
+pub fn models_in(tree: &UnitTree, rows: Vec<ModelRow>, unit_id: &str) -> Vec<MovementModel> {
     rows.into_iter()
-        .filter(|m| catalog.tree.is_within(&m.unit_id, unit_id))
+        .filter(|m| tree.is_within(&m.unit_id, unit_id))
         .map(|m| MovementModel {
-            unit_name: catalog.tree.get(&m.unit_id).map(|u| u.name.clone()).unwrap_or_default(),
+            unit_name: tree.get(&m.unit_id).map(|u| u.name.clone()).unwrap_or_default(),
             id: m.id,
             plan_id: m.plan_id,
             unit_id: m.unit_id,
@@ -113,7 +140,7 @@ pub fn models_in(catalog: &Catalog, rows: Vec<ModelRow>, unit_id: &str) -> Vec<M
 /// the unit, field and dates of each model, not its texts.
 async fn model_counts(
     store: &Store,
-    catalog: &Catalog,
+    tree: &UnitTree,
     plan: &Plan,
     unit_id: &str,
     period: &Period,
@@ -122,7 +149,7 @@ async fn model_counts(
         .model_dates(&plan.id)
         .await?
         .into_iter()
-        .filter(|(unit, ..)| catalog.tree.is_within(unit, unit_id))
+        .filter(|(unit, ..)| tree.is_within(unit, unit_id))
         .map(|(unit, field, registered_on, recognised_on, commended_on)| MovementModel {
             id: 0,
             plan_id: String::new(),
@@ -144,7 +171,7 @@ async fn model_counts(
 /// III.1 implementation plans of every unit of the subtree that owes one.
 pub async fn implementation_plans(
     store: &Store,
-    catalog: &Catalog,
+    tree: &UnitTree,
     plan: &Plan,
     unit_id: &str,
     now: DateTime<Utc>,
@@ -159,8 +186,7 @@ pub async fn implementation_plans(
     let rows: HashMap<String, _> =
         store.implementation_plans(&plan.id).await?.into_iter().map(|r| (r.unit_id.clone(), r)).collect();
     let today = vn_date(now);
-    let records = catalog
-        .tree
+    let records = tree
         .subtree(unit_id)
         .into_iter()
         .filter(|u| owes_implementation_plan(plan, u))
@@ -187,7 +213,8 @@ pub async fn dashboard_for(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<DashboardResponse, AppError> {
-    let catalog = &state.catalog;
+    let snapshot = state.catalog();
+    let catalog = &*snapshot;
     let r = scope.resolve(catalog, user)?;
     let period = require_period(&r)?;
     let summaries: HashMap<String, _> = state
@@ -197,11 +224,11 @@ pub async fn dashboard_for(
         .into_iter()
         .map(|s| (s.unit_id.clone(), s))
         .collect();
-    let dashboard = dashboard(r.plan, &catalog.tree, &r.unit_id, &period, &summaries, now)
+    let dashboard = dashboard(r.plan, &r.tree, &r.unit_id, &period, &summaries, now)
         .ok_or_else(|| AppError::NotFound("Không có đơn vị".into()))?;
-    let models = model_counts(&state.store, catalog, r.plan, &r.unit_id, &period).await?;
+    let models = model_counts(&state.store, &r.tree, r.plan, &r.unit_id, &period).await?;
     let mut plans = ObligationCounts::default();
-    for rec in implementation_plans(&state.store, catalog, r.plan, &r.unit_id, now).await?.records {
+    for rec in implementation_plans(&state.store, &r.tree, r.plan, &r.unit_id, now).await?.records {
         plans.add(rec.state);
     }
     Ok(DashboardResponse { dashboard, models, implementation_plans: plans })
@@ -214,7 +241,8 @@ pub async fn consolidation_for(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<Consolidation, AppError> {
-    let catalog = &state.catalog;
+    let snapshot = state.catalog();
+    let catalog = &*snapshot;
     let r = scope.resolve(catalog, user)?;
     let period = require_period(&r)?;
     let form = form_of(catalog, r.plan)?;
@@ -222,7 +250,7 @@ pub async fn consolidation_for(
     let accepted: std::collections::HashSet<String> =
         state.store.accepted_units(&r.plan.id, &key).await?.into_iter().collect();
     let (sources, _) =
-        consolidation_sources(r.plan, &catalog.tree, &r.unit_id, period_kind(&period), |id| accepted.contains(id));
+        consolidation_sources(r.plan, &r.tree, &r.unit_id, period_kind(&period), |id| accepted.contains(id));
     // Narratives only of the direct children's own reports; figures of the rest.
     let own: Vec<&str> = sources.iter().filter(|(_, via)| via.is_none()).map(|(u, _)| u.id.as_str()).collect();
     let deep: Vec<&str> = sources.iter().filter(|(_, via)| via.is_some()).map(|(u, _)| u.id.as_str()).collect();
@@ -235,7 +263,7 @@ pub async fn consolidation_for(
             figures_only.iter().map(|(unit, figures)| (unit.clone(), AcceptedReport { figures, values: &NO_VALUES })),
         )
         .collect();
-    let models = model_counts(&state.store, catalog, r.plan, &r.unit_id, &period).await?;
-    consolidate(r.plan, form, &catalog.tree, &r.unit_id, &period, &map, &models, now)
+    let models = model_counts(&state.store, &r.tree, r.plan, &r.unit_id, &period).await?;
+    consolidate(r.plan, form, &r.tree, &r.unit_id, &period, &map, &models, now)
         .ok_or_else(|| AppError::NotFound("Không có đơn vị".into()))
 }

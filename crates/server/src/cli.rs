@@ -24,7 +24,6 @@ use danvan_core::UnitTree;
 use crate::accounts;
 use crate::auth::{hash_password, password_work};
 use crate::config::Config;
-use crate::seed::Seed;
 use crate::store::{Actor, DataScope, Store, User};
 
 pub const COMMANDS: &[&str] = &[
@@ -40,13 +39,12 @@ pub const COMMANDS: &[&str] = &[
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Opens the database as the server would (migrated, with the units of the seed), so
+/// Opens the database as the server would (migrated, with the shipped data), so
 /// `create-admin` works before the server has ever started.
 async fn open(config: &Config) -> Result<(Store, UnitTree), Box<dyn std::error::Error>> {
-    let seed = Seed::embedded()?;
     let store = Store::open(&config.database_url).await?;
-    store.upsert_catalog(&seed.units, &seed.plans).await?;
-    store.upsert_forms(&seed.forms).await?;
+    store.ensure_epoch(&crate::auth::random_hex(16)).await?;
+    crate::catalog::packages::apply_shipped(&store, Utc::now()).await?;
     let tree = UnitTree::new(store.units().await?)?;
     Ok((store, tree))
 }
@@ -144,7 +142,14 @@ async fn create_admin(config: &Config, store: &Store, tree: &UnitTree) -> CliRes
             None => Ok(None),
         }
     };
-    let root = tree.all().iter().find(|u| u.parent.is_none()).ok_or("cây đơn vị trống")?;
+    // The province as it is today (after a reform, the new one).
+    let today = danvan_core::time::vn_date(Utc::now());
+    let root = tree
+        .roots_on(today)
+        .into_iter()
+        .next()
+        .or_else(|| tree.all().iter().find(|u| u.parent.is_none()))
+        .ok_or("cây đơn vị trống")?;
     let username = ask("DANVAN_ADMIN_USERNAME", "Tên đăng nhập của quản trị viên (vd. quantri)", false)?
         .ok_or("thiếu DANVAN_ADMIN_USERNAME")?;
     let display_name = ask("DANVAN_ADMIN_NAME", "Họ và tên", false)?.unwrap_or_else(|| "Quản trị hệ thống".into());
@@ -221,7 +226,7 @@ async fn list(store: &Store, tree: &UnitTree, unit: Option<&str>) -> CliResult {
         None => DataScope::All,
         Some(u) => {
             let unit = accounts::unit_by_code(tree, u).ok_or_else(|| format!("không có đơn vị {u}"))?;
-            DataScope::Units(tree.subtree(&unit.id).iter().map(|x| x.id.clone()).collect())
+            DataScope::Units(tree.scope(&unit.id).iter().map(|x| x.id.clone()).collect())
         }
     };
     println!("tên đăng nhập,họ và tên,vai trò,đơn vị,trạng thái,thiết bị đang đăng nhập");

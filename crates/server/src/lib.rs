@@ -7,11 +7,12 @@ use axum::{middleware, Router};
 use tower_http::trace::TraceLayer;
 
 pub mod access;
-pub mod aggregate;
 pub mod accounts;
+pub mod aggregate;
 pub mod auth;
-pub mod cli;
 pub mod backup;
+pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod export;
@@ -24,6 +25,7 @@ pub mod state;
 pub mod static_files;
 pub mod store;
 pub mod sync;
+pub mod tables;
 pub mod throttle;
 
 pub use config::{Config, PasswordCost};

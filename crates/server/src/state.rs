@@ -3,21 +3,25 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use danvan_core::{Plan, ReportForm, UnitTree};
+
+use crate::catalog::packages::{apply_shipped, PackageError};
+pub use crate::catalog::Catalog;
+use crate::catalog::{CatalogCell, CatalogError};
 
 use crate::auth::{hash_password, password_work, random_hex, verify_password};
 use crate::config::IpNet;
 use crate::throttle::LoginThrottle;
 
 use crate::config::{Config, PasswordCost};
-use crate::seed::{Seed, SeedError, DEMO_ACCOUNTS, DEMO_PASSWORD};
+use crate::seed::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use crate::static_files::StaticFiles;
 use crate::store::{NewUser, Store, StoreError};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub catalog: Arc<Catalog>,
+    /// Read with [`AppState::catalog`]; replaced whole after imports.
+    pub catalog_cell: CatalogCell,
     pub static_files: StaticFiles,
     pub password_cost: PasswordCost,
     /// A hash checked when the username does not exist, so a wrong username takes
@@ -30,35 +34,16 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
 }
 
-/// Units, plans and forms as loaded from the database after seeding.
-#[derive(Debug)]
-pub struct Catalog {
-    pub tree: UnitTree,
-    pub plans: Vec<Plan>,
-    pub forms: Vec<ReportForm>,
-}
-
-impl Catalog {
-    pub fn plan(&self, id: &str) -> Option<&Plan> {
-        self.plans.iter().find(|p| p.id == id)
-    }
-
-    /// The report form of a plan.
-    pub fn form_for_plan(&self, plan_id: &str) -> Option<&ReportForm> {
-        self.forms.iter().find(|f| f.plan_id == plan_id)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Seed(#[from] SeedError),
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("lỗi cơ sở dữ liệu khi khởi động: {0}")]
     Db(#[from] sqlx::Error),
-    #[error("cây đơn vị trong cơ sở dữ liệu không hợp lệ: {0}")]
-    Tree(#[from] danvan_core::unit::UnitTreeError),
     #[error("không tạo được tài khoản mẫu: {0}")]
     Demo(String),
     #[error(
@@ -70,20 +55,15 @@ pub enum StartupError {
 }
 
 impl AppState {
-    /// Opens the database, applies migrations, upserts the embedded seed, creates
-    /// the demo accounts when enabled, and loads the catalog. Idempotent.
+    /// Opens the database, applies migrations and the shipped data packages not
+    /// applied yet, creates the demo accounts when enabled, and loads the catalog.
+    /// Idempotent.
     pub async fn open(config: &Config) -> Result<AppState, StartupError> {
-        let seed = Seed::embedded()?;
         let store = Store::open(&config.database_url).await?;
-        store.upsert_catalog(&seed.units, &seed.plans).await?;
-        store.upsert_forms(&seed.forms).await?;
         let epoch = store.ensure_epoch(&random_hex(16)).await?;
-
-        let units = store.units().await?;
-        let tree = UnitTree::new(units)?;
-        let plans = store.plans().await?;
-        let forms = store.forms().await?;
-        let backfilled = store.backfill_figures(&forms).await?;
+        apply_shipped(&store, Utc::now()).await?;
+        let catalog = Catalog::load(&store).await?;
+        let backfilled = store.backfill_figures(&catalog.forms).await?;
         if backfilled > 0 {
             tracing::info!(backfilled, "đã tính số liệu tổng hợp cho các báo cáo cũ");
         }
@@ -133,7 +113,7 @@ impl AppState {
         }
         Ok(AppState {
             store,
-            catalog: Arc::new(Catalog { tree, plans, forms }),
+            catalog_cell: CatalogCell::new(catalog),
             static_files: StaticFiles::new(&config.dist),
             password_cost: cost,
             dummy_hash: dummy_hash.into(),
@@ -141,6 +121,11 @@ impl AppState {
             trusted_proxies: config.trusted_proxies.clone().into(),
             throttle: Arc::new(LoginThrottle::default()),
         })
+    }
+
+    /// The catalog as it is now: hold the snapshot for the whole request.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog_cell.current()
     }
 
     /// Closes the database pool (after the server has stopped).

@@ -188,6 +188,7 @@ async fn process(
     last: u64,
     now: chrono::DateTime<Utc>,
 ) -> Result<Step, AppError> {
+    let catalog = state.catalog();
     if m.id <= last {
         let result = match tx.stored_result(client_id, m.id).await? {
             Some(stored) if stored.content_hash == m.content_hash => stored.result,
@@ -203,7 +204,7 @@ async fn process(
     if m.id > last + 1 {
         return Ok(Step::Gap);
     }
-    let result = decide(tx, &state.catalog, user, client_id, m, now).await?;
+    let result = decide(tx, &catalog, user, client_id, m, now).await?;
     tx.record_result(client_id, m.id, &m.content_hash, &result, now).await?;
     Ok(Step::Recorded(result))
 }
@@ -276,8 +277,9 @@ fn unauthorized(catalog: &Catalog, user: &User, m: &Mutation) -> Option<String> 
 fn valid_target<'c>(catalog: &'c Catalog, m: &Mutation) -> Result<&'c danvan_core::ReportForm, String> {
     let ReportKey { plan_id, unit_id, .. } = &m.key;
     let plan = catalog.plan(plan_id).ok_or_else(|| format!("Không có kế hoạch «{plan_id}»"))?;
-    if catalog.tree.get(unit_id).is_none() {
-        return Err(format!("Không có đơn vị «{unit_id}»"));
+    let unit = catalog.tree.get(unit_id).ok_or_else(|| format!("Không có đơn vị «{unit_id}»"))?;
+    if let Some(problem) = plan.report_problem(unit, &m.key.period) {
+        return Err(problem);
     }
     let form =
         catalog.form_for_plan(plan_id).ok_or_else(|| format!("Kế hoạch «{}» chưa có mẫu báo cáo", plan.number))?;

@@ -304,7 +304,7 @@ async fn the_import_templates_download() {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
     assert_eq!(book.sheet_names(), ["Tài khoản", "Đơn vị", "Vai trò"]);
     let units = book.worksheet_range("Đơn vị").unwrap();
-    assert_eq!(units.height(), 1 + 133, "every unit with its code");
+    assert_eq!(units.height(), 1 + 1 + 12 + 96, "every unit open today (Quảng Ngãi, 12 departments, 96 communes)");
     // The template as downloaded imports (its two example rows).
     let preview = import(&s, &admin, bytes, false).await;
     assert!(preview.valid && preview.rows.len() == 2, "{preview:?}");
@@ -731,11 +731,17 @@ async fn a_server_without_demo_refuses_demo_passwords_and_create_admin_starts_a_
     assert!(ok && out.contains("xa.dongthanh,Y Thị Hương,"), "{out}{err}");
     let (ok, out, err) = cli(&["create-account", "xa.dongthanh", "Lần Hai", "23302", "reporter"], &[]);
     assert!(!ok && format!("{out}{err}").contains("đã có"), "{out}{err}");
-    let (ok, out, err) = cli(&["list-accounts", "608"], &[]);
+    // 23302 is Phường Đăk Bla since 01/07/2025 (the code of Phường Lê Lợi before).
+    let (ok, out, err) = cli(&["list-accounts", "23302"], &[]);
     assert!(
-        ok && out.contains("xa.dongthanh") && out.contains("chờ kích hoạt") && !out.contains("sonoivu"),
+        ok && out.contains("xa.dongthanh,Y Thị Hương,Cán bộ báo cáo,Phường Đăk Bla,chờ kích hoạt")
+            && !out.contains("sonoivu"),
         "{out}{err}"
     );
+    // A unit's list includes the accounts of the communes merged into it: Xã Đăk
+    // Blà (xa.dakbla) went into Xã Đăk Rơ Wa (23332).
+    let (ok, out, err) = cli(&["list-accounts", "23332"], &[]);
+    assert!(ok && out.contains("xa.dakbla,Nguyễn Thị Hoa,Cán bộ báo cáo,Xã Đăk Blà"), "{out}{err}");
     let (ok, out, err) = cli(&["disable-account", "admin"], &[]);
     assert!(ok && out.contains("Đã khoá admin"), "{out}{err}");
     let s = TestServer::try_start_with_config(no_demo()).await.expect("starts once no demo password is accepted");
@@ -780,10 +786,10 @@ async fn a_server_without_demo_refuses_demo_passwords_and_create_admin_starts_a_
     let login = s.login_raw("quantri", NEW_PASSWORD).await;
     assert_eq!(login.status(), StatusCode::OK);
     let login: LoginResponse = login.json().await.unwrap();
-    assert_eq!((login.user.display_name.as_str(), login.user.unit_id.as_str()), ("Võ Văn Quản", "kontum"));
+    assert_eq!((login.user.display_name.as_str(), login.user.unit_id.as_str()), ("Võ Văn Quản", "quangngai"));
     // No demo account was created.
     assert_error(s.login_raw("admin", PASSWORD).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let audit: AuditResponse = s.get_json("/api/admin/audit", &login.token).await;
-    assert_eq!(audit.entries.last().map(|e| (e.actor.as_str(), e.action.as_str())), Some(("cli", "admin.create")));
+    assert_eq!(audit.entries.first().map(|e| (e.actor.as_str(), e.action.as_str())), Some(("cli", "admin.create")));
     s.stop().await;
 }

@@ -4,10 +4,14 @@ mod common;
 
 use chrono::{Datelike, Utc};
 use common::{assert_error, TestServer, PASSWORD};
+use danvan_core::aggregate::Timeliness;
 use danvan_core::api::{LoginResponse, PlansResponse, Role, TasksResponse, UnitsResponse, UserInfo};
+use danvan_core::sync::MutationOp;
+use danvan_core::task::TaskStatus;
 use danvan_core::time::vn_date;
-use danvan_core::UnitKind;
+use danvan_core::{ReportKey, UnitKind};
 use reqwest::StatusCode;
+use serde_json::json;
 use serde_json::Value;
 
 const DAKBLA: &str = "kontum.tpkontum.dakbla";
@@ -28,7 +32,7 @@ async fn every_demo_user_logs_in() {
         ("xa.dakbla", "Nguyễn Thị Hoa", Role::Reporter, DAKBLA),
         ("tp.kontum", "Trần Văn Minh", Role::Reviewer, TP_KONTUM),
         ("sonoivu", "Lê Thị Thu", Role::Aggregator, "kontum.sonoivu"),
-        ("admin", "Quản trị hệ thống", Role::Admin, "kontum"),
+        ("admin", "Quản trị hệ thống", Role::Admin, "quangngai"),
     ];
     for (username, name, role, unit) in cases {
         let res = s.login_raw(username, PASSWORD).await;
@@ -256,7 +260,7 @@ async fn unit_visibility_follows_the_role() {
 }
 
 #[tokio::test]
-async fn commune_tasks_have_the_monthly_report_due_on_the_14th_in_vietnam_time() {
+async fn the_2024_plan_has_ended_and_its_tasks_show_their_record_not_an_overdue() {
     let (s, _dir) = TestServer::start().await;
     let login = s.login("xa.dakbla").await;
     let before = vn_date(Utc::now());
@@ -264,19 +268,72 @@ async fn commune_tasks_have_the_monthly_report_due_on_the_14th_in_vietnam_time()
     let after = vn_date(Utc::now());
     assert!(tasks.today == before || tasks.today == after, "today {} is not the Vietnam date", tasks.today);
     assert_eq!(tasks.unit.id, DAKBLA);
+    assert!(tasks.today.year() >= 2025, "this test describes a time after the 2024 plan");
     let monthly = tasks
         .tasks
         .iter()
         .find(|t| t.obligation_id == "III.1.monthly-report")
         .expect("III.1.monthly-report among the commune's tasks");
-    let next = monthly.next.as_ref().expect("a next deadline");
-    assert_eq!(next.due_date.day(), 14);
-    assert!(next.due_date >= tasks.today);
-    assert!((next.due_date - tasks.today).num_days() <= 31);
-    // Soonest first, continuous duties last.
-    let dates: Vec<_> = tasks.tasks.iter().map(|t| t.next.as_ref().map(|n| n.due_date)).collect();
-    let keyed: Vec<_> = dates.iter().map(|d| d.unwrap_or(chrono::NaiveDate::MAX)).collect();
-    assert!(keyed.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+    assert_eq!(monthly.next, None, "nothing is due under an ended plan");
+    let ended = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    for t in &tasks.tasks {
+        assert_eq!(t.status(tasks.today), TaskStatus::Ended { on: ended }, "{}", t.obligation_id);
+    }
+    // One line per monthly period of the plan, 02/2024 … 12/2024: none filed here.
+    let periods: Vec<String> = monthly.record.iter().map(|r| r.period.key()).collect();
+    assert_eq!(periods.len(), 11);
+    assert_eq!((periods[0].as_str(), periods[10].as_str()), ("2024-02", "2024-12"));
+    assert!(monthly.record.iter().all(|r| r.state == Timeliness::Missing));
+}
+
+#[tokio::test]
+async fn the_record_of_an_ended_plan_says_on_time_and_late_and_iii1_is_done_once_recorded() {
+    let (s, _dir) = TestServer::start().await;
+    let mut device = common::Device::new(&s, "xa.dakbla", "record-phone").await;
+    // Submitted now, with the server's clock: long after 14/02/2024, so late.
+    let key = ReportKey {
+        plan_id: common::PLAN.into(),
+        unit_id: DAKBLA.into(),
+        period: danvan_core::Period::Month { year: 2024, month: 2 },
+    };
+    let values = common::complete_values(&s, &device.token).await;
+    let save = device.m(
+        key.clone(),
+        0,
+        MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] },
+    );
+    let submit = device.m(key, 1, MutationOp::Submit);
+    let res = device.push(&s, &[save, submit]).await;
+    assert_eq!(res.results[1].result, common::applied(2));
+    let tasks: TasksResponse = s.get_json("/api/tasks", &device.token).await;
+    let monthly = tasks.tasks.iter().find(|t| t.obligation_id == "III.1.monthly-report").unwrap();
+    let feb = monthly.record.iter().find(|r| r.period.key() == "2024-02").unwrap();
+    assert_eq!(feb.state, Timeliness::Late, "filed today, long after 14/02/2024");
+    assert_eq!(monthly.record.iter().filter(|r| r.state == Timeliness::Missing).count(), 10);
+
+    // III.1: the city's own implementation plan, once recorded, is done.
+    let city = s.login("tp.kontum").await.token;
+    let one_off = |tasks: &TasksResponse| {
+        tasks.tasks.iter().find(|t| t.obligation_id.ends_with("implementation-plan")).cloned().expect("III.1 plan")
+    };
+    let before: TasksResponse = s.get_json("/api/tasks", &city).await;
+    assert_eq!(one_off(&before).done_on, None);
+    let res = s
+        .client
+        .put(s.url(&format!("/api/implementation-plans/{}/kontum.tpkontum", common::PLAN)))
+        .bearer_auth(&city)
+        .json(&json!({"doc_number": "25/KH-UBND", "issued_on": "2024-02-20"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after: TasksResponse = s.get_json("/api/tasks", &city).await;
+    let done = one_off(&after);
+    assert_eq!(done.done_on, chrono::NaiveDate::from_ymd_opt(2024, 2, 20));
+    assert_eq!(
+        done.status(after.today),
+        TaskStatus::Done { on: chrono::NaiveDate::from_ymd_opt(2024, 2, 20).unwrap() }
+    );
 }
 
 #[tokio::test]

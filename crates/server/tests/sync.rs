@@ -24,6 +24,11 @@ const QUANGTRUNG: &str = "kontum.tpkontum.quangtrung";
 /// A commune of another district.
 const DAKMAN: &str = "kontum.dakglei.dakman";
 
+/// A report of [`common::LONG_PLAN`] (any period from 2000 to 2099).
+fn long_key(unit: &str, period: Period) -> ReportKey {
+    ReportKey { plan_id: common::LONG_PLAN.into(), unit_id: unit.into(), period }
+}
+
 fn key(unit: &str, period: Period) -> ReportKey {
     ReportKey { plan_id: PLAN.into(), unit_id: unit.into(), period }
 }
@@ -35,6 +40,16 @@ fn march(unit: &str) -> ReportKey {
 fn save(pairs: &[(&str, &str)]) -> MutationOp {
     MutationOp::Save {
         form_id: FORM.into(),
+        set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        attach: vec![],
+        detach: vec![],
+    }
+}
+
+/// A save into a report of [`common::LONG_PLAN`] (its own form).
+fn long_save(pairs: &[(&str, &str)]) -> MutationOp {
+    MutationOp::Save {
+        form_id: format!("{}.bao-cao", common::LONG_PLAN),
         set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         attach: vec![],
         detach: vec![],
@@ -362,6 +377,7 @@ async fn bad_requests_are_refused_whole() {
 #[tokio::test]
 async fn pulls_return_what_the_caller_may_see_page_by_page() {
     let dir = common::workspace();
+    common::publish_long_plan(dir.path()).await;
     let s = TestServer::start_in(dir.path()).await;
     add_user(dir.path(), "xa.quangtrung", "reporter", QUANGTRUNG).await;
     add_user(dir.path(), "xa.dakman", "reporter", DAKMAN).await;
@@ -381,7 +397,7 @@ async fn pulls_return_what_the_caller_may_see_page_by_page() {
     let periods: Vec<Period> =
         (0..total).map(|i| Period::month(2000 + (i / 12) as i32, (i % 12) as u32 + 1).unwrap()).collect();
     let mutations: Vec<Mutation> =
-        periods.iter().map(|p| dakbla.m(key(DAKBLA, *p), 0, save(&[("ii1.sessions", "1")]))).collect();
+        periods.iter().map(|p| dakbla.m(long_key(DAKBLA, *p), 0, long_save(&[("ii1.sessions", "1")]))).collect();
     for chunk in mutations.chunks(100) {
         let res = dakbla.push(&s, chunk).await;
         assert!(res.results.iter().all(|o| o.result == applied(1)));
@@ -657,6 +673,7 @@ async fn a_replay_after_a_restart_gets_the_same_answer() {
 #[tokio::test]
 async fn concurrent_pushes_serialise_with_unique_dense_change_numbers() {
     let dir = common::workspace();
+    common::publish_long_plan(dir.path()).await;
     let s = TestServer::start_in(dir.path()).await;
     let token = s.login("xa.dakbla").await.token;
     let jobs: Vec<_> = (0..4)
@@ -667,7 +684,7 @@ async fn concurrent_pushes_serialise_with_unique_dense_change_numbers() {
                 let mutations: Vec<Mutation> = (0..50u64)
                     .map(|j| {
                         let period = Period::month(2000 + c * 5 + (j / 12) as i32, (j % 12) as u32 + 1).unwrap();
-                        Mutation::new(j + 1, key(DAKBLA, period), 0, save(&[("ii1.sessions", "1")]))
+                        Mutation::new(j + 1, long_key(DAKBLA, period), 0, long_save(&[("ii1.sessions", "1")]))
                     })
                     .collect();
                 let mut applied_count = 0;
@@ -779,4 +796,30 @@ async fn a_new_epoch_after_a_restore_makes_devices_start_over() {
     let res = d.push_raw(&s, &[m], Some(&old_epoch)).await;
     common::assert_error(res, StatusCode::CONFLICT, "epoch_mismatch").await;
     s.stop().await;
+}
+
+#[tokio::test]
+async fn a_report_outside_the_plan_or_the_unit_life_is_refused_with_the_reason() {
+    let dir = common::workspace();
+    common::publish_long_plan(dir.path()).await;
+    let s = TestServer::start_in(dir.path()).await;
+    let mut d = Device::new(&s, "xa.dakbla", "outside").await;
+    let january_2025 = d.m(key(DAKBLA, Period::month(2025, 1).unwrap()), 0, save(&[("ii1.sessions", "1")]));
+    // Xã Đăk Blà closed on 30/06/2025: a plan that still applies gets nothing from it.
+    let after_the_reform =
+        d.m(long_key(DAKBLA, Period::month(2025, 8).unwrap()), 0, long_save(&[("ii1.sessions", "1")]));
+    let last_month = d.m(long_key(DAKBLA, Period::month(2025, 6).unwrap()), 0, long_save(&[("ii1.sessions", "1")]));
+    let res = d.push(&s, &[january_2025, after_the_reform, last_month]).await;
+    let message = |r: &MutationResult| match r {
+        MutationResult::Rejected { message, .. } => message.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rejected_code(&res.results[0].result), "invalid");
+    assert_eq!(
+        message(&res.results[0].result),
+        "Tháng 01/2025 nằm ngoài thời gian áp dụng của kế hoạch 413/KH-UBND (01/02/2024 – 31/12/2024)"
+    );
+    assert_eq!(rejected_code(&res.results[1].result), "invalid");
+    assert!(message(&res.results[1].result).starts_with("Xã Đăk Blà không hoạt động vào hạn nộp tháng 08/2025"));
+    assert_eq!(res.results[2].result, applied(1), "its last month before the reform is its own");
 }

@@ -262,10 +262,12 @@ pub fn sample_consolidation() -> (Consolidation, ReportForm, Plan, UnitTree) {
     use danvan_core::aggregate::{consolidate, figures, AcceptedReport, ModelCounts, ModelField};
     use danvan_core::Values;
 
-    let seed = crate::seed::Seed::embedded().expect("the embedded seed is valid");
-    let tree = UnitTree::new(seed.units.clone()).expect("the embedded unit tree is valid");
-    let plan = seed.plans[0].clone();
-    let form = seed.forms.iter().find(|f| f.plan_id == plan.id).expect("the plan has a form").clone();
+    use crate::catalog::packages::{shipped_plans, shipped_tree};
+    let tree =
+        shipped_tree(chrono::NaiveDate::from_ymd_opt(2024, 5, 1).expect("a date")).expect("the shipped tree is valid");
+    let doc = shipped_plans().remove(0);
+    let plan = doc.plan;
+    let form = doc.form.expect("the plan has a form");
     let period = Period::Month { year: 2024, month: 3 };
 
     let reports: [(&str, &[(&str, &str)]); 3] = [
@@ -382,7 +384,7 @@ mod tests {
     use super::*;
 
     fn unit(name: &str, kind: UnitKind) -> OrgUnit {
-        OrgUnit { id: name.into(), code: name.into(), name: name.into(), kind, parent: None }
+        OrgUnit::new(name, name, name, kind, None)
     }
 
     #[test]

@@ -49,19 +49,22 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 fn scope_of(state: &AppState, admin: &User) -> DataScope {
-    DataScope::Units(state.catalog.tree.subtree(&admin.unit_id).iter().map(|u| u.id.clone()).collect())
+    let catalog = state.catalog();
+    DataScope::Units(catalog.tree.scope(&admin.unit_id).iter().map(|u| u.id.clone()).collect())
 }
 
 fn with_unit_name(state: &AppState, mut a: Account) -> Account {
-    a.unit_name = state.catalog.tree.get(&a.unit_id).map_or_else(|| a.unit_id.clone(), |u| u.name.clone());
+    let catalog = state.catalog();
+    a.unit_name = catalog.tree.get(&a.unit_id).map_or_else(|| a.unit_id.clone(), |u| u.name.clone());
     a
 }
 
 /// The account `id`, if this administrator manages it: 404 when missing, 403 when
 /// it belongs to a unit outside the administrator's subtree.
 async fn managed_account(state: &AppState, admin: &Admin, id: i64) -> Result<Account, AppError> {
+    let catalog = state.catalog();
     let account = state.store.account(id, Utc::now()).await?.ok_or(AppError::NotFound(MSG_NO_ACCOUNT.into()))?;
-    if !may_manage(&state.catalog.tree, &admin.user, &account.unit_id) {
+    if !may_manage(&catalog.tree, &admin.user, &account.unit_id) {
         return Err(AppError::Forbidden("Tài khoản này thuộc đơn vị bạn không quản lý".into()));
     }
     Ok(with_unit_name(state, account))
@@ -70,7 +73,8 @@ async fn managed_account(state: &AppState, admin: &Admin, id: i64) -> Result<Acc
 /// 403 for a unit that exists but lies outside the administrator's reach (a unit
 /// that does not exist is a 400 from `accounts::check_fields`).
 fn forbid_outside(state: &AppState, admin: &Admin, unit_id: &str) -> Result<(), AppError> {
-    if state.catalog.tree.get(unit_id).is_some() && !may_manage(&state.catalog.tree, &admin.user, unit_id) {
+    let catalog = state.catalog();
+    if catalog.tree.get(unit_id).is_some() && !may_manage(&catalog.tree, &admin.user, unit_id) {
         return Err(AppError::Forbidden("Bạn không quản lý tài khoản của đơn vị này".into()));
     }
     Ok(())
@@ -103,13 +107,14 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<AccountsResponse>, AppError> {
+    let catalog = state.catalog();
     let scope = match q.unit.as_deref().filter(|u| !u.is_empty()) {
         None => scope_of(&state, &admin.user),
         Some(unit) => {
-            if !may_manage(&state.catalog.tree, &admin.user, unit) {
+            if !may_manage(&catalog.tree, &admin.user, unit) {
                 return Err(AppError::Forbidden("Bạn không quản lý tài khoản của đơn vị này".into()));
             }
-            DataScope::Units(state.catalog.tree.subtree(unit).iter().map(|u| u.id.clone()).collect())
+            DataScope::Units(catalog.tree.scope(unit).iter().map(|u| u.id.clone()).collect())
         }
     };
     let query = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -123,12 +128,12 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<AccountInput>,
 ) -> Result<(StatusCode, Json<EnrolmentCodesResponse>), AppError> {
+    let catalog = state.catalog();
     forbid_outside(&state, &admin, &input.unit_id)?;
-    let fields = accounts::check_fields(&state.catalog.tree, Some(&admin.user), &input).map_err(invalid)?;
-    let codes =
-        accounts::create(&state.store, &state.catalog.tree, vec![fields], &admin.actor, "account.create", Utc::now())
-            .await?
-            .map_err(|e| AppError::coded(StatusCode::CONFLICT, "username_taken", e))?;
+    let fields = accounts::check_fields(&catalog.tree, Some(&admin.user), &input).map_err(invalid)?;
+    let codes = accounts::create(&state.store, &catalog.tree, vec![fields], &admin.actor, "account.create", Utc::now())
+        .await?
+        .map_err(|e| AppError::coded(StatusCode::CONFLICT, "username_taken", e))?;
     Ok((StatusCode::CREATED, Json(EnrolmentCodesResponse { codes })))
 }
 
@@ -143,6 +148,7 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(mut input): ApiJson<AccountInput>,
 ) -> Result<Json<Account>, AppError> {
+    let catalog = state.catalog();
     let current = managed_account(&state, &admin, id).await?;
     input.username = current.username.clone();
     forbid_outside(&state, &admin, &input.unit_id)?;
@@ -153,7 +159,7 @@ pub async fn update(
             "Không thể tự đổi vai trò hoặc đơn vị của chính mình; nhờ một quản trị viên khác",
         ));
     }
-    let fields = accounts::check_fields(&state.catalog.tree, Some(&admin.user), &input).map_err(invalid)?;
+    let fields = accounts::check_fields(&catalog.tree, Some(&admin.user), &input).map_err(invalid)?;
     state.store.update_account(id, &fields, &admin.actor, Utc::now()).await?;
     get(admin, State(state), Path(id)).await
 }
@@ -194,6 +200,7 @@ pub async fn reset(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<EnrolmentCodesResponse>, AppError> {
+    let catalog = state.catalog();
     let account = managed_account(&state, &admin, id).await?;
     if account.disabled_at.is_some() {
         return Err(AppError::coded(
@@ -203,7 +210,7 @@ pub async fn reset(
         ));
     }
     let codes =
-        accounts::issue_codes(&state.store, &state.catalog.tree, &[user_of(&account)], true, &admin.actor, Utc::now())
+        accounts::issue_codes(&state.store, &catalog.tree, &[user_of(&account)], true, &admin.actor, Utc::now())
             .await?;
     Ok(Json(EnrolmentCodesResponse { codes }))
 }
@@ -238,8 +245,9 @@ pub async fn end_device(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
+    let catalog = state.catalog();
     let owner = state.store.device_owner(id).await?.ok_or(AppError::NotFound("Không tìm thấy thiết bị".into()))?;
-    if !may_manage(&state.catalog.tree, &admin.user, &owner.unit_id) {
+    if !may_manage(&catalog.tree, &admin.user, &owner.unit_id) {
         return Err(AppError::Forbidden("Thiết bị này thuộc đơn vị bạn không quản lý".into()));
     }
     state.store.end_device(id, "admin", Some((&admin.actor, "device.end")), Utc::now()).await?;
@@ -254,12 +262,13 @@ pub async fn new_codes(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewCodesRequest>,
 ) -> Result<Json<EnrolmentCodesResponse>, AppError> {
+    let catalog = state.catalog();
     let mut targets: Vec<Account> = Vec::new();
     for id in &req.account_ids {
         targets.push(managed_account(&state, &admin, *id).await?);
     }
     if let Some(unit) = req.unit_id.as_deref() {
-        if !may_manage(&state.catalog.tree, &admin.user, unit) {
+        if !may_manage(&catalog.tree, &admin.user, unit) {
             return Err(AppError::Forbidden("Bạn không quản lý tài khoản của đơn vị này".into()));
         }
         let scope = DataScope::Units(vec![unit.to_string()]);
@@ -276,8 +285,7 @@ pub async fn new_codes(
         ));
     }
     let users: Vec<User> = targets.iter().map(user_of).collect();
-    let codes =
-        accounts::issue_codes(&state.store, &state.catalog.tree, &users, false, &admin.actor, Utc::now()).await?;
+    let codes = accounts::issue_codes(&state.store, &catalog.tree, &users, false, &admin.actor, Utc::now()).await?;
     Ok(Json(EnrolmentCodesResponse { codes }))
 }
 
@@ -296,8 +304,9 @@ pub async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Json<ImportResponse>, AppError> {
+    let catalog = state.catalog();
     let commit = q.commit.as_deref().is_some_and(|c| matches!(c, "1" | "true" | "yes"));
-    let tree = &state.catalog.tree;
+    let tree = &catalog.tree;
     let (mut preview, fields) = accounts::check_import(&state.store, tree, Some(&admin.user), &body).await?;
     if !commit || !preview.valid {
         return Ok(Json(preview));
@@ -335,13 +344,15 @@ fn download(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
 
 /// `GET /api/admin/accounts/template.xlsx`.
 pub async fn template_xlsx(_admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
-    let bytes = accounts::template_xlsx(&state.catalog.tree).map_err(AppError::internal)?;
+    let catalog = state.catalog();
+    let bytes = accounts::template_xlsx(&catalog.tree).map_err(AppError::internal)?;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "mau-tai-khoan.xlsx"))
 }
 
 /// `GET /api/admin/accounts/template.csv`.
 pub async fn template_csv(_admin: Admin, State(state): State<AppState>) -> Response {
-    download(accounts::template_csv(&state.catalog.tree).into_bytes(), "text/csv; charset=utf-8", "mau-tai-khoan.csv")
+    let catalog = state.catalog();
+    download(accounts::template_csv(&catalog.tree).into_bytes(), "text/csv; charset=utf-8", "mau-tai-khoan.csv")
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,8 +362,9 @@ pub struct AuditQuery {
 }
 
 fn audit_scope(state: &AppState, admin: &User) -> DataScope {
+    let catalog = state.catalog();
     // The province's administrator also sees server-wide lines (no unit).
-    if state.catalog.tree.get(&admin.unit_id).is_some_and(|u| u.parent.is_none()) {
+    if catalog.tree.get(&admin.unit_id).is_some_and(|u| u.parent.is_none()) {
         DataScope::All
     } else {
         scope_of(state, admin)
@@ -388,7 +400,7 @@ pub async fn audit_csv(admin: Admin, State(state): State<AppState>) -> Result<Re
                 e.detail.clone().unwrap_or_default(),
                 e.address.clone().unwrap_or_default(),
             ];
-            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str(&fields.iter().map(|f| crate::tables::csv_cell(f)).collect::<Vec<_>>().join(","));
             out.push_str("\r\n");
         }
         match page.last() {
@@ -397,15 +409,4 @@ pub async fn audit_csv(admin: Admin, State(state): State<AppState>) -> Result<Re
         }
     }
     Ok(download(out.into_bytes(), "text/csv; charset=utf-8", "nhat-ky-quan-tri.csv"))
-}
-
-/// RFC 4180, and a leading `=`, `+`, `-` or `@` defused so a spreadsheet does not
-/// run a username chosen as a formula.
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
 }

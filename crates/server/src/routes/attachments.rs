@@ -95,7 +95,7 @@ pub async fn upload(
     })?;
     let claimed = claimed_sha256(headers)
         .ok_or_else(|| bad("missing_hash", "Thiếu tiêu đề X-Content-SHA256 (SHA-256 của tệp, dạng hex)"))?;
-    if !may_write_report_of(&auth.user, &key.unit_id) || state.catalog.tree.get(&key.unit_id).is_none() {
+    if !may_write_report_of(&auth.user, &key.unit_id) || state.catalog().tree.get(&key.unit_id).is_none() {
         return Err(AppError::Forbidden("Bạn chỉ được đính kèm tệp vào báo cáo của đơn vị mình".into()));
     }
     let data = Bytes::from_request(request, &state).await.map_err(|r| {
@@ -141,7 +141,7 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let not_found = || AppError::NotFound("Không tìm thấy tệp đính kèm".into());
     let meta = state.store.attachment_meta(&id).await?.ok_or_else(not_found)?;
-    if !may_see_data_of(&state.catalog.tree, &auth.user, &meta.unit_id) {
+    if !may_see_data_of(&state.catalog().tree, &auth.user, &meta.unit_id) {
         return Err(AppError::Forbidden("Bạn không có quyền xem tệp đính kèm này".into()));
     }
     let data = state.store.attachment_data(&id).await?.ok_or_else(not_found)?;

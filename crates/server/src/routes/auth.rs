@@ -126,7 +126,7 @@ pub async fn me(auth: AuthUser, State(state): State<AppState>) -> Json<UserInfo>
 }
 
 pub fn user_info(state: &AppState, user: User) -> UserInfo {
-    let unit_name = state.catalog.tree.get(&user.unit_id).map_or_else(|| user.unit_id.clone(), |u| u.name.clone());
+    let unit_name = state.catalog().tree.get(&user.unit_id).map_or_else(|| user.unit_id.clone(), |u| u.name.clone());
     UserInfo {
         id: user.id,
         username: user.username,
@@ -177,7 +177,7 @@ pub async fn enrolment(
     match state.store.code_lookup(&hash_token(&code), Utc::now()).await? {
         Ok((user, expires_at)) => {
             let unit_name =
-                state.catalog.tree.get(&user.unit_id).map_or_else(|| user.unit_id.clone(), |u| u.name.clone());
+                state.catalog().tree.get(&user.unit_id).map_or_else(|| user.unit_id.clone(), |u| u.name.clone());
             Ok(Json(EnrolmentInfo { username: user.username, display_name: user.display_name, unit_name, expires_at }))
         }
         Err(s) => {

@@ -15,7 +15,7 @@ use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::export::{self, DocxInput};
 use crate::routes::obligations::percent_encode;
-use crate::state::AppState;
+use crate::state::{AppState, Catalog};
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -38,14 +38,15 @@ fn attachment(bytes: Vec<u8>, mime: &'static str, name: &str) -> Result<Response
 }
 
 /// The consolidation with the plan and form it was made from.
-async fn load<'s>(
-    state: &'s AppState,
+async fn load<'c>(
+    state: &AppState,
+    catalog: &'c Catalog,
     auth: &AuthUser,
     scope: &Scope,
-) -> Result<(Consolidation, &'s Plan, &'s ReportForm), AppError> {
+) -> Result<(Consolidation, &'c Plan, &'c ReportForm), AppError> {
     let c = consolidation_for(state, &auth.user, scope, Utc::now()).await?;
-    let plan = state.catalog.plan(&c.plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
-    let form = form_of(&state.catalog, plan)?;
+    let plan = catalog.plan(&c.plan_id).ok_or_else(|| AppError::NotFound("Không có kế hoạch".into()))?;
+    let form = form_of(catalog, plan)?;
     Ok((c, plan, form))
 }
 
@@ -54,8 +55,9 @@ pub async fn docx(
     State(state): State<AppState>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, AppError> {
-    let (c, plan, form) = load(&state, &auth, &scope).await?;
-    let input = DocxInput::new(&c, form, plan, &state.catalog.tree, vn_date(Utc::now())).map_err(AppError::internal)?;
+    let catalog = state.catalog();
+    let (c, plan, form) = load(&state, &catalog, &auth, &scope).await?;
+    let input = DocxInput::new(&c, form, plan, &catalog.tree, vn_date(Utc::now())).map_err(AppError::internal)?;
     let bytes = export::docx(&input).map_err(AppError::internal)?;
     attachment(bytes, DOCX, &file_name(&c, "docx"))
 }
@@ -65,7 +67,8 @@ pub async fn xlsx(
     State(state): State<AppState>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, AppError> {
-    let (c, _, form) = load(&state, &auth, &scope).await?;
+    let catalog = state.catalog();
+    let (c, _, form) = load(&state, &catalog, &auth, &scope).await?;
     let bytes = export::xlsx(&c, form).map_err(AppError::internal)?;
     attachment(bytes, XLSX, &file_name(&c, "xlsx"))
 }
@@ -75,7 +78,8 @@ pub async fn csv(
     State(state): State<AppState>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, AppError> {
-    let (c, _, form) = load(&state, &auth, &scope).await?;
+    let catalog = state.catalog();
+    let (c, _, form) = load(&state, &catalog, &auth, &scope).await?;
     let text = export::csv(&c, form);
     attachment(text.into_bytes(), "text/csv; charset=utf-8", &file_name(&c, "csv"))
 }

@@ -12,8 +12,8 @@ pub async fn get(
     State(state): State<AppState>,
     Path(plan): Path<String>,
 ) -> Result<Json<FormResponse>, AppError> {
-    let form = state
-        .catalog
+    let catalog = state.catalog();
+    let form = catalog
         .form_for_plan(&plan)
         .ok_or_else(|| AppError::NotFound("Không tìm thấy mẫu báo cáo của kế hoạch này".into()))?;
     Ok(Json(FormResponse { form: form.clone() }))

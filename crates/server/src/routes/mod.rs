@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod catalog;
 pub mod dashboard;
 pub mod exports;
 pub mod forms;
@@ -63,6 +64,17 @@ pub fn api() -> Router<AppState> {
         .route("/admin/enrolment-codes", post(admin::new_codes))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit.csv", get(admin::audit_csv))
+        .route("/admin/units/import", post(catalog::import_units))
+        .route("/admin/units/export.csv", get(catalog::export_units))
+        .route("/admin/units/{id}/move-accounts", post(catalog::move_accounts))
+        .route("/admin/plans", get(catalog::list_plans))
+        .route("/admin/plans/import", post(catalog::import_plan))
+        .route(
+            "/admin/plans/{id}/draft",
+            get(catalog::get_draft).post(catalog::start_draft).put(catalog::save_draft).delete(catalog::discard_draft),
+        )
+        .route("/admin/plans/{id}/publish", post(catalog::publish_draft))
+        .route("/admin/plans/{id}/copy", post(catalog::copy_plan))
         .route("/plans", get(plans::list))
         .route("/units", get(units::list))
         .route("/tasks", get(tasks::list))

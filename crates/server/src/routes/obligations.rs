@@ -58,13 +58,15 @@ pub async fn list_implementation_plans(
     State(state): State<AppState>,
     Query(scope): Query<Scope>,
 ) -> Result<Json<ImplementationPlansResponse>, AppError> {
-    let r = scope.resolve(&state.catalog, &auth.user)?;
-    Ok(Json(implementation_plans(&state.store, &state.catalog, r.plan, &r.unit_id, Utc::now()).await?))
+    let catalog = state.catalog();
+    let r = scope.resolve(&catalog, &auth.user)?;
+    Ok(Json(implementation_plans(&state.store, &r.tree, r.plan, &r.unit_id, Utc::now()).await?))
 }
 
 async fn record_of(state: &AppState, plan_id: &str, unit_id: &str) -> Result<ImplementationPlanRecord, AppError> {
-    let plan = plan_exists(&state.catalog, plan_id)?;
-    let all = implementation_plans(&state.store, &state.catalog, plan, unit_id, Utc::now()).await?;
+    let catalog = state.catalog();
+    let plan = plan_exists(&catalog, plan_id)?;
+    let all = implementation_plans(&state.store, &catalog.tree, plan, unit_id, Utc::now()).await?;
     all.records
         .into_iter()
         .find(|r| r.unit_id == unit_id)
@@ -77,8 +79,9 @@ pub async fn put_implementation_plan(
     Path((plan_id, unit_id)): Path<(String, String)>,
     JsonBody(input): JsonBody<ImplementationPlanInput>,
 ) -> Result<Json<ImplementationPlanRecord>, AppError> {
-    let plan = plan_exists(&state.catalog, &plan_id)?;
-    let unit = unit_exists(&state.catalog, &unit_id)?;
+    let catalog = state.catalog();
+    let plan = plan_exists(&catalog, &plan_id)?;
+    let unit = unit_exists(&catalog, &unit_id)?;
     own_unit_only(&auth.user, &unit_id)?;
     if !danvan_core::aggregate::owes_implementation_plan(plan, unit) {
         return Err(invalid("Đơn vị này không phải xây dựng kế hoạch triển khai theo mục III.1"));
@@ -108,8 +111,9 @@ pub async fn put_implementation_plan_file(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImplementationPlanRecord>, AppError> {
-    plan_exists(&state.catalog, &plan_id)?;
-    unit_exists(&state.catalog, &unit_id)?;
+    let catalog = state.catalog();
+    plan_exists(&catalog, &plan_id)?;
+    unit_exists(&catalog, &unit_id)?;
     own_unit_only(&auth.user, &unit_id)?;
     let mime = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -143,8 +147,9 @@ pub async fn get_implementation_plan_file(
     State(state): State<AppState>,
     Path((plan_id, unit_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    unit_exists(&state.catalog, &unit_id)?;
-    if !may_see_data_of(&state.catalog.tree, &auth.user, &unit_id) {
+    let catalog = state.catalog();
+    unit_exists(&catalog, &unit_id)?;
+    if !may_see_data_of(&catalog.tree, &auth.user, &unit_id) {
         return Err(AppError::Forbidden("Bạn không có quyền xem tài liệu của đơn vị này".into()));
     }
     let (name, mime, bytes) = state
@@ -182,15 +187,17 @@ pub async fn list_models(
     State(state): State<AppState>,
     Query(scope): Query<Scope>,
 ) -> Result<Json<ModelsResponse>, AppError> {
-    let r = scope.resolve(&state.catalog, &auth.user)?;
+    let catalog = state.catalog();
+    let r = scope.resolve(&catalog, &auth.user)?;
     let rows = state.store.models(&r.plan.id).await?;
-    Ok(Json(ModelsResponse { models: models_in(&state.catalog, rows, &r.unit_id) }))
+    Ok(Json(ModelsResponse { models: models_in(&r.tree, rows, &r.unit_id) }))
 }
 
 async fn model_view(state: &AppState, id: i64) -> Result<MovementModel, AppError> {
+    let catalog = state.catalog();
     let row = state.store.model(id).await?.ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))?;
     let unit = row.unit_id.clone();
-    models_in(&state.catalog, vec![row], &unit).pop().ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))
+    models_in(&catalog.tree, vec![row], &unit).pop().ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))
 }
 
 pub async fn register_model(
@@ -198,8 +205,9 @@ pub async fn register_model(
     State(state): State<AppState>,
     JsonBody(input): JsonBody<NewModel>,
 ) -> Result<(StatusCode, Json<MovementModel>), AppError> {
-    plan_exists(&state.catalog, &input.plan_id)?;
-    unit_exists(&state.catalog, &input.unit_id)?;
+    let catalog = state.catalog();
+    plan_exists(&catalog, &input.plan_id)?;
+    unit_exists(&catalog, &input.unit_id)?;
     own_unit_only(&auth.user, &input.unit_id)?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > MAX_TEXT {
@@ -230,8 +238,9 @@ pub async fn register_model(
 }
 
 async fn reviewable_model(state: &AppState, user: &User, id: i64) -> Result<MovementModel, AppError> {
+    let catalog = state.catalog();
     let model = model_view(state, id).await?;
-    if !may_review_report_of(&state.catalog.tree, user, &model.unit_id) {
+    if !may_review_report_of(&catalog.tree, user, &model.unit_id) {
         return Err(AppError::Forbidden("Chỉ cấp trên của đơn vị mới công nhận, khen thưởng mô hình".into()));
     }
     Ok(model)

@@ -7,5 +7,6 @@ use crate::state::AppState;
 
 /// Every plan: plans are public documents, the same for every signed-in user.
 pub async fn list(_user: AuthUser, State(state): State<AppState>) -> Json<PlansResponse> {
-    Json(PlansResponse { plans: state.catalog.plans.clone() })
+    let catalog = state.catalog();
+    Json(PlansResponse { plans: catalog.plans.clone() })
 }

@@ -43,7 +43,7 @@ pub async fn revisions(
 ) -> Result<Json<RevisionsResponse>, AppError> {
     let not_found = || AppError::NotFound("Không tìm thấy báo cáo".into());
     let key = ReportKey::parse_id(&id).ok_or_else(not_found)?;
-    if !may_see_data_of(&state.catalog.tree, &auth.user, &key.unit_id) {
+    if !may_see_data_of(&state.catalog().tree, &auth.user, &key.unit_id) {
         return Err(AppError::Forbidden("Bạn không có quyền xem báo cáo của đơn vị này".into()));
     }
     let rows = state.store.revisions(&id).await?;

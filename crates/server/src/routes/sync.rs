@@ -68,7 +68,8 @@ pub async fn pull(
         None => req.cursor > 0,
     };
     let cursor = if reset { 0 } else { req.cursor };
-    let scope = data_scope(&state.catalog.tree, &auth.user);
+    let catalog = state.catalog();
+    let scope = data_scope(&catalog.tree, &auth.user);
     let page = state.store.pull(cursor, &scope, PULL_PAGE).await?;
     // A cursor beyond this database's counter cannot be from it either.
     reset |= page.from != cursor;
@@ -79,7 +80,7 @@ pub async fn pull(
         _ => page.last_change_seq.max(last_returned.unwrap_or(0)),
     };
     let changes = page.rows.into_iter().map(|(_, r)| r).collect();
-    Ok(Json(PullResponse { epoch, reset, changes, cursor, has_more: page.has_more }))
+    Ok(Json(PullResponse { epoch, reset, changes, cursor, has_more: page.has_more, catalog_version: catalog.version }))
 }
 
 /// The device list shows when each phone last synced. Best effort: a busy database

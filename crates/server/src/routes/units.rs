@@ -8,6 +8,7 @@ use crate::state::AppState;
 
 /// The units the caller may see (see `access::visible_units`).
 pub async fn list(auth: AuthUser, State(state): State<AppState>) -> Json<UnitsResponse> {
-    let units = visible_units(&state.catalog.tree, &auth.user).into_iter().cloned().collect();
+    let catalog = state.catalog();
+    let units = visible_units(&catalog.tree, &auth.user).into_iter().cloned().collect();
     Json(UnitsResponse { units })
 }

@@ -767,6 +767,32 @@ impl Store {
     // --- audit log ----------------------------------------------------------------
 
     /// Appends one line outside any other change (e.g. a login lock-out).
+    /// Moves every account of `from` (a closed unit) to `to` (its successor), in
+    /// one transaction with the audit line; returns how many. Their devices stay
+    /// signed in: the successor carries on the same office's work.
+    pub async fn move_accounts(
+        &self,
+        from: &str,
+        to: &str,
+        actor: &Actor,
+        audit: &NewAudit<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query("UPDATE users SET unit_id = ? WHERE unit_id = ?")
+            .bind(to)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if moved > 0 {
+            let audit = NewAudit { detail: Some(format!("{moved} tài khoản: {from} → {to}")), ..audit.clone() };
+            append_audit(&mut tx, actor, &audit, now).await?;
+        }
+        tx.commit().await?;
+        Ok(moved)
+    }
+
     pub async fn audit(&self, actor: &Actor, entry: &NewAudit<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         append_audit(&mut tx, actor, entry, now).await?;

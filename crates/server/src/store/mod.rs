@@ -19,12 +19,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use danvan_core::api::Role;
-use danvan_core::{OrgUnit, Plan, ReportForm, UnitKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 mod accounts;
 mod attachments;
+mod catalog;
 mod review;
 mod sync;
 
@@ -33,6 +33,7 @@ pub use accounts::{
     UserWithHash,
 };
 pub use attachments::{AttachmentMeta, NewAttachment, Stored};
+pub use catalog::PlanVersion;
 pub use review::{ImplementationPlanRow, ModelRow};
 pub use sync::{Client, DataScope, NewRevision, PullPage, Revision, StoredResult, WriteTx};
 
@@ -86,25 +87,6 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
         "aggregator" => Role::Aggregator,
         "admin" => Role::Admin,
         other => return Err(StoreError::Corrupt(format!("vai trò {other:?}"))),
-    })
-}
-
-fn kind_str(kind: UnitKind) -> &'static str {
-    match kind {
-        UnitKind::Province => "province",
-        UnitKind::Department => "department",
-        UnitKind::District => "district",
-        UnitKind::Commune => "commune",
-    }
-}
-
-fn parse_kind(s: &str) -> Result<UnitKind, StoreError> {
-    Ok(match s {
-        "province" => UnitKind::Province,
-        "department" => UnitKind::Department,
-        "district" => UnitKind::District,
-        "commune" => UnitKind::Commune,
-        other => return Err(StoreError::Corrupt(format!("loại đơn vị {other:?}"))),
     })
 }
 
@@ -164,99 +146,6 @@ impl Store {
         sqlx::query("UPDATE sync_state SET epoch = ? WHERE id = 1").bind(fresh_epoch).execute(&self.pool).await?;
         Ok(())
     }
-
-    /// Inserts or updates units and plans from the seed, in one transaction. Units or
-    /// plans no longer in the seed are kept (users and, later, reports refer to them).
-    pub async fn upsert_catalog(&self, units: &[OrgUnit], plans: &[Plan]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // The seed may list a child before its parent; check the references at commit.
-        sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?;
-        for (position, u) in units.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO units (id, code, name, kind, parent, position) VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
-                   kind = excluded.kind, parent = excluded.parent, position = excluded.position",
-            )
-            .bind(&u.id)
-            .bind(&u.code)
-            .bind(&u.name)
-            .bind(kind_str(u.kind))
-            .bind(&u.parent)
-            .bind(position as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for p in plans {
-            let data = serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO plans (id, number, data) VALUES (?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data",
-            )
-            .bind(&p.id)
-            .bind(&p.number)
-            .bind(data)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn units(&self) -> Result<Vec<OrgUnit>, StoreError> {
-        let rows = sqlx::query("SELECT id, code, name, kind, parent FROM units ORDER BY position, id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OrgUnit {
-                    id: r.try_get("id")?,
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
-                    kind: parse_kind(r.try_get("kind")?)?,
-                    parent: r.try_get("parent")?,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, data FROM plans ORDER BY id").fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(|(id, data)| {
-                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("kế hoạch {id}: {e}")))
-            })
-            .collect()
-    }
-
-    /// Inserts or updates the report forms (after their plans).
-    pub async fn upsert_forms(&self, forms: &[ReportForm]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for f in forms {
-            let data = serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO forms (id, plan_id, data) VALUES (?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET plan_id = excluded.plan_id, data = excluded.data",
-            )
-            .bind(&f.id)
-            .bind(&f.plan_id)
-            .bind(data)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn forms(&self) -> Result<Vec<ReportForm>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, data FROM forms ORDER BY id").fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(|(id, data)| {
-                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("mẫu báo cáo {id}: {e}")))
-            })
-            .collect()
-    }
 }
 
 fn is_in_memory(file: &Path) -> bool {
@@ -277,8 +166,10 @@ impl From<StoreError> for crate::error::AppError {
 mod tests {
     use super::*;
 
+    use danvan_core::{OrgUnit, UnitKind};
+
     fn unit(id: &str, kind: UnitKind, parent: Option<&str>) -> OrgUnit {
-        OrgUnit { id: id.into(), code: id.into(), name: id.into(), kind, parent: parent.map(Into::into) }
+        OrgUnit::new(id, id, id, kind, parent)
     }
 
     #[tokio::test]
@@ -289,10 +180,23 @@ mod tests {
         assert!(dir.path().join("nested/dir/t.db").exists());
         // Child listed before its parent: deferred foreign keys accept it.
         let units = vec![unit("p.d", UnitKind::District, Some("p")), unit("p", UnitKind::Province, None)];
-        store.upsert_catalog(&units, &[]).await.unwrap();
-        store.upsert_catalog(&units, &[]).await.unwrap();
-        assert_eq!(store.units().await.unwrap(), units);
         let epoch = store.ensure_epoch("first").await.unwrap();
+        let audit = NewAudit { action: "units.import", target: None, unit_id: None, detail: None };
+        let v1 = store.save_units(&units, &Actor::cli(), &audit, Utc::now()).await.unwrap();
+        let v2 = store.save_units(&units, &Actor::cli(), &audit, Utc::now()).await.unwrap();
+        assert_eq!(v2, v1 + 1, "every change moves the catalog version");
+        assert_eq!(store.catalog_version().await.unwrap(), v2);
+        assert_eq!(store.units().await.unwrap(), units);
+        // History round-trips: dates, successors, designation.
+        let mut closed = unit("p.d.c", UnitKind::Commune, Some("p.d"));
+        closed.valid_to = chrono::NaiveDate::from_ymd_opt(2025, 6, 30);
+        closed.successors = vec!["p.w".into()];
+        let mut ward = unit("p.w", UnitKind::Commune, Some("p"));
+        ward.valid_from = chrono::NaiveDate::from_ymd_opt(2025, 7, 1);
+        ward.designation = Some(danvan_core::unit::Designation::Ward);
+        let with_history = [units.clone(), vec![closed, ward]].concat();
+        store.save_units(&with_history, &Actor::cli(), &audit, Utc::now()).await.unwrap();
+        assert_eq!(store.units().await.unwrap(), with_history);
         assert_eq!(store.ensure_epoch("second").await.unwrap(), epoch);
         store.renew_epoch("after-restore").await.unwrap();
         assert_eq!(store.ensure_epoch("third").await.unwrap(), "after-restore");

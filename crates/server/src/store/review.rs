@@ -99,6 +99,35 @@ impl Store {
             .collect()
     }
 
+    /// One unit's reports under a plan, by period key: the record of its periods.
+    pub async fn unit_report_summaries(
+        &self,
+        plan_id: &str,
+        unit_id: &str,
+    ) -> Result<Vec<(String, ReportSummary)>, StoreError> {
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT period, status, first_submitted_at, return_reason FROM reports WHERE plan_id = ? AND unit_id = ?",
+        )
+        .bind(plan_id)
+        .bind(unit_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(period, status, first, return_reason)| {
+                let first = first.as_deref().map(parse_ts).transpose()?;
+                let summary = ReportSummary {
+                    unit_id: unit_id.to_string(),
+                    status: ReportStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("trạng thái {status:?}")))?,
+                    first_submitted_at: first,
+                    submitted_at: first,
+                    return_reason,
+                };
+                Ok((period, summary))
+            })
+            .collect()
+    }
+
     /// The units whose report of this plan and period is accepted (one JSON array,
     /// as in [`Store::report_summaries`]).
     pub async fn accepted_units(&self, plan_id: &str, period: &str) -> Result<Vec<String>, StoreError> {

@@ -179,6 +179,30 @@ use sqlx::SqlitePool;
 
 pub const PLAN: &str = "kh-413-ubnd-2024";
 
+/// A copy of plan 413 that applies from 2000 to 2099, for tests that need more
+/// report periods of one unit than one year has.
+pub const LONG_PLAN: &str = "kh-dai-han";
+
+/// Publishes [`LONG_PLAN`] into the database of `dir` through the store, before a
+/// server is started on it (the server loads its catalog at start).
+pub async fn publish_long_plan(dir: &Path) {
+    use danvan_server::catalog::packages::{apply_shipped, shipped_plans};
+    use danvan_server::store::{Actor, NewAudit, Store};
+    let store = Store::open(&test_config(dir).database_url).await.unwrap();
+    store.ensure_epoch("long-plan").await.unwrap();
+    apply_shipped(&store, chrono::Utc::now()).await.unwrap();
+    let mut doc = shipped_plans().remove(0);
+    doc.plan.id = LONG_PLAN.into();
+    doc.plan.valid_from = chrono::NaiveDate::from_ymd_opt(2000, 1, 1);
+    doc.plan.valid_to = chrono::NaiveDate::from_ymd_opt(2099, 12, 31);
+    let mut form = doc.form.unwrap();
+    form.id = format!("{LONG_PLAN}.bao-cao");
+    form.plan_id = LONG_PLAN.into();
+    let audit = NewAudit { action: "plan.publish", target: Some(LONG_PLAN), unit_id: None, detail: None };
+    store.publish_plan(&doc.plan, Some(&form), &Actor::cli(), &audit, chrono::Utc::now()).await.unwrap();
+    store.close().await;
+}
+
 pub struct Device {
     pub token: String,
     pub client_id: String,
@@ -293,7 +317,12 @@ pub async fn add_user(dir: &Path, username: &str, role: &str, unit: &str) {
 
 /// Values that pass the form's checks for submitting a monthly report.
 pub async fn complete_values(s: &TestServer, token: &str) -> Values {
-    let form: FormResponse = s.get_json(&format!("/api/forms/{PLAN}"), token).await;
+    complete_values_of(s, token, PLAN).await
+}
+
+/// [`complete_values`] for the form of another plan.
+pub async fn complete_values_of(s: &TestServer, token: &str, plan: &str) -> Values {
+    let form: FormResponse = s.get_json(&format!("/api/forms/{plan}"), token).await;
     form.form
         .fields_for(PeriodKind::Month)
         .filter(|f| f.required)
