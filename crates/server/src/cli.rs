@@ -11,6 +11,8 @@
 //! danvan-server enable-account USERNAME
 //! danvan-server sign-out-everywhere USERNAME
 //! ```
+//!
+//! and the catalog commands of `catalog/cli.rs` (unit trees, plans).
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -35,6 +37,11 @@ pub const COMMANDS: &[&str] = &[
     "disable-account",
     "enable-account",
     "sign-out-everywhere",
+    "import-units",
+    "export-units",
+    "import-plan",
+    "list-plans",
+    "move-accounts",
 ];
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -62,6 +69,9 @@ pub async fn run(config: &Config, command: &str, args: &[String]) -> CliResult {
         "disable-account" => set_disabled(&store, one_user(args)?, true).await,
         "enable-account" => set_disabled(&store, one_user(args)?, false).await,
         "sign-out-everywhere" => sign_out(&store, one_user(args)?).await,
+        "import-units" | "export-units" | "import-plan" | "list-plans" | "move-accounts" => {
+            crate::catalog::cli::run(&store, command, args).await
+        }
         other => Err(format!("lệnh không rõ: {other}").into()),
     };
     store.close().await;

@@ -68,6 +68,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // refuses to run meanwhile.
     let _lock = DatabaseLock::acquire_for(&config.database_url)?;
     let state = AppState::open(&config).await?;
+    danvan_server::catalog::watch(state.catalog_cell.clone(), state.store.clone(), danvan_server::catalog::CATALOG_POLL);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("không mở được cổng {}: {e}", config.addr))?;

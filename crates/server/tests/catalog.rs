@@ -430,3 +430,74 @@ async fn dashboards_count_a_past_period_over_the_tree_of_then_and_a_current_one_
     assert_error(res, StatusCode::BAD_REQUEST, "invalid_period").await;
     s.stop().await;
 }
+
+/// Runs the real `danvan-server` binary on the database of `dir`.
+fn cli(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_danvan-server"))
+        .args(args)
+        .env("DANVAN_DATABASE_URL", format!("sqlite://{}", common::db_path(dir).display()))
+        .env_remove("DANVAN_DEMO")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[tokio::test]
+async fn the_command_line_previews_applies_and_a_running_server_picks_it_up() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let admin = s.login("admin").await.token;
+    let file = dir.path().join("them-xa.csv");
+    std::fs::write(&file, format!("{CSV_HEADER}99020,Xã Dòng Lệnh,xã,51,01/01/2027,,\r\n")).unwrap();
+    let file = file.to_str().unwrap();
+
+    let (ok, out, err) = cli(dir.path(), &["import-units", file]);
+    assert!(
+        ok && out.contains("Thêm (1):") && out.contains("99020 Xã Dòng Lệnh") && out.contains("--apply"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = cli(dir.path(), &["import-units", file, "--apply"]);
+    assert!(ok && out.contains("Đã áp dụng"), "{out}{err}");
+    // The running server reloads when it notices the version moved.
+    danvan_server::catalog::watch(
+        s.state.catalog_cell.clone(),
+        s.state.store.clone(),
+        std::time::Duration::from_millis(50),
+    );
+    let mut seen = false;
+    for _ in 0..100 {
+        let units: UnitsResponse = s.get_json("/api/units", &admin).await;
+        if units.units.iter().any(|u| u.code == "99020") {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the server picked up the change without a restart");
+
+    // A bad file: every error, exit status non-zero, nothing applied.
+    std::fs::write(dir.path().join("sai.csv"), format!("{CSV_HEADER},Thiếu mã,xã,51,,,\r\n")).unwrap();
+    let (ok, _, err) = cli(dir.path(), &["import-units", dir.path().join("sai.csv").to_str().unwrap(), "--apply"]);
+    assert!(!ok && err.contains("Dòng 2, cột code: Thiếu mã đơn vị"), "{err}");
+
+    // A plan file: previewed, published, listed.
+    let plan =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/seed/plans/kh-413-ubnd-2024.json"))
+            .unwrap();
+    let form =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/seed/forms/kh-413-ubnd-2024.json"))
+            .unwrap();
+    let plan = plan.replace("\"kh-413-ubnd-2024\"", "\"kh-thu-2027\"").replace("\"2024-02-01\"", "\"2027-02-01\"");
+    let form = form.replace("kh-413-ubnd-2024", "kh-thu-2027");
+    std::fs::write(dir.path().join("plan.json"), plan).unwrap();
+    std::fs::write(dir.path().join("form.json"), form).unwrap();
+    let (p, f) = (dir.path().join("plan.json"), dir.path().join("form.json"));
+    let (ok, out, err) = cli(dir.path(), &["import-plan", p.to_str().unwrap(), f.to_str().unwrap()]);
+    // Kon Tum's departments closed in 2025: a 2027 plan cannot give them work.
+    assert!(!ok && err.contains("không hoạt động trong thời gian 01/02/2027 – 31/12/2027"), "{out}{err}");
+    let (ok, out, _) = cli(dir.path(), &["list-plans"]);
+    assert!(ok && out.contains("kh-413-ubnd-2024,413/KH-UBND,01/02/2024 – 31/12/2024,1,"), "{out}");
+    assert!(!out.contains("kh-thu-2027"));
+    s.stop().await;
+}

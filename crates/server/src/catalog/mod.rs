@@ -16,6 +16,7 @@ use danvan_core::{OrgUnit, Plan, ReportForm, UnitTree};
 
 use crate::store::{Store, StoreError};
 
+pub mod cli;
 pub mod packages;
 pub mod plans;
 pub mod unit_files;
@@ -72,6 +73,35 @@ impl Catalog {
     pub fn root_on(&self, date: NaiveDate) -> Option<&OrgUnit> {
         self.tree.roots_on(date).into_iter().next().or_else(|| self.tree.all().iter().find(|u| u.parent.is_none()))
     }
+}
+
+/// How often a server checks whether the catalog changed behind its back (a
+/// `danvan-server import-units --apply` while it runs).
+pub const CATALOG_POLL: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Reloads the catalog whenever its version in the database moves; ends when the
+/// database is closed. Changes made through this server reload at once; this is
+/// for the command line (and, later, other server processes).
+pub fn watch(cell: CatalogCell, store: Store, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let version = match store.catalog_version().await {
+                Ok(v) => v,
+                Err(_) if store.is_closed() => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "không đọc được phiên bản danh mục");
+                    continue;
+                }
+            };
+            if version != cell.current().version {
+                match cell.reload(&store).await {
+                    Ok(c) => tracing::info!(version = c.version, "đã nạp lại danh mục (đơn vị, kế hoạch)"),
+                    Err(e) => tracing::warn!(error = %e, "không nạp lại được danh mục"),
+                }
+            }
+        }
+    })
 }
 
 /// The current catalog, shared by every handler and replaced after each change.

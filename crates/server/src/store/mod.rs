@@ -130,6 +130,10 @@ impl Store {
         self.pool.close().await;
     }
 
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
     /// The database's epoch, made (randomly, by the caller) the first time.
     pub async fn ensure_epoch(&self, fresh_epoch: &str) -> Result<String, sqlx::Error> {
         sqlx::query("INSERT INTO sync_state (id, epoch, last_change_seq) VALUES (1, ?, 0) ON CONFLICT (id) DO NOTHING")

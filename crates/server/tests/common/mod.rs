@@ -35,7 +35,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    state: AppState,
+    pub state: AppState,
 }
 
 /// A temp dir with a fake `dist` and room for the database file.
