@@ -122,13 +122,23 @@ fn check_request(req: &PushRequest, server_epoch: &str) -> Result<(), AppError> 
 /// measured on this machine, a single-row commit alone caps at ~2,600/s, so
 /// per-mutation commits could never reach the 3,000 mutations/s target.
 pub async fn push(state: &AppState, user: &User, req: PushRequest) -> Result<PushResponse, AppError> {
+    push_at(state, user, req, Utc::now().trunc_subsecs(0)).await
+}
+
+/// [`push`] with the server's clock read as `now`: the demo's history (`demo.rs`)
+/// files its reports at the times they would have been filed.
+pub async fn push_at(
+    state: &AppState,
+    user: &User,
+    req: PushRequest,
+    now: DateTime<Utc>,
+) -> Result<PushResponse, AppError> {
     check_request(&req, &state.epoch)?;
     // Refuse someone else's client id before taking the write lock.
     check_client_owner(state.store.client(&req.client_id).await?.as_ref(), user)?;
 
     let mut results = Vec::with_capacity(req.mutations.len());
     let mut stopped = None;
-    let now = Utc::now().trunc_subsecs(0);
     let mut tx = state.store.begin_write().await?;
     let client = tx.ensure_client(&req.client_id, user.id, now).await?;
     // Checked again inside the lock: another user may have registered the id since.
