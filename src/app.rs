@@ -75,6 +75,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/quan-tri/nhap") view=crate::pages::AdminImportPage/>
                         <Route path=path!("/quan-tri/phieu") view=crate::pages::EnrolmentSheetsPage/>
                         <Route path=path!("/quan-tri/nhat-ky") view=crate::pages::AdminAuditPage/>
+                        <Route path=path!("/quan-tri/don-vi") view=crate::pages::AdminUnitsPage/>
+                        <Route path=path!("/quan-tri/ke-hoach") view=crate::pages::AdminPlansPage/>
+                        <Route path=path!("/quan-tri/ke-hoach/:id") view=crate::pages::AdminPlanEditorPage/>
                     </Routes>
                     <BottomNav/>
                 </Show>

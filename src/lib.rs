@@ -8,6 +8,7 @@
 pub mod admin_api;
 pub mod api;
 pub mod app;
+pub mod catalog_api;
 pub mod components;
 pub mod hooks;
 pub mod i18n;

@@ -153,14 +153,30 @@ async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapsho
     }
     // The report form of each plan, for drafting offline.
     let forms = futures::future::try_join_all(plans.plans.iter().map(|p| api::form(token, &p.id))).await?;
-    let snapshot = Snapshot { plans: plans.plans, units: units.units, tasks, fetched_at: Utc::now() };
+    let catalog_version = plans.catalog_version;
+    let snapshot = Snapshot { plans: plans.plans, units: units.units, tasks, fetched_at: Utc::now(), catalog_version };
     let db = LocalDb::shared().await?;
+    // The administrator moved this account to the unit that took over its closed
+    // one (a merger): the session follows, or the cache would be hidden as another
+    // unit's at the next start.
+    if snapshot.tasks.unit.id != session_unit(state) {
+        if let Some(Some(mut session)) = state.session.try_get_untracked() {
+            session.user.unit_id = snapshot.tasks.unit.id.clone();
+            session.user.unit_name = snapshot.tasks.unit.name.clone();
+            db.save_session(&session).await?;
+            state.session.try_set(Some(session));
+        }
+    }
     for f in &forms {
         db.save_form(&f.form).await?;
     }
     db.save_snapshot(&snapshot).await?;
     // Render what IndexedDB now holds, so online and offline show the same thing.
     Ok(Some(db.load_snapshot().await?.unwrap_or(snapshot)))
+}
+
+fn session_unit(state: &AppState) -> String {
+    state.session.try_with_untracked(|s| s.as_ref().map(|s| s.user.unit_id.clone())).flatten().unwrap_or_default()
 }
 
 /// Signs in, stores the session, then loads the user's data.

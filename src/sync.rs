@@ -118,13 +118,21 @@ pub async fn sync_now(state: AppState) -> Result<(), SyncError> {
 async fn run(state: AppState, token: String) -> Result<(), SyncError> {
     let _busy = web::BusyGuard::new();
     let db = LocalDb::shared().await?;
+    let mut catalog_version = 0;
     for _ in 0..2 {
         push_all(&state, &db, &token).await?;
-        pull_all(&db, &token).await?;
+        catalog_version = pull_all(&db, &token).await?.max(catalog_version);
         // Edits made while syncing, or entries renumbered by an epoch reset.
         if db.load_outbox().await?.is_empty() {
             break;
         }
+    }
+    // The server's units, plans or forms changed since this phone fetched them (a
+    // new year's plan, a reformed tree): fetch them again. Until that succeeds the
+    // phone keeps working with what it has.
+    let known = state.snapshot.try_with_untracked(|s| s.as_ref().map(|s| s.catalog_version)).flatten();
+    if catalog_version != 0 && known.is_some_and(|k| k != catalog_version) {
+        crate::state::refresh(state.clone()).await;
     }
     Ok(())
 }
@@ -205,21 +213,24 @@ async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), Syn
     Ok(())
 }
 
-async fn pull_all(db: &LocalDb, token: &str) -> Result<(), SyncError> {
+/// Pulls every page; returns the server's catalog version (0 if it did not say).
+async fn pull_all(db: &LocalDb, token: &str) -> Result<i64, SyncError> {
+    let mut catalog_version = 0;
     // Bounded: a huge backlog continues on the next sync.
     for _ in 0..50 {
-        let Some(meta) = db.load_sync_meta().await? else { return Ok(()) };
+        let Some(meta) = db.load_sync_meta().await? else { return Ok(catalog_version) };
         let request = PullRequest { client_id: meta.client_id.clone(), cursor: meta.cursor, epoch: meta.epoch.clone() };
         let page = api::pull(token, &request).await?;
+        catalog_version = page.catalog_version;
         if page.reset && meta.epoch.is_some() {
             db.restart_sync(web::random_hex(16), &page.epoch).await?;
         }
         db.take_pull(&page, Utc::now()).await?;
         if !page.has_more {
-            return Ok(());
+            return Ok(catalog_version);
         }
     }
-    Ok(())
+    Ok(catalog_version)
 }
 
 thread_local! {

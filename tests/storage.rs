@@ -80,6 +80,7 @@ fn realistic_snapshot() -> Snapshot {
         units,
         tasks: TasksResponse { unit, today, generated_at: utc("2024-06-20T02:15:30.250Z"), tasks },
         fetched_at: utc("2024-06-20T02:15:31.987654321Z"),
+        catalog_version: 7,
     }
 }
 
@@ -90,6 +91,7 @@ fn assert_same_snapshot(got: &Snapshot, want: &Snapshot) {
     assert_eq!(plan_ids(&got.plans), plan_ids(&want.plans), "plan ids and order");
     assert_eq!(ids(&got.units), ids(&want.units), "unit ids and order");
     assert_eq!(got.fetched_at, want.fetched_at, "fetched_at");
+    assert_eq!(got.catalog_version, want.catalog_version, "catalog_version");
     assert_eq!(got.tasks, want.tasks, "tasks");
     assert_eq!(got.units, want.units, "units");
     assert_eq!(got.plans, want.plans, "plans");

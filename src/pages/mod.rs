@@ -15,7 +15,8 @@ mod tasks;
 
 pub use account::AccountPage;
 pub use admin::{
-    AdminAccountPage, AdminAccountsPage, AdminAuditPage, AdminCreatePage, AdminImportPage, EnrolmentSheetsPage,
+    AdminAccountPage, AdminAccountsPage, AdminAuditPage, AdminCreatePage, AdminImportPage, AdminPlanEditorPage,
+    AdminPlansPage, AdminUnitsPage, EnrolmentSheetsPage,
 };
 pub use consolidation::ConsolidationPage;
 pub use dashboard::DashboardPage;

@@ -48,6 +48,7 @@ const ALL_STORES: [&str; 9] = [META, PLANS, UNITS, FORMS, REPORTS, OUTBOX, CONFL
 const KEY_SESSION: &str = "session";
 const KEY_TASKS: &str = "tasks";
 const KEY_FETCHED_AT: &str = "fetched_at";
+const KEY_CATALOG_VERSION: &str = "catalog_version";
 
 thread_local! {
     // One connection per page, shared by every caller; IndexedDB connections are
@@ -170,6 +171,7 @@ impl LocalDb {
             let meta = tx.object_store(META)?;
             meta.put(encode(&snapshot.tasks)?).with_key(KEY_TASKS.to_string()).primitive()?.await?;
             meta.put(encode(&snapshot.fetched_at)?).with_key(KEY_FETCHED_AT.to_string()).primitive()?.await?;
+            meta.put(encode(&snapshot.catalog_version)?).with_key(KEY_CATALOG_VERSION.to_string()).primitive()?.await?;
         }
         commit(tx).await?;
         Ok(())
@@ -183,6 +185,7 @@ impl LocalDb {
         let meta = tx.object_store(META)?;
         meta.delete(KEY_TASKS).await?;
         meta.delete(KEY_FETCHED_AT).await?;
+        meta.delete(KEY_CATALOG_VERSION).await?;
         commit(tx).await?;
         Ok(())
     }
@@ -193,6 +196,9 @@ impl LocalDb {
         let meta = tx.object_store(META)?;
         let tasks: Option<String> = meta.get(KEY_TASKS).primitive()?.await?;
         let fetched_at: Option<String> = meta.get(KEY_FETCHED_AT).primitive()?.await?;
+        // Absent in a cache written before catalog versions existed: 0, refreshed
+        // at the next sync.
+        let catalog_version: Option<String> = meta.get(KEY_CATALOG_VERSION).primitive()?.await?;
         let (Some(tasks), Some(fetched_at)) = (tasks, fetched_at) else {
             return Ok(None);
         };
@@ -200,7 +206,8 @@ impl LocalDb {
         let fetched_at: chrono::DateTime<chrono::Utc> = decode(&fetched_at)?;
         let plans: Vec<Plan> = decode_all(tx.object_store(PLANS)?.get_all().primitive()?.await?)?;
         let units: Vec<OrgUnit> = decode_all(tx.object_store(UNITS)?.get_all().primitive()?.await?)?;
-        Ok(Some(Snapshot { plans, units, tasks, fetched_at }))
+        let catalog_version = catalog_version.map(|v| decode(&v)).transpose()?.unwrap_or(0);
+        Ok(Some(Snapshot { plans, units, tasks, fetched_at, catalog_version }))
     }
 }
 

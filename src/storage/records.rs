@@ -26,4 +26,8 @@ pub struct Snapshot {
     pub units: Vec<OrgUnit>,
     pub tasks: TasksResponse,
     pub fetched_at: DateTime<Utc>,
+    /// The server's catalog version when fetched: a pull that says another one
+    /// fetches plans, units and forms again (`sync::pull_all`).
+    #[serde(default)]
+    pub catalog_version: i64,
 }

@@ -69,6 +69,9 @@ pub struct LoginResponse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlansResponse {
     pub plans: Vec<Plan>,
+    /// The catalog version these plans are from (see `sync::PullResponse`).
+    #[serde(default)]
+    pub catalog_version: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

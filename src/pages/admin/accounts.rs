@@ -230,6 +230,12 @@ fn Accounts() -> impl IntoView {
                 <a class="btn btn-secondary" data-testid="admin-audit" href="/quan-tri/nhat-ky">
                     <T vi="Nhật ký quản trị" en="Audit log"/>
                 </a>
+                <a class="btn btn-secondary" data-testid="admin-units" href="/quan-tri/don-vi">
+                    <T vi="Cây đơn vị" en="Unit tree"/>
+                </a>
+                <a class="btn btn-secondary" data-testid="admin-plans" href="/quan-tri/ke-hoach">
+                    <T vi="Kế hoạch, mẫu báo cáo" en="Plans and forms"/>
+                </a>
                 <ConfirmButton
                     vi="In phiếu kích hoạt cho đơn vị"
                     en="Print enrolment sheets for the unit"

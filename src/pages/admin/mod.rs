@@ -1,5 +1,6 @@
 //! The administrator's screens (`/quan-tri/…`): accounts, creating and importing
-//! them, their devices, enrolment sheets to print and the audit log.
+//! them, their devices, enrolment sheets to print and the audit log; the unit tree
+//! and the plans with their report forms (`units.rs`, `plans.rs`, `plan_editor.rs`).
 //!
 //! Online only: nothing an administrator does here is queued on the phone, and the
 //! enrolment codes the server hands back are secrets shown once — they live in
@@ -12,14 +13,20 @@ mod audit;
 mod create;
 mod form;
 mod import;
+mod plan_editor;
+mod plans;
 mod sheets;
+mod units;
 
 pub use account::AdminAccountPage;
 pub use accounts::AdminAccountsPage;
 pub use audit::AdminAuditPage;
 pub use create::AdminCreatePage;
 pub use import::AdminImportPage;
+pub use plan_editor::AdminPlanEditorPage;
+pub use plans::AdminPlansPage;
 pub use sheets::EnrolmentSheetsPage;
+pub use units::AdminUnitsPage;
 
 use chrono::{DateTime, Timelike, Utc};
 use leptos::prelude::*;

@@ -8,5 +8,5 @@ use crate::state::AppState;
 /// Every plan: plans are public documents, the same for every signed-in user.
 pub async fn list(_user: AuthUser, State(state): State<AppState>) -> Json<PlansResponse> {
     let catalog = state.catalog();
-    Json(PlansResponse { plans: catalog.plans.clone() })
+    Json(PlansResponse { plans: catalog.plans.clone(), catalog_version: catalog.version })
 }
