@@ -137,6 +137,8 @@ struct Item {
     period: Period,
     status: ReportStatus,
     first_submitted: Option<chrono::DateTime<chrono::Utc>>,
+    /// Late, but sent from the phone before the deadline (its clock).
+    sent_offline_before: Option<chrono::DateTime<chrono::Utc>>,
     unsent: bool,
     reason: Option<String>,
 }
@@ -186,6 +188,7 @@ pub fn ReviewPage() -> impl IntoView {
                         period: report.key.period,
                         status,
                         first_submitted: report.first_submitted_at.or(report.submitted_at),
+                        sent_offline_before: report.sent_offline_before(report.key.period.deadline()),
                         unsent: l.has_unsent(),
                         reason: (status == ReportStatus::Returned)
                             .then(|| report.return_reason.as_deref().map(short))
@@ -286,6 +289,7 @@ fn ReviewItem(item: Item) -> impl IntoView {
     let status = item.status;
     let period = item.period;
     let submitted = item.first_submitted.map(vn_date_time);
+    let offline = item.sent_offline_before.map(vn_date_time);
     view! {
         <li class="card task review-item" data-testid="review-item" data-report=item.id.clone() data-status=status.as_str()>
             <A href=format!("/duyet/{}", item.id) attr:class="task-link">
@@ -299,6 +303,9 @@ fn ReviewItem(item: Item) -> impl IntoView {
                     {move || lang.get().pick(period.label_vi(), period.label_en())}
                     {submitted.clone().map(|t| view! {
                         " · " {move || lang.get().pick("Gửi lần đầu ", "First sent ")} {t.clone()}
+                    })}
+                    {offline.clone().map(|t| view! {
+                        <br/><span data-testid="review-item-offline">{move || lang.get().pick("Trễ hạn · gửi từ máy lúc ", "Late · sent from the phone at ")}{t.clone()}</span>
                     })}
                 </p>
                 {item.reason.clone().map(|r| view! { <p class="review-reason muted">{r}</p> })}

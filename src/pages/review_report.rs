@@ -222,6 +222,9 @@ fn Review(key: ReportKey) -> impl IntoView {
             l.as_ref().map(|l| {
                 let r = &l.report;
                 let first = r.first_submitted_at.or(r.submitted_at).map(vn_date_time);
+                // Received late, but sent from the phone before the deadline by the
+                // phone's clock: said, for the reviewer to judge (README).
+                let offline = r.sent_offline_before(r.key.period.deadline()).map(vn_date_time);
                 let last = r.submitted_at.filter(|t| Some(*t) != r.first_submitted_at).map(vn_date_time);
                 let updated = r.updated_at.map(|t| {
                     let by = r.updated_by.clone().map(|b| format!(" — {b}")).unwrap_or_default();
@@ -230,6 +233,14 @@ fn Review(key: ReportKey) -> impl IntoView {
                 view! {
                     <dl class="facts review-facts">
                         {first.map(|t| view! { <dt>{lang.pick("Gửi lần đầu", "First sent")}</dt><dd data-testid="first-submitted">{t}</dd> })}
+                        {offline.map(|t| view! {
+                            <dt>{lang.pick("Trễ hạn, nhưng", "Late, but")}</dt>
+                            <dd data-testid="sent-offline-before">{format!(
+                                "{} {t} {}",
+                                lang.pick("gửi từ máy lúc", "sent from the phone at"),
+                                lang.pick("(trước hạn, theo giờ của điện thoại)", "(before the deadline, by the phone's clock)")
+                            )}</dd>
+                        })}
                         {last.map(|t| view! { <dt>{lang.pick("Gửi lại", "Sent again")}</dt><dd>{t}</dd> })}
                         {updated.map(|t| view! { <dt>{lang.pick("Thay đổi cuối", "Last change")}</dt><dd>{t}</dd> })}
                     </dl>

@@ -176,7 +176,15 @@ pub fn record_edit(
             let op = MutationOp::Save { form_id, set: old_set, attach: old_attach, detach: old_detach };
             (Mutation::new(open.id, open.key, open.base_version, op), false)
         }
-        (_, op) => (Mutation::new(next_mutation_id, local.report.key.clone(), local.report.version, op), true),
+        (_, op) => {
+            let submit = matches!(op, MutationOp::Submit);
+            let mut m = Mutation::new(next_mutation_id, local.report.key.clone(), local.report.version, op);
+            // The moment "Gửi" was pressed, by this phone's clock.
+            if submit {
+                m.device_time = Some(now);
+            }
+            (m, true)
+        }
     };
     local.last_mutation = Some(entry.id);
     local.saved_at = Some(now);

@@ -143,6 +143,11 @@ pub struct Report {
     /// Why a reviewer returned it (shown to the reporter, also offline).
     #[serde(default)]
     pub return_reason: Option<String>,
+    /// When the first submission was made on the phone, by its own clock (the
+    /// official's word, shown to the reviewer; `first_submitted_at`, the server's
+    /// receipt, stays the official time). See [`Report::sent_offline_before`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sent_on_device_at: Option<DateTime<Utc>>,
 }
 
 impl Report {
@@ -158,8 +163,19 @@ impl Report {
             updated_by: None,
             submitted_at: None,
             first_submitted_at: None,
+            first_sent_on_device_at: None,
             return_reason: None,
         }
+    }
+
+    /// Late by the server's receipt, but sent from the phone before `deadline` by
+    /// the phone's clock (the commune had no signal): the reviewer decides. The
+    /// time on a phone can be wrong or set back, so this is a note for a person,
+    /// never a status: the dashboard counts the report as late.
+    pub fn sent_offline_before(&self, deadline: DateTime<chrono::FixedOffset>) -> Option<DateTime<Utc>> {
+        let received = self.first_submitted_at.or(self.submitted_at)?;
+        let sent = self.first_sent_on_device_at?;
+        (received >= deadline && sent < deadline).then_some(sent)
     }
 
     pub fn id(&self) -> String {
@@ -355,5 +371,21 @@ mod tests {
         let theirs = [a("1"), a("2"), a("4")]; // added 4
         let ids: Vec<String> = merge_attachments(&base, &mine, &theirs).into_iter().map(|x| x.id).collect();
         assert_eq!(ids, ["1", "4", "3"]);
+    }
+
+    #[test]
+    fn a_report_sent_offline_before_its_deadline_is_noted_not_excused() {
+        let period = crate::Period::Month { year: 2024, month: 3 };
+        let key = ReportKey { plan_id: "p".into(), unit_id: "u".into(), period };
+        let mut r = Report::new(key, "f");
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        r.first_submitted_at = Some(t("2024-03-16T08:00:00+07:00"));
+        r.first_sent_on_device_at = Some(t("2024-03-14T22:00:00+07:00"));
+        assert_eq!(r.sent_offline_before(period.deadline()), Some(t("2024-03-14T22:00:00+07:00")));
+        r.first_sent_on_device_at = Some(t("2024-03-15T07:00:00+07:00"));
+        assert_eq!(r.sent_offline_before(period.deadline()), None, "sent after the deadline too");
+        r.first_submitted_at = Some(t("2024-03-14T23:00:00+07:00"));
+        r.first_sent_on_device_at = Some(t("2024-03-14T22:00:00+07:00"));
+        assert_eq!(r.sent_offline_before(period.deadline()), None, "received on time: nothing to note");
     }
 }

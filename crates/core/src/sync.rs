@@ -44,6 +44,11 @@ pub struct Mutation {
     pub op: MutationOp,
     /// FNV-1a of (key, base_version, op): a retry must be the same mutation.
     pub content_hash: String,
+    /// When the official did it, by the phone's clock (set on "Gửi"): shown to the
+    /// reviewer of a report that was sent offline before its deadline and reached
+    /// the server after it. Never trusted alone, and not part of the content hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,7 +93,7 @@ impl MutationOp {
 impl Mutation {
     pub fn new(id: u64, key: ReportKey, base_version: u64, op: MutationOp) -> Mutation {
         let content_hash = content_hash(&key, base_version, &op);
-        Mutation { id, key, base_version, op, content_hash }
+        Mutation { id, key, base_version, op, content_hash, device_time: None }
     }
 
     pub fn expected_hash(&self) -> String {

@@ -259,8 +259,14 @@ async fn decide(
     {
         return Ok(MutationResult::Conflict { server: Box::new(report) });
     }
+    let first_submission = report.first_submitted_at.is_none();
     if let Err(rejection) = apply_op(&mut report, &m.op, form, now) {
         return Ok(rejection.into_result());
+    }
+    // The phone's clock at "Gửi", kept beside the server's receipt (README, "Đúng
+    // hạn hay trễ hạn").
+    if first_submission && matches!(m.op, danvan_core::sync::MutationOp::Submit) {
+        report.first_sent_on_device_at = m.device_time;
     }
     report.version += 1;
     report.updated_at = Some(now);

@@ -823,3 +823,32 @@ async fn a_report_outside_the_plan_or_the_unit_life_is_refused_with_the_reason()
     assert!(message(&res.results[1].result).starts_with("Xã Đăk Blà không hoạt động vào hạn nộp tháng 08/2025"));
     assert_eq!(res.results[2].result, applied(1), "its last month before the reform is its own");
 }
+
+#[tokio::test]
+async fn a_report_sent_offline_before_the_deadline_keeps_the_phone_time_beside_the_late_receipt() {
+    let (s, _dir) = TestServer::start().await;
+    let mut d = Device::new(&s, "xa.dakbla", "offline-phone").await;
+    let march = Period::month(2024, 3).unwrap();
+    let values = complete_values(&s, &d.token).await;
+    let save = d.m(key(DAKBLA, march), 0, save_values(values));
+    // Pressed "Gửi" on 14/03/2024 in a commune without signal; it reaches the server today.
+    let pressed =
+        chrono::DateTime::parse_from_rfc3339("2024-03-14T09:30:00+07:00").unwrap().with_timezone(&chrono::Utc);
+    let mut submit = d.m(key(DAKBLA, march), 1, MutationOp::Submit);
+    submit.device_time = Some(pressed);
+    let res = d.push(&s, &[save, submit.clone()]).await;
+    assert_eq!(res.results[1].result, applied(2));
+    let epoch = epoch_of(&s, &d).await;
+    let reports = d.pull_all(&s, &epoch).await;
+    let r = reports.iter().find(|r| r.key.period == march).unwrap();
+    assert_eq!(r.first_sent_on_device_at, Some(pressed));
+    assert!(r.first_submitted_at.unwrap() > march.deadline(), "the server's receipt is the official time: late");
+    assert_eq!(r.sent_offline_before(march.deadline()), Some(pressed), "the reviewer is told");
+    // The dashboard still counts it as late: a phone's clock is never trusted alone.
+    let snv = s.login("sonoivu").await.token;
+    let dash: Value = s.get_json(&format!("/api/dashboard?plan={PLAN}&period=2024-03&unit={TP_KONTUM}"), &snv).await;
+    assert_eq!(dash["dashboard"]["totals"]["late"], 1);
+    // The device time is not part of the content: a retry without it is the same mutation.
+    submit.device_time = None;
+    assert_eq!(d.push(&s, &[submit]).await.results[0].result, applied(2));
+}
