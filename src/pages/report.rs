@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use danvan_core::aggregate::Consolidation;
 use danvan_core::api::Role;
@@ -76,11 +76,24 @@ struct Loaded {
 pub fn ReportPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let params = use_params_map();
+    let query = use_query_map();
     let period = Memo::new(move |_| params.with(|p| p.get("period").and_then(|k| Period::parse_key(&k).ok())));
+    // `?ke-hoach=` names the plan, `?don-vi=` a unit other than one's own (a
+    // predecessor's report, read only); without them: the plan that asks this unit
+    // for this period.
     let key = Memo::new(move |_| {
         let period = period.get()?;
-        let unit_id = state.session.with(|s| s.as_ref().map(|s| s.user.unit_id.clone()))?;
-        let plan_id = state.snapshot.with(|s| s.as_ref().and_then(|s| s.plans.first().map(|p| p.id.clone())))?;
+        let own = state.session.with(|s| s.as_ref().map(|s| s.user.unit_id.clone()))?;
+        let unit_id = query.with(|q| q.get("don-vi")).filter(|u| !u.is_empty()).unwrap_or(own);
+        let plan_id = query.with(|q| q.get("ke-hoach")).filter(|p| !p.is_empty()).or_else(|| {
+            state.snapshot.with(|s| {
+                let s = s.as_ref()?;
+                let asked: Vec<&str> =
+                    s.tasks.tasks.iter().filter(|t| t.is_periodic()).map(|t| t.plan_id.as_str()).collect();
+                let covering = || s.plans.iter().filter(|p| p.covers(&period));
+                covering().find(|p| asked.contains(&p.id.as_str())).or_else(|| covering().next()).map(|p| p.id.clone())
+            })
+        })?;
         Some(ReportKey { plan_id, unit_id, period })
     });
     view! {
@@ -164,7 +177,12 @@ fn Editor(key: ReportKey) -> impl IntoView {
     });
 
     let status = Memo::new(move |_| local.with(|l| l.as_ref().map(|l| l.report.status).unwrap_or(ReportStatus::Draft)));
-    let editable = Signal::derive(move || status.get().is_editable() && conflict.with(|c| c.is_none()));
+    // A predecessor's report (a commune merged into this one) is read, never rewritten.
+    let own_unit = Signal::derive(move || {
+        state.session.with(|s| s.as_ref().is_some_and(|s| key.with_value(|k| k.unit_id == s.user.unit_id)))
+    });
+    let editable =
+        Signal::derive(move || own_unit.get() && status.get().is_editable() && conflict.with(|c| c.is_none()));
     let issues = Memo::new(move |_| {
         let stage = if show_required.get() { Stage::Submit } else { Stage::Draft };
         form.with(|f| f.as_ref().map(|f| values.with(|v| f.validate(v, kind, stage))).unwrap_or_default())

@@ -5,20 +5,32 @@ use leptos_router::components::A;
 use danvan_core::client::LocalReport;
 use danvan_core::task::TaskStatus;
 use danvan_core::time::{format_date, vn_date};
-use danvan_core::{Period, ReportStatus};
+use danvan_core::{Period, ReportStatus, UnitTree};
 
 use crate::i18n::{use_lang, T};
 use crate::state::AppState;
 use crate::storage::LocalDb;
 
-/// "Báo cáo": this period's monthly and yearly reports first, then every other
-/// report kept on this phone.
+/// One line of the list: a report of a plan, a unit and a period.
+#[derive(Clone)]
+struct Line {
+    plan_id: String,
+    unit_id: String,
+    period: Period,
+    /// "Xã Đăk Blà (trước 01/07/2025)" when not the official's own unit today;
+    /// the plan's number when the phone holds several plans.
+    note: Option<String>,
+    local: Option<LocalReport>,
+}
+
+/// "Báo cáo": this period's monthly and yearly reports of each plan that applies,
+/// then every other report kept on this phone — the unit's own, and those of the
+/// units merged into it (read only).
 #[component]
 pub fn ReportsPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let lang = use_lang();
     let today = vn_date(Utc::now());
-    let current = [Period::month_containing(today), Period::year_containing(today)];
     let reports = LocalResource::new(move || {
         // Re-read when sync changed something.
         let _ = state.sync.generation.get();
@@ -29,24 +41,79 @@ pub fn ReportsPage() -> impl IntoView {
     });
     let unit = move || state.session.with(|s| s.as_ref().map(|s| s.user.unit_id.clone()));
     let rows = move || {
-        let mine: Vec<LocalReport> = match reports.get() {
-            Some(Ok(list)) => list.into_iter().filter(|r| Some(&r.report.key.unit_id) == unit().as_ref()).collect(),
+        let Some(me) = unit() else { return Vec::new() };
+        let list = match reports.get() {
+            Some(Ok(list)) => list,
             _ => Vec::new(),
         };
-        let mut periods: Vec<Period> = current.to_vec();
-        let mut others: Vec<Period> =
-            mine.iter().map(|r| r.report.key.period).filter(|p| !current.contains(p)).collect();
-        others.sort();
-        others.reverse();
-        others.dedup();
-        periods.extend(others);
-        periods
-            .into_iter()
-            .map(|p| {
-                let local = mine.iter().find(|r| r.report.key.period == p).cloned();
-                view! { <ReportRow period=p local=local today=today/> }
+        let (plans, tree, task_plans) = state.snapshot.with(|s| match s {
+            Some(s) => (
+                s.plans.clone(),
+                UnitTree::new(s.units.clone()).unwrap_or_default(),
+                s.tasks.tasks.iter().filter(|t| t.is_periodic()).map(|t| t.plan_id.clone()).collect::<Vec<_>>(),
+            ),
+            None => (Vec::new(), UnitTree::default(), Vec::new()),
+        });
+        let several_plans = plans.len() > 1;
+        let plan_number =
+            |id: &str| plans.iter().find(|p| p.id == id).map(|p| p.number.clone()).unwrap_or(id.to_string());
+        let note = |plan_id: &str, unit_id: &str| {
+            let mut parts = Vec::new();
+            if unit_id != me {
+                let name = tree.get(unit_id).map(|u| format!("{} ({})", u.name, u.validity_label_vi()));
+                parts.push(name.unwrap_or(unit_id.to_string()));
+            }
+            if several_plans {
+                parts.push(plan_number(plan_id));
+            }
+            (!parts.is_empty()).then(|| parts.join(" · "))
+        };
+        let find = |plan_id: &str, unit_id: &str, period: Period| {
+            list.iter()
+                .find(|r| {
+                    r.report.key.plan_id == plan_id && r.report.key.unit_id == unit_id && r.report.key.period == period
+                })
+                .cloned()
+        };
+        // This period's reports of the plans that ask this unit for them.
+        let mut lines: Vec<Line> = Vec::new();
+        for plan in plans.iter().filter(|p| task_plans.contains(&p.id)) {
+            for period in [Period::month_containing(today), Period::year_containing(today)] {
+                if plan.covers(&period) {
+                    let local = find(&plan.id, &me, period);
+                    lines.push(Line {
+                        plan_id: plan.id.clone(),
+                        unit_id: me.clone(),
+                        period,
+                        note: note(&plan.id, &me),
+                        local,
+                    });
+                }
+            }
+        }
+        // Everything else on the phone: mine, and my predecessors' (newest first).
+        let mut others: Vec<&LocalReport> = list
+            .iter()
+            .filter(|r| r.report.key.unit_id == me || tree.is_within(&r.report.key.unit_id, &me))
+            .filter(|r| {
+                !lines.iter().any(|l| {
+                    l.plan_id == r.report.key.plan_id
+                        && l.unit_id == r.report.key.unit_id
+                        && l.period == r.report.key.period
+                })
             })
-            .collect_view()
+            .collect();
+        others.sort_by(|a, b| {
+            b.report.key.period.cmp(&a.report.key.period).then(a.report.key.unit_id.cmp(&b.report.key.unit_id))
+        });
+        lines.extend(others.into_iter().map(|r| Line {
+            plan_id: r.report.key.plan_id.clone(),
+            unit_id: r.report.key.unit_id.clone(),
+            period: r.report.key.period,
+            note: note(&r.report.key.plan_id, &r.report.key.unit_id),
+            local: Some(r.clone()),
+        }));
+        lines.into_iter().map(|line| view! { <ReportRow line=line today=today mine=me.clone()/> }).collect::<Vec<_>>()
     };
     view! {
         <main class="page">
@@ -64,8 +131,9 @@ pub fn ReportsPage() -> impl IntoView {
 }
 
 #[component]
-fn ReportRow(period: Period, local: Option<LocalReport>, today: chrono::NaiveDate) -> impl IntoView {
+fn ReportRow(line: Line, today: chrono::NaiveDate, mine: String) -> impl IntoView {
     let lang = use_lang();
+    let Line { plan_id, unit_id, period, note, local } = line;
     let status = local.as_ref().map(|l| l.report.status);
     let unsent = local.as_ref().is_some_and(|l| l.has_unsent());
     let deadline = TaskStatus::for_due_date(period.due_date(), today);
@@ -78,9 +146,14 @@ fn ReportRow(period: Period, local: Option<LocalReport>, today: chrono::NaiveDat
             _ => "chip chip-soon",
         },
     };
-    let href = format!("/bao-cao/{}", period.key());
+    // Another plan's or another unit's report is named in the address.
+    let href = if unit_id == mine {
+        format!("/bao-cao/{}?ke-hoach={}", period.key(), plan_id)
+    } else {
+        format!("/bao-cao/{}?ke-hoach={}&don-vi={}", period.key(), plan_id, unit_id)
+    };
     view! {
-        <li class="card task" data-testid="report-row" data-period=period.key()>
+        <li class="card task" data-testid="report-row" data-period=period.key() data-plan=plan_id.clone() data-unit=unit_id.clone()>
             <A href=href attr:class="task-link">
                 <div class="task-head">
                     <span class="item-number">{move || lang.get().pick(period.label_vi(), period.label_en())}</span>
@@ -91,6 +164,7 @@ fn ReportRow(period: Period, local: Option<LocalReport>, today: chrono::NaiveDat
                         }}
                     </span>
                 </div>
+                {note.map(|n| view! { <p class="task-period" data-testid="report-row-note">{n}</p> })}
                 <p class="task-due">{move || format!("{}{}", lang.get().pick("Hạn: ", "Due: "), format_date(period.due_date()))}</p>
                 <p class="task-period muted">
                     {move || lang.get().pick(deadline.label_vi(), deadline.label_en())}

@@ -107,7 +107,8 @@ fn TaskCard(task: Task, today: chrono::NaiveDate, lang: Lang) -> impl IntoView {
         )
     });
     // Periodic reports open straight into the editor for their period.
-    let report_href = task.next.as_ref().and_then(|n| n.period).map(|p| format!("/bao-cao/{}", p.key()));
+    let report_href =
+        task.next.as_ref().and_then(|n| n.period).map(|p| format!("/bao-cao/{}?ke-hoach={}", p.key(), task.plan_id));
     // III.1: the unit records its own implementation plan (while the plan applies
     // and it has not yet).
     let unit_plan = task.obligation_id.ends_with("implementation-plan")
