@@ -36,7 +36,7 @@ pub fn ConsolidationPage() -> impl IntoView {
     let params = use_params_map();
     let unit = Memo::new(move |_| params.with(|p| p.get("unit")));
     let period = Memo::new(move |_| params.with(|p| p.get("period")).and_then(|k| Period::parse_key(&k).ok()));
-    let plan = Memo::new(move |_| current_plan(state));
+    let plan = Memo::new(move |_| current_plan(state, period.get()));
     let scope = Memo::new(move |_| {
         let (plan_id, _) = plan.get()?;
         let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
@@ -333,7 +333,11 @@ fn Sources(consolidation: Consolidation, lang: Lang) -> impl IntoView {
         .map(|(id, name, compiled)| {
             // A unit without its own accepted report: its units' reports summed.
             let note = compiled.map(|n| {
-                format!(" · {} {n} {}", lang.pick("tổng hợp", "sum of"), lang.pick("báo cáo của đơn vị trực thuộc", "reports of its units"))
+                format!(
+                    " · {} {n} {}",
+                    lang.pick("tổng hợp", "sum of"),
+                    lang.pick("báo cáo của đơn vị trực thuộc", "reports of its units")
+                )
             });
             view! {
                 <li data-testid="source" data-unit=id>

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use danvan_core::aggregate::{Counts, ModelCounts, ModelField, ObligationState, Timeliness, UnitRow};
 use danvan_core::api::{ObligationCounts, Role};
+use danvan_core::period::DateWindow;
 use danvan_core::time::{format_date, format_vn_datetime, vn_date, vn_offset};
 use danvan_core::{OrgUnit, Period, ReportStatus};
 
@@ -237,17 +238,41 @@ where
 pub(super) fn home_unit(state: AppState) -> Option<String> {
     let session = state.session.with(|s| s.as_ref().map(|s| (s.user.role, s.user.unit_id.clone())))?;
     match session.0 {
-        Role::Admin | Role::Aggregator => state
-            .snapshot
-            .with(|s| s.as_ref().and_then(|s| s.units.iter().find(|u| u.parent.is_none()).map(|u| u.id.clone())))
-            .or(Some(session.1)),
+        // The province of today (after a merger, the new one: a past period is
+        // shown over what stood for it then).
+        Role::Admin | Role::Aggregator => {
+            state.snapshot.with(|s| s.as_ref().and_then(|s| province_today(&s.units))).or(Some(session.1))
+        }
         Role::Reviewer | Role::Reporter => Some(session.1),
     }
 }
 
-/// The plan shown (the first; the app carries one plan) and when it was issued.
-pub(super) fn current_plan(state: AppState) -> Option<(String, NaiveDate)> {
-    state.snapshot.with(|s| s.as_ref().and_then(|s| s.plans.first().map(|p| (p.id.clone(), p.issued_on))))
+/// The plan shown, as (id, validity): the one `period` belongs to, else the one
+/// that applies today (the latest started), else the most recent. A period names
+/// its plan, so links carry only the period.
+pub(super) fn current_plan(state: AppState, period: Option<Period>) -> Option<(String, DateWindow)> {
+    let today = vn_date(Utc::now());
+    state.snapshot.with(|s| {
+        let plans = &s.as_ref()?.plans;
+        let by_start = |p: &&danvan_core::Plan| p.validity().first;
+        period
+            .and_then(|period| plans.iter().filter(|p| p.covers(&period)).max_by_key(by_start))
+            .or_else(|| plans.iter().filter(|p| p.validity().contains(today)).max_by_key(by_start))
+            .or_else(|| plans.iter().max_by_key(by_start))
+            .map(|p| (p.id.clone(), p.validity()))
+    })
+}
+
+/// Every plan's validity on the phone, for the period picker.
+fn plan_windows(state: AppState) -> Vec<DateWindow> {
+    state.snapshot.with(|s| s.as_ref().map(|s| s.plans.iter().map(|p| p.validity()).collect()).unwrap_or_default())
+}
+
+/// The root unit that exists today, else the first root.
+pub(super) fn province_today(units: &[danvan_core::OrgUnit]) -> Option<String> {
+    let today = vn_date(Utc::now());
+    let roots = || units.iter().filter(|u| u.parent.is_none());
+    roots().find(|u| u.valid_on(today)).or_else(|| roots().next()).map(|u| u.id.clone())
 }
 
 /// A unit's name from the phone's copy of the unit tree.
@@ -369,34 +394,42 @@ fn model_field_label(f: ModelField, lang: Lang) -> &'static str {
 /// The period the dashboard opens on: the most recent one whose deadline has
 /// passed (the previous monthly window, the one still to chase), or the current
 /// one while nothing of the plan has fallen due yet.
-pub(super) fn default_period(today: NaiveDate, plan_issued: Option<NaiveDate>) -> Period {
+pub(super) fn default_period(today: NaiveDate, plan: Option<DateWindow>) -> Period {
     let current = Period::month_containing(today);
     let previous = current.previous();
-    match plan_issued {
-        Some(issued) if previous.due_date() < issued => current,
-        _ => previous,
+    let Some(v) = plan else { return previous };
+    let covered = |p: &Period| v.contains(p.due_date());
+    // The latest month of the plan whose deadline has passed; the first one while
+    // none has; the last one of a plan that has ended.
+    let mut p = if covered(&previous) || today > v.last { previous } else { current };
+    let mut guard = 0;
+    while !covered(&p) && guard < 1200 {
+        p = if p.due_date() > v.last { p.previous() } else { p.next() };
+        guard += 1;
     }
+    p
 }
 
-/// The periods offered: for each year from the plan's to the current one (newest
-/// first), the year and its months that have begun.
-fn period_choices(today: NaiveDate, plan_issued: Option<NaiveDate>, selected: Period) -> Vec<(i32, Vec<Period>)> {
+/// The periods offered: every period of the plans on the phone whose window has
+/// begun, by year (newest first), the year before its months.
+fn period_choices(today: NaiveDate, plans: &[DateWindow], selected: Period) -> Vec<(i32, Vec<Period>)> {
     let current = Period::month_containing(today);
     let last_year = match current {
         Period::Month { year, .. } | Period::Year { year } => year,
     };
-    let first_year = plan_issued.map(|d| d.year()).unwrap_or(last_year).min(last_year);
+    let first_year = plans.iter().map(|v| v.first.year()).min().unwrap_or(last_year).min(last_year);
+    let covered = |p: &Period| plans.is_empty() || plans.iter().any(|v| v.contains(p.due_date()));
     let mut out = Vec::new();
     for year in (first_year..=last_year).rev() {
         let mut periods: Vec<Period> = Vec::new();
         if let Ok(y) = Period::year(year) {
-            if y.window().first <= today {
+            if y.window().first <= today && covered(&y) {
                 periods.push(y);
             }
         }
         for month in (1..=12).rev() {
             if let Ok(m) = Period::month(year, month) {
-                if m.window().first <= today {
+                if m.window().first <= today && covered(&m) {
                     periods.push(m);
                 }
             }
@@ -496,15 +529,15 @@ pub fn DashboardPage() -> impl IntoView {
     let go = Callback::new(move |href: String| navigate(&href, Default::default()));
     let today = vn_date(Utc::now());
 
-    let plan = Memo::new(move |_| current_plan(state));
     let home = Memo::new(move |_| home_unit(state));
     let unit = Memo::new(move |_| params.with(|p| p.get("unit")).or_else(|| home.get()));
     let period = Memo::new(move |_| {
         query
             .with(|q| q.get("ky"))
             .and_then(|k| Period::parse_key(&k).ok())
-            .unwrap_or_else(|| default_period(today, plan.get().map(|p| p.1)))
+            .unwrap_or_else(|| default_period(today, current_plan(state, None).map(|p| p.1)))
     });
+    let plan = Memo::new(move |_| current_plan(state, Some(period.get())));
     let scope = Memo::new(move |_| {
         let (plan_id, _) = plan.get()?;
         let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
@@ -527,7 +560,7 @@ pub fn DashboardPage() -> impl IntoView {
     let picker = move || {
         let l = lang.get();
         let selected = period.get();
-        let groups = period_choices(today, plan.get().map(|p| p.1), selected)
+        let groups = period_choices(today, &plan_windows(state), selected)
             .into_iter()
             .map(|(year, periods)| {
                 let options = periods

@@ -197,12 +197,13 @@ pub fn ObligationsPage() -> impl IntoView {
         let session = state.session.get()?;
         state.snapshot.with(|s| {
             let s = s.as_ref()?;
-            let plan = s.plans.first()?.clone();
+            let plan_id = super::dashboard::current_plan(state, None)?.0;
+            let plan = s.plans.iter().find(|p| p.id == plan_id)?.clone();
             let unit =
                 s.units.iter().find(|u| u.id == session.user.unit_id).cloned().unwrap_or_else(|| s.tasks.unit.clone());
             let scope = match session.user.role {
                 Role::Aggregator | Role::Admin => {
-                    s.units.iter().find(|u| u.parent.is_none()).map(|u| u.id.clone()).unwrap_or_else(|| unit.id.clone())
+                    super::dashboard::province_today(&s.units).unwrap_or_else(|| unit.id.clone())
                 }
                 Role::Reviewer | Role::Reporter => unit.id.clone(),
             };

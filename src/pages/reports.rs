@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use danvan_core::client::LocalReport;
+use danvan_core::form::PeriodKind;
 use danvan_core::task::TaskStatus;
 use danvan_core::time::{format_date, vn_date};
 use danvan_core::{Period, ReportStatus, UnitTree};
@@ -21,6 +22,8 @@ struct Line {
     /// the plan's number when the phone holds several plans.
     note: Option<String>,
     local: Option<LocalReport>,
+    /// The plan has ended: an unfiled period is "not filed", not overdue.
+    ended: bool,
 }
 
 /// "Báo cáo": this period's monthly and yearly reports of each plan that applies,
@@ -75,20 +78,24 @@ pub fn ReportsPage() -> impl IntoView {
                 })
                 .cloned()
         };
-        // This period's reports of the plans that ask this unit for them.
+        // Every period so far of the plans that ask this unit for reports, newest
+        // first: this month's and this year's, then the past ones (filed or not).
         let mut lines: Vec<Line> = Vec::new();
+        let unit = tree.get(&me).cloned();
+        let horizon = Period::year_containing(today).due_date().max(Period::month_containing(today).due_date());
         for plan in plans.iter().filter(|p| task_plans.contains(&p.id)) {
-            for period in [Period::month_containing(today), Period::year_containing(today)] {
-                if plan.covers(&period) {
-                    let local = find(&plan.id, &me, period);
-                    lines.push(Line {
-                        plan_id: plan.id.clone(),
-                        unit_id: me.clone(),
-                        period,
-                        note: note(&plan.id, &me),
-                        local,
-                    });
-                }
+            let mut periods: Vec<Period> = [PeriodKind::Month, PeriodKind::Year]
+                .into_iter()
+                .flat_map(|k| plan.periods(k))
+                .filter(|p| p.due_date() <= horizon)
+                .filter(|p| unit.as_ref().is_none_or(|u| u.valid_on(p.due_date())))
+                .collect();
+            periods.sort_by_key(|p| std::cmp::Reverse((p.due_date(), matches!(p, Period::Year { .. }))));
+            let ended = plan.has_ended(today);
+            for period in periods {
+                let local = find(&plan.id, &me, period);
+                let note = note(&plan.id, &me);
+                lines.push(Line { plan_id: plan.id.clone(), unit_id: me.clone(), period, note, local, ended });
             }
         }
         // Everything else on the phone: mine, and my predecessors' (newest first).
@@ -112,6 +119,7 @@ pub fn ReportsPage() -> impl IntoView {
             period: r.report.key.period,
             note: note(&r.report.key.plan_id, &r.report.key.unit_id),
             local: Some(r.clone()),
+            ended: plans.iter().find(|p| p.id == r.report.key.plan_id).is_some_and(|p| p.has_ended(today)),
         }));
         lines.into_iter().map(|line| view! { <ReportRow line=line today=today mine=me.clone()/> }).collect::<Vec<_>>()
     };
@@ -133,7 +141,7 @@ pub fn ReportsPage() -> impl IntoView {
 #[component]
 fn ReportRow(line: Line, today: chrono::NaiveDate, mine: String) -> impl IntoView {
     let lang = use_lang();
-    let Line { plan_id, unit_id, period, note, local } = line;
+    let Line { plan_id, unit_id, period, note, local, ended } = line;
     let status = local.as_ref().map(|l| l.report.status);
     let unsent = local.as_ref().is_some_and(|l| l.has_unsent());
     let deadline = TaskStatus::for_due_date(period.due_date(), today);
@@ -141,6 +149,7 @@ fn ReportRow(line: Line, today: chrono::NaiveDate, mine: String) -> impl IntoVie
         Some(ReportStatus::Accepted) => "chip chip-ok",
         Some(ReportStatus::Submitted) => "chip chip-neutral",
         Some(ReportStatus::Returned) => "chip chip-late",
+        _ if ended => "chip chip-neutral",
         _ => match deadline {
             TaskStatus::Overdue { .. } => "chip chip-late",
             _ => "chip chip-soon",
@@ -167,7 +176,12 @@ fn ReportRow(line: Line, today: chrono::NaiveDate, mine: String) -> impl IntoVie
                 {note.map(|n| view! { <p class="task-period" data-testid="report-row-note">{n}</p> })}
                 <p class="task-due">{move || format!("{}{}", lang.get().pick("Hạn: ", "Due: "), format_date(period.due_date()))}</p>
                 <p class="task-period muted">
-                    {move || lang.get().pick(deadline.label_vi(), deadline.label_en())}
+                    {move || match (ended, status) {
+                        // No thousand days overdue under a plan that has ended.
+                        (true, None | Some(ReportStatus::Draft)) => lang.get().pick("Không nộp (kế hoạch đã kết thúc)", "Not filed (the plan has ended)").to_string(),
+                        (true, _) => lang.get().pick("Kế hoạch đã kết thúc", "The plan has ended").to_string(),
+                        _ => lang.get().pick(deadline.label_vi(), deadline.label_en()),
+                    }}
                     {unsent.then(|| view! { " · " <span class="unsent-mark"><T vi="Chưa gửi lên máy chủ" en="Not yet sent"/></span> })}
                 </p>
             </A>

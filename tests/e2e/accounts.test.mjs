@@ -9,7 +9,7 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { serverAndBrowser, phoneContext, recordCspViolations, assertNoCspViolations, signIn } from "./harness.mjs";
-import { currentPeriod, openReport, fill, unsent, syncNow } from "./reports.mjs";
+import { thisPeriod, publishThisYearsPlan, openReport, fill, unsent, syncNow } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -18,6 +18,8 @@ const NEW_PASSWORD = "Sông Pô Kô mùa nước lên";
 test("import, enrolment sheet, enrolment on a phone, device ended by the administrator", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
   const errors = [];
+  // The province has published this year's plan: the new officials have work.
+  await publishThisYearsPlan(server.url);
 
   // 1. The administrator, on a desktop screen, downloads the XLSX template and imports it.
   const desk = await recordCspViolations(await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "vi-VN" }));
@@ -75,11 +77,12 @@ test("import, enrolment sheet, enrolment on a phone, device ended by the adminis
   await phone.click("[data-testid=enrol-submit]");
   await phone.waitForSelector("[data-testid=task]");
   await phone.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
-  assert.match(await phone.textContent("body"), /Phường Quang Trung/);
+  // The template's example commune: the first commune-level unit of today's tree.
+  assert.match(await phone.textContent("body"), /Xã Tịnh Khê/);
   await phone.screenshot({ path: join(shots, "enrolled-phone.png") });
 
   // 4. Offline, the official starts this month's report: the edit exists only on the phone.
-  const period = currentPeriod();
+  const period = thisPeriod();
   await phoneContextA.setOffline(true);
   await openReport(phone, period);
   await fill(phone, { "ii1.result": "Đối thoại với bà con thôn Kon Rờ Bàng 1 về đường liên thôn." });

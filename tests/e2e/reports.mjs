@@ -6,11 +6,33 @@ import { phoneContext, login, vnToday, PASSWORD } from "./harness.mjs";
 export const PLAN = "kh-413-ubnd-2024";
 export const DAKBLA = "kontum.tpkontum.dakbla";
 
+/** The month these tests file reports for: 11/2024, under plan 413 (2024). The
+ * demo accounts' units are Kon Tum's of 2024, closed since the 2025 reform, so
+ * today's month belongs to no plan of theirs (tests/e2e/catalog.test.mjs files
+ * under this year's plan). */
+export function testPeriod() {
+  return "2024-11";
+}
+
 /** The Decree 09 monthly period that contains today in Vietnam ("2026-12"). */
-export function currentPeriod() {
+export function thisPeriod() {
   const { y, m, d } = vnToday();
   const [py, pm] = d >= 15 ? (m === 12 ? [y + 1, 1] : [y, m + 1]) : [y, m];
   return `${py}-${String(pm).padStart(2, "0")}`;
+}
+
+/** The province publishes this year's plan: plan 413 copied to this year through
+ * the administrator's API. Returns its id. */
+export async function publishThisYearsPlan(url) {
+  const token = (await apiLogin(url, "admin")).token;
+  const year = vnToday().y;
+  const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+  const copy = await fetch(`${url}/api/admin/plans/${PLAN}/copy`, { method: "POST", headers: auth, body: JSON.stringify({ year }) });
+  assert.equal(copy.status, 200, await copy.clone().text());
+  const { plan_id } = await copy.json();
+  const published = await (await fetch(`${url}/api/admin/plans/${plan_id}/publish`, { method: "POST", headers: auth })).json();
+  assert.ok(published.committed, JSON.stringify(published));
+  return plan_id;
 }
 
 export const reportId = (period) => `${PLAN}~${DAKBLA}~${period}`;

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, assertNoCspViolations } from "./harness.mjs";
-import { DAKBLA, currentPeriod, reportId, FULL_REPORT, apiLogin, revisions, signedIn, openReport, fill, waitAllSent, syncNow } from "./reports.mjs";
+import { DAKBLA, testPeriod, reportId, FULL_REPORT, apiLogin, revisions, signedIn, openReport, fill, waitAllSent, syncNow } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -28,7 +28,7 @@ async function reviewItem(page, id, status) {
 
 test("the review loop across three phones ends on time in the province dashboard with the right sums", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
-  const period = currentPeriod();
+  const period = testPeriod();
   const id = reportId(period);
 
   // 1. The commune fills and submits with no network, then syncs.

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, startServer, launchBrowser, persistentPhone, phoneContext, login, vnToday, PASSWORD, assertNoCspViolations } from "./harness.mjs";
-import { PLAN, DAKBLA, currentPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow } from "./reports.mjs";
+import { PLAN, DAKBLA, testPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -15,7 +15,7 @@ mkdirSync(shots, { recursive: true });
 test("(a) a report filled offline survives a reload and reaches the server exactly once", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
   const { context, page, errors } = await signedIn(browser, server);
-  const period = currentPeriod();
+  const period = testPeriod();
 
   await context.setOffline(true);
   await openReport(page, period);
@@ -70,7 +70,7 @@ test("(a) a report filled offline survives a reload and reaches the server exact
 test("(b) a push whose response is lost after the commit is retried and applied once", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
   const { context, page, errors } = await signedIn(browser, server);
-  const period = currentPeriod();
+  const period = testPeriod();
   await openReport(page, period);
 
   // The first push reaches the server and commits; its answer never arrives.
@@ -116,7 +116,7 @@ test("(c) two devices edit the same report offline: the second sees the conflict
   const { server, browser } = await serverAndBrowser(t);
   const a = await signedIn(browser, server);
   const b = await signedIn(browser, server);
-  const period = currentPeriod();
+  const period = testPeriod();
   await openReport(a.page, period);
   await openReport(b.page, period);
 
@@ -168,7 +168,7 @@ test("(c) two devices edit the same report offline: the second sees the conflict
 test("(d) a photo attached offline arrives on the server intact", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
   const { context, page, errors } = await signedIn(browser, server);
-  const period = currentPeriod();
+  const period = testPeriod();
   await openReport(page, period);
 
   // A large photo, as a phone camera takes it (made by the browser itself).
@@ -251,7 +251,7 @@ test("(e) a full disk is a visible error and leaves nothing half written", async
   const server = await startServer();
   t.after(() => server.cleanup());
   const context = await persistentPhone(t);
-  const period = currentPeriod();
+  const period = testPeriod();
   const ready = async (page, url) => {
     await login(page, url, "xa.dakbla");
     await page.waitForSelector("[data-testid=task]");
@@ -318,7 +318,7 @@ test("(f) a server restored from an older backup gets back what the phone holds"
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const { page, errors } = await signedIn(browser, first);
-  const period = currentPeriod();
+  const period = testPeriod();
   await openReport(page, period);
   await fill(page, { "ii1.sessions": "1" });
   await syncNow(page);
