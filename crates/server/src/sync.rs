@@ -271,7 +271,8 @@ async fn decide(
     report.version += 1;
     report.updated_at = Some(now);
     report.updated_by = Some(user.display_name.clone());
-    let revision = NewRevision { client_id, mutation_id: m.id, user_id: user.id, op: &m.op, at: now };
+    let plan_version = if m.op.is_reporters() { catalog.plan(&m.key.plan_id).map_or(1, |p| p.version) } else { 0 };
+    let revision = NewRevision { client_id, mutation_id: m.id, user_id: user.id, op: &m.op, at: now, plan_version };
     tx.save_report(&report, &danvan_core::aggregate::figures(form, &report.values), &revision).await?;
     Ok(MutationResult::Applied { version: report.version })
 }

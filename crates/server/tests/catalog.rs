@@ -298,6 +298,15 @@ async fn a_correction_is_a_new_version_and_never_invalidates_what_was_filed() {
     let save =
         d.m(key.clone(), 0, MutationOp::Save { form_id: String::new(), set: values, attach: vec![], detach: vec![] });
     assert_eq!(d.push(&s, &[save]).await.results[0].result, applied(1));
+    // Another month, filed under version 1 only.
+    let april = ReportKey { period: Period::month(2026, 4).unwrap(), ..key.clone() };
+    let save = d.m(
+        april.clone(),
+        0,
+        MutationOp::Save { form_id: String::new(), set: Values::new(), attach: vec![], detach: vec![] },
+    );
+    assert_eq!(d.push(&s, &[save]).await.results[0].result, applied(1));
+    let (key_id, first_id) = (key.id(), april.id());
 
     // Version 2: dropping the field is refused, retiring it is fine.
     let res = send_json(&s, Method::POST, &format!("/api/admin/plans/{NEW_PLAN}/draft"), &admin, json!({})).await;
@@ -351,6 +360,13 @@ async fn a_correction_is_a_new_version_and_never_invalidates_what_was_filed() {
     let submit = d.m(key, 2, MutationOp::Submit);
     let res = d.push(&s, &[more, submit]).await;
     assert_eq!(res.results[1].result, applied(3), "{res:?}");
+    // The report now points at version 2 (it was written again under it); another
+    // report, filed only under version 1, keeps pointing at 1.
+    let pool = db(dir.path()).await;
+    let version_of = |id: &str| format!("SELECT plan_version FROM reports WHERE id = '{id}'");
+    assert_eq!(count(&pool, &version_of(&key_id)).await, 2);
+    assert_eq!(count(&pool, &version_of(&first_id)).await, 1);
+    pool.close().await;
     // Versions: 1 and 2 published, no draft.
     let list: PlansAdminResponse = s.get_json("/api/admin/plans", &admin).await;
     let p = list.plans.iter().find(|p| p.id == NEW_PLAN).unwrap();

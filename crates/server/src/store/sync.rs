@@ -67,6 +67,9 @@ pub struct NewRevision<'a> {
     pub user_id: i64,
     pub op: &'a MutationOp,
     pub at: DateTime<Utc>,
+    /// The version of the report's plan a reporter's change was checked against
+    /// (`reports.plan_version`); 0 for a reviewer's, which leaves it as filed.
+    pub plan_version: u32,
 }
 
 /// Ids, versions and counters are u64 in the API and INTEGER (i64) in SQL. The push
@@ -299,13 +302,14 @@ impl WriteTx {
         let at = ts(rev.at);
         sqlx::query(
             "INSERT INTO reports (id, plan_id, unit_id, period, form_id, status, data, version, change_seq,
-                                  updated_at, updated_by, first_submitted_at, figures, return_reason)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  updated_at, updated_by, first_submitted_at, figures, return_reason, plan_version)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, status = excluded.status,
                data = excluded.data, version = excluded.version, change_seq = excluded.change_seq,
                updated_at = excluded.updated_at, updated_by = excluded.updated_by,
                first_submitted_at = excluded.first_submitted_at, figures = excluded.figures,
-               return_reason = excluded.return_reason",
+               return_reason = excluded.return_reason,
+               plan_version = CASE WHEN excluded.plan_version > 0 THEN excluded.plan_version ELSE reports.plan_version END",
         )
         .bind(&id)
         .bind(&report.key.plan_id)
@@ -321,6 +325,7 @@ impl WriteTx {
         .bind(report.first_submitted_at.map(ts))
         .bind(json(figures)?)
         .bind(report.return_reason.as_deref().filter(|_| report.status == danvan_core::ReportStatus::Returned))
+        .bind(i64::from(rev.plan_version))
         .execute(&mut *self.tx)
         .await?;
         sqlx::query(
