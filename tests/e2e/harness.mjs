@@ -38,7 +38,7 @@ export async function startServer({ dir, port } = {}) {
       DANVAN_ADDR: `127.0.0.1:${port}`,
       DANVAN_DATABASE_URL: `sqlite://${join(dir, "danvan.db")}`,
       DANVAN_DIST: DIST,
-      DANVAN_DEMO: "1",
+      DANVAN_DEMO: "accounts",
       RUST_LOG: process.env.RUST_LOG ?? "warn",
     },
     stdio: ["ignore", "inherit", "inherit"],

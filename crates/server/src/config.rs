@@ -15,12 +15,17 @@ pub struct Config {
     pub database_url: String,
     /// `DANVAN_DIST`: the built web app, served at `/`.
     pub dist: PathBuf,
-    /// `DANVAN_DEMO=1`: create the demo accounts (shared password, printed in the
-    /// README) if they are missing. Off unless asked for, whatever the address: a
-    /// server behind nginx listens on loopback too. Without it the server refuses
-    /// to start while a demo account still accepts the demo password
-    /// (`state::refuse_demo_password`).
+    /// `DANVAN_DEMO=1` or `DANVAN_DEMO=accounts`: create the demo accounts (shared
+    /// password, printed in the README) if they are missing. Off unless asked for,
+    /// whatever the address: a server behind nginx listens on loopback too. Without
+    /// it the server refuses to start while a demo account still accepts the demo
+    /// password (`state::refuse_demo_password`).
     pub demo: bool,
+    /// `DANVAN_DEMO=1` (not `accounts`): also publish a demo plan for this year and
+    /// file a year and more of reports, registers and reviews once per database
+    /// (`demo.rs`), so a first look at the dashboards shows a story, not zeros.
+    /// Automated tests ask for `accounts`: they need a clean slate.
+    pub demo_history: bool,
     /// `DANVAN_TRUSTED_PROXIES`: comma-separated addresses (or CIDR ranges) of the
     /// reverse proxies whose `X-Forwarded-For` is believed. Empty: the TCP peer is
     /// the client (`net::client_ip`).
@@ -42,6 +47,7 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_string(),
             dist: PathBuf::from(DEFAULT_DIST),
             demo: false,
+            demo_history: false,
             trusted_proxies: Vec::new(),
             password_cost: PasswordCost::Standard,
             limits: crate::serve::Limits::default(),
@@ -109,7 +115,10 @@ pub enum PasswordCost {
 pub enum ConfigError {
     #[error("DANVAN_ADDR không hợp lệ ({value}): {source}")]
     Addr { value: String, source: std::net::AddrParseError },
-    #[error("DANVAN_DEMO phải là true/false, 1/0, yes/no hoặc on/off (nhận được {0:?})")]
+    #[error(
+        "DANVAN_DEMO phải là 1/true/yes/on (tài khoản và dữ liệu mẫu), accounts (chỉ tài khoản mẫu) \
+         hoặc 0/false/no/off (nhận được {0:?})"
+    )]
     Demo(String),
     #[error("DANVAN_DATABASE_URL chưa được hỗ trợ ({0}): hiện chỉ hỗ trợ sqlite:")]
     UnsupportedDatabase(String),
@@ -137,9 +146,13 @@ impl Config {
         let dist = PathBuf::from(get("DANVAN_DIST").unwrap_or_else(|| DEFAULT_DIST.to_string()));
         // Demo accounts (`admin`/`danvan2024`, ...) only when asked for (`make run`
         // does): never guessed from the address.
-        let demo = match get("DANVAN_DEMO") {
-            None => false,
-            Some(v) => parse_bool(&v).ok_or(ConfigError::Demo(v))?,
+        let (demo, demo_history) = match get("DANVAN_DEMO") {
+            None => (false, false),
+            Some(v) if v.eq_ignore_ascii_case("accounts") => (true, false),
+            Some(v) => {
+                let on = parse_bool(&v).ok_or(ConfigError::Demo(v))?;
+                (on, on)
+            }
         };
         let trusted_proxies = match get("DANVAN_TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -152,7 +165,7 @@ impl Config {
                 .map_err(ConfigError::TrustedProxies)?,
         };
         let limits = limits_from(&get)?;
-        Ok(Config { addr, database_url, dist, demo, trusted_proxies, limits, ..Config::default() })
+        Ok(Config { addr, database_url, dist, demo, demo_history, trusted_proxies, limits, ..Config::default() })
     }
 
     /// What to warn about the demo accounts at start-up: they are on at an address
@@ -219,6 +232,7 @@ mod tests {
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.dist, PathBuf::from("dist"));
         assert!(!c.demo);
+        assert!(!c.demo_history);
         assert_eq!(c.password_cost, PasswordCost::Standard);
     }
 
@@ -248,6 +262,30 @@ mod tests {
         let warning = c.demo_warning().expect("warning for demo on a public address");
         assert!(warning.contains("0.0.0.0:80") && warning.contains("DANVAN_DEMO"), "{warning}");
         assert!(!from(&[("DANVAN_DEMO", "off")]).unwrap().demo);
+        // Accounts only: warned about the same way.
+        let c = from(&[("DANVAN_ADDR", "0.0.0.0:80"), ("DANVAN_DEMO", "accounts")]).unwrap();
+        assert!(c.demo && !c.demo_history);
+        assert!(c.demo_warning().is_some());
+    }
+
+    #[test]
+    fn demo_levels() {
+        let levels = |v: &str| from(&[("DANVAN_DEMO", v)]).map(|c| (c.demo, c.demo_history)).ok();
+        for full in ["1", "true", "yes", "on", "ON", " True "] {
+            assert_eq!(levels(full), Some((true, true)), "{full}");
+        }
+        for accounts in ["accounts", "Accounts", " ACCOUNTS "] {
+            assert_eq!(levels(accounts), Some((true, false)), "{accounts}");
+        }
+        for off in ["0", "false", "no", "off", ""] {
+            assert_eq!(levels(off), Some((false, false)), "{off:?}");
+        }
+        for bad in ["2", "account", "history", "accounts-only"] {
+            match from(&[("DANVAN_DEMO", bad)]) {
+                Err(e @ ConfigError::Demo(_)) => assert!(e.to_string().contains("accounts"), "{e}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

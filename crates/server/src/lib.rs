@@ -14,6 +14,7 @@ pub mod backup;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod export;
 pub mod net;

@@ -13,7 +13,11 @@ pub struct DemoAccount {
 
 pub use danvan_core::account::DEMO_PASSWORD;
 
-/// Created (if absent) when `DANVAN_DEMO` is on.
+/// Created (if absent) when `DANVAN_DEMO` is on (both levels). The first three
+/// sit on the Kon Tum side of the 2025 reform (their units closed on 30/06/2025:
+/// they see 2024), the last three on the Quảng Ngãi side (Xã Đăk Rơ Wa took over
+/// Xã Đăk Blà, Phường Kon Tum the wards of the old city): the demo's history
+/// (`demo.rs`) gives each of them reports to look at.
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
     DemoAccount {
         username: "xa.dakbla",
@@ -44,6 +48,28 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         // The province of today: its reach covers the Kon Tum units it took over.
         unit_id: "quangngai",
     },
+    DemoAccount {
+        username: "sonoivu.qn",
+        password: DEMO_PASSWORD,
+        display_name: "Huỳnh Thị Ngọc Lan",
+        role: Role::Aggregator,
+        unit_id: "quangngai.sonoivu",
+    },
+    DemoAccount {
+        username: "xa.dakrowa",
+        password: DEMO_PASSWORD,
+        display_name: "Y Nga",
+        role: Role::Reporter,
+        // Xã Đăk Rơ Wa, the successor of Xã Đăk Blà.
+        unit_id: "quangngai.23332",
+    },
+    DemoAccount {
+        username: "phuong.kontum",
+        password: DEMO_PASSWORD,
+        display_name: "Đỗ Minh Khoa",
+        role: Role::Reporter,
+        unit_id: "quangngai.23293",
+    },
 ];
 
 #[cfg(test)]
@@ -56,6 +82,24 @@ mod tests {
             crate::catalog::packages::shipped_tree(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()).unwrap();
         for a in DEMO_ACCOUNTS {
             assert!(tree.get(a.unit_id).is_some(), "demo unit {} missing from the shipped data", a.unit_id);
+        }
+    }
+
+    #[test]
+    fn the_quang_ngai_demo_units_are_the_successors_of_the_kon_tum_ones() {
+        let tree =
+            crate::catalog::packages::shipped_tree(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()).unwrap();
+        let unit = |username: &str| DEMO_ACCOUNTS.iter().find(|a| a.username == username).unwrap().unit_id;
+        assert_eq!(tree.get(unit("xa.dakrowa")).unwrap().name, "Xã Đăk Rơ Wa");
+        assert_eq!(tree.get(unit("phuong.kontum")).unwrap().name, "Phường Kon Tum");
+        assert_eq!(tree.get(unit("xa.dakbla")).unwrap().successors, [unit("xa.dakrowa")]);
+        assert_eq!(tree.get(unit("sonoivu")).unwrap().successors, [unit("sonoivu.qn")]);
+        let mut names: Vec<_> = DEMO_ACCOUNTS.iter().map(|a| a.username).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), DEMO_ACCOUNTS.len(), "usernames are unique");
+        for a in DEMO_ACCOUNTS {
+            assert_eq!(danvan_core::account::check_username(a.username), Ok(()), "{}", a.username);
         }
     }
 }

@@ -46,6 +46,8 @@ pub enum StartupError {
     Db(#[from] sqlx::Error),
     #[error("không tạo được tài khoản mẫu: {0}")]
     Demo(String),
+    #[error("không tạo được dữ liệu mẫu (DANVAN_DEMO=1): {0}")]
+    DemoHistory(#[from] crate::demo::DemoError),
     #[error(
         "tài khoản {0} vẫn đăng nhập được bằng mật khẩu mẫu (README) trong khi máy chủ chạy không có DANVAN_DEMO: \
          ai cũng vào được. Cấp mã kích hoạt mới (`danvan-server reset-password TÊN`) hoặc khoá tài khoản \
@@ -56,8 +58,8 @@ pub enum StartupError {
 
 impl AppState {
     /// Opens the database, applies migrations and the shipped data packages not
-    /// applied yet, creates the demo accounts when enabled, and loads the catalog.
-    /// Idempotent.
+    /// applied yet, creates the demo accounts when enabled, loads the catalog, and
+    /// with `demo_history` writes the demo's history once (`demo.rs`). Idempotent.
     pub async fn open(config: &Config) -> Result<AppState, StartupError> {
         let store = Store::open(&config.database_url).await?;
         let epoch = store.ensure_epoch(&random_hex(16)).await?;
@@ -111,7 +113,7 @@ impl AppState {
         if !config.dist.join("index.html").is_file() {
             tracing::warn!(dist = %config.dist.display(), "không thấy index.html: ứng dụng web chưa được build (DANVAN_DIST)");
         }
-        Ok(AppState {
+        let state = AppState {
             store,
             catalog_cell: CatalogCell::new(catalog),
             static_files: StaticFiles::new(&config.dist),
@@ -120,7 +122,13 @@ impl AppState {
             epoch: epoch.into(),
             trusted_proxies: config.trusted_proxies.clone().into(),
             throttle: Arc::new(LoginThrottle::default()),
-        })
+        };
+        // After the state exists: the history is filed through the real push,
+        // which needs it. It reloads the catalog itself after adding its plan.
+        if config.demo_history {
+            crate::demo::prepare(&state).await?;
+        }
+        Ok(state)
     }
 
     /// The catalog as it is now: hold the snapshot for the whole request.

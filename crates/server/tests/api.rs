@@ -33,7 +33,11 @@ async fn every_demo_user_logs_in() {
         ("tp.kontum", "Trần Văn Minh", Role::Reviewer, TP_KONTUM),
         ("sonoivu", "Lê Thị Thu", Role::Aggregator, "kontum.sonoivu"),
         ("admin", "Quản trị hệ thống", Role::Admin, "quangngai"),
+        ("sonoivu.qn", "Huỳnh Thị Ngọc Lan", Role::Aggregator, "quangngai.sonoivu"),
+        ("xa.dakrowa", "Y Nga", Role::Reporter, "quangngai.23332"),
+        ("phuong.kontum", "Đỗ Minh Khoa", Role::Reporter, "quangngai.23293"),
     ];
+    assert_eq!(cases.len(), danvan_server::seed::DEMO_ACCOUNTS.len(), "every demo account is tried");
     for (username, name, role, unit) in cases {
         let res = s.login_raw(username, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK, "{username}");
@@ -370,7 +374,7 @@ async fn data_survives_a_restart() {
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let users: Vec<(String,)> =
         sqlx::query_as("SELECT username FROM users ORDER BY username").fetch_all(&pool).await.unwrap();
-    assert_eq!(users.len(), 4, "{users:?}");
+    assert_eq!(users.len(), danvan_server::seed::DEMO_ACCOUNTS.len(), "{users:?}");
     let states: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_state").fetch_one(&pool).await.unwrap();
     assert_eq!(states, 1);
     let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();

@@ -57,13 +57,16 @@ pub fn db_path(dir: &Path) -> PathBuf {
     dir.join("db").join("danvan.db")
 }
 
-/// The tests' configuration on `dir`: demo accounts on, weak (fast) password hashes.
+/// The tests' configuration on `dir`: demo accounts on (`DANVAN_DEMO=accounts`:
+/// no demo history, every test starts from a clean slate), weak (fast) password
+/// hashes.
 pub fn test_config(dir: &Path) -> Config {
     Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", db_path(dir).display()),
         dist: dir.join("dist"),
         demo: true,
+        demo_history: false,
         // Unoptimised test builds make standard argon2 slow; production keeps
         // the default cost (the parameters travel inside each hash).
         password_cost: PasswordCost::FastInsecureForTests,
@@ -81,6 +84,13 @@ impl TestServer {
 
     pub async fn start_in(dir: &Path) -> TestServer {
         TestServer::start_with_limits(dir, Limits::default()).await
+    }
+
+    /// A server on `dir` with the whole demo (`DANVAN_DEMO=1`): the demo accounts,
+    /// the demo plan and the history (tests/demo.rs).
+    pub async fn start_with_demo_history(dir: &Path) -> TestServer {
+        let config = Config { demo_history: true, ..test_config(dir) };
+        TestServer::try_start_with_config(config).await.expect("server state with the demo history")
     }
 
     /// A server on `dir` with its own connection limits (tests/hardening.rs).
@@ -296,13 +306,17 @@ pub async fn count(pool: &SqlitePool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
-/// Adds a user directly in the database (the demo accounts cover one commune only).
+/// Adds a user directly in the database (the demo accounts cover a few units
+/// only), with the test password. A demo account of that name (`xa.dakrowa`) is
+/// made what the test asks for.
 pub async fn add_user(dir: &Path, username: &str, role: &str, unit: &str) {
     let hash = danvan_server::auth::hash_password(danvan_server::PasswordCost::FastInsecureForTests, PASSWORD).unwrap();
     let pool = db(dir).await;
     sqlx::query(
         "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
-         VALUES (?, ?, ?, ?, ?, '2024-01-01T00:00:00Z')",
+         VALUES (?, ?, ?, ?, ?, '2024-01-01T00:00:00Z')
+         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+           password_hash = excluded.password_hash, role = excluded.role, unit_id = excluded.unit_id",
     )
     .bind(username)
     .bind(format!("Cán bộ {username}"))
