@@ -101,7 +101,11 @@ async fn the_full_demo_tells_a_story_once() {
     let t = d.dashboard.totals;
     eprintln!("{} over Quảng Ngãi: {t:?}", period.key());
     assert!(t.expected > 100, "{t:?}");
-    assert!(t.on_time + t.late > t.expected / 2, "{t:?}");
+    // A month already due is mostly filed (before 15/02 none is: the first month
+    // has early reports at most).
+    if period.deadline() < now {
+        assert!(t.on_time + t.late > t.expected / 2, "{t:?}");
+    }
     let models: ModelsResponse = s.get_json(&format!("/api/models?plan={}", plan.id), &qn).await;
     assert!(!models.models.is_empty());
     let plans: ImplementationPlansResponse =
