@@ -9,7 +9,7 @@ bin=target/server/danvan-server
 [ -x "$bin" ] || cargo build --profile server -p danvan-server
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DANVAN_DEMO=1 DANVAN_ADDR=127.0.0.1:$port DANVAN_DATABASE_URL=sqlite://$tmp/bench.db DANVAN_DIST=dist RUST_LOG=warn "$bin" &
+DANVAN_DEMO=accounts DANVAN_ADDR=127.0.0.1:$port DANVAN_DATABASE_URL=sqlite://$tmp/bench.db DANVAN_DIST=dist RUST_LOG=warn "$bin" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done

@@ -52,7 +52,7 @@ pub fn ReportsPage() -> impl IntoView {
         let (plans, tree, task_plans) = state.snapshot.with(|s| match s {
             Some(s) => (
                 s.plans.clone(),
-                UnitTree::new(s.units.clone()).unwrap_or_default(),
+                UnitTree::partial(s.units.clone()),
                 s.tasks.tasks.iter().filter(|t| t.is_periodic()).map(|t| t.plan_id.clone()).collect::<Vec<_>>(),
             ),
             None => (Vec::new(), UnitTree::default(), Vec::new()),

@@ -271,6 +271,29 @@ impl UnitTree {
         Ok(tree)
     }
 
+    /// A tree from part of the list (the units a phone may see): a parent or a
+    /// successor outside it is dropped, so it always builds. The phone only needs
+    /// what it was given; the server checks the whole tree with [`UnitTree::new`].
+    pub fn partial(units: Vec<OrgUnit>) -> UnitTree {
+        let ids: HashSet<String> = units.iter().map(|u| u.id.clone()).collect();
+        let units: Vec<OrgUnit> = units
+            .into_iter()
+            .map(|mut u| {
+                u.parent = u.parent.filter(|p| ids.contains(p));
+                u.successors.retain(|s| ids.contains(s));
+                u
+            })
+            .collect();
+        UnitTree::new(units.clone()).unwrap_or_else(|_| {
+            // Still inconsistent (a cycle, validity): a flat list keeps names.
+            let flat = units
+                .into_iter()
+                .map(|u| OrgUnit { parent: None, successors: Vec::new(), valid_from: None, valid_to: None, ..u })
+                .collect();
+            UnitTree::new(flat).unwrap_or_default()
+        })
+    }
+
     pub fn get(&self, id: &str) -> Option<&OrgUnit> {
         self.index.get(id).map(|&i| &self.units[i])
     }

@@ -55,7 +55,7 @@ fn env(cmd: &mut Command, dir: &Path, port: u16) {
         .env("DANVAN_ADDR", format!("127.0.0.1:{port}"))
         .env("DANVAN_DATABASE_URL", format!("sqlite://{}", dir.join("danvan.db").display()))
         .env("DANVAN_DIST", dir.join("dist"))
-        .env("DANVAN_DEMO", "1")
+        .env("DANVAN_DEMO", "accounts")
         .env("RUST_LOG", "warn");
 }
 

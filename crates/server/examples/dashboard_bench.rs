@@ -263,6 +263,7 @@ async fn generate(db: &Path, tree: &[OrgUnit], form: &ReportForm, ids: &Ids) -> 
                 submitted_at: sent.then_some(submitted),
                 first_submitted_at: sent.then_some(first),
                 return_reason: return_reason.clone(),
+                first_sent_on_device_at: None,
             };
             let figs = serde_json::to_string(&figures(form, &report.values)).unwrap();
             seq += 1;

@@ -18,12 +18,17 @@ pub fn visible_units<'t>(tree: &'t UnitTree, user: &User) -> Vec<&'t OrgUnit> {
     match user.role {
         Role::Admin | Role::Aggregator => tree.all().iter().collect(),
         Role::Reviewer | Role::Reporter => {
-            let mut ids: HashSet<&str> = tree.scope(&user.unit_id).iter().map(|u| u.id.as_str()).collect();
-            if ids.is_empty() {
+            let scope = tree.scope(&user.unit_id);
+            if scope.is_empty() {
                 // The user's unit is gone from the tree: nothing is visible.
                 return Vec::new();
             }
-            ids.extend(tree.ancestors(&user.unit_id).iter().map(|u| u.id.as_str()));
+            let mut ids: HashSet<&str> = scope.iter().map(|u| u.id.as_str()).collect();
+            // Every unit's chain up to its province, for names and the tree's shape
+            // (a merged commune's former district included).
+            for u in &scope {
+                ids.extend(tree.ancestors(&u.id).iter().map(|a| a.id.as_str()));
+            }
             tree.all().iter().filter(|u| ids.contains(u.id.as_str())).collect()
         }
     }

@@ -722,7 +722,7 @@ async fn a_server_without_demo_refuses_demo_passwords_and_create_admin_starts_a_
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    for user in ["xa.dakbla", "tp.kontum", "sonoivu"] {
+    for user in ["xa.dakbla", "tp.kontum", "sonoivu", "sonoivu.qn", "xa.dakrowa", "phuong.kontum"] {
         let (ok, out, err) = cli(&["reset-password", user], &[("DANVAN_PUBLIC_URL", "https://danvan.example.vn")]);
         assert!(ok, "{out}{err}");
         assert!(out.contains("https://danvan.example.vn/kich-hoat#ma="), "{out}");

@@ -466,6 +466,14 @@ async fn restore_replaces_a_database_that_no_longer_opens_and_keeps_it_with_its_
     // disk fault in the middle of a write.
     let db = common::db_path(dir.path());
     let wal = db.with_file_name("danvan.db-wal");
+    // The last connection to close removes its WAL; wait for that, or it could
+    // remove the one written below.
+    for _ in 0..100 {
+        if !wal.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     std::fs::write(&db, b"hong hoan toan".repeat(1000)).unwrap();
     std::fs::write(&wal, b"wal cu").unwrap();
 
