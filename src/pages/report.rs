@@ -544,8 +544,25 @@ fn Editor(key: ReportKey) -> impl IntoView {
     };
     let period = key.with_value(|k| k.period);
     let today = vn_date(Utc::now());
-    let deadline = TaskStatus::for_due_date(period.due_date(), today);
-    let unit_name = move || state.session.with(|s| s.as_ref().map(|s| s.user.unit_name.clone()).unwrap_or_default());
+    // Under a plan that has ended a period is not "overdue by 700 days".
+    let plan_end = key.with_value(|k| {
+        state.snapshot.with_untracked(|s| {
+            s.as_ref().and_then(|s| s.plans.iter().find(|p| p.id == k.plan_id).map(|p| p.validity().last))
+        })
+    });
+    let deadline = match plan_end {
+        Some(last) if today > last => TaskStatus::Ended { on: last },
+        _ => TaskStatus::for_due_date(period.due_date(), today),
+    };
+    // The report's own unit (a predecessor's report names its commune).
+    let unit_name = move || {
+        let id = key.with_value(|k| k.unit_id.clone());
+        state
+            .snapshot
+            .with(|s| s.as_ref().and_then(|s| s.units.iter().find(|u| u.id == id).map(|u| u.name.clone())))
+            .or_else(|| state.session.with(|s| s.as_ref().map(|s| s.user.unit_name.clone())))
+            .unwrap_or_default()
+    };
 
     view! {
         <h1 data-testid="report-title">

@@ -24,7 +24,7 @@ export function thisPeriod() {
 /** The province publishes this year's plan: plan 413 copied to this year through
  * the administrator's API. Returns its id. */
 export async function publishThisYearsPlan(url) {
-  const token = (await apiLogin(url, "admin")).token;
+  const token = await apiLogin(url, "admin");
   const year = vnToday().y;
   const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
   const copy = await fetch(`${url}/api/admin/plans/${PLAN}/copy`, { method: "POST", headers: auth, body: JSON.stringify({ year }) });
