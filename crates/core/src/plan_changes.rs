@@ -129,6 +129,16 @@ pub fn plan_changes(
             c.items_removed.push(change(&item.id, &format!("{} {}", item.number, item.title), None));
         }
     }
+    if let (Some(before), Some(after)) = (old_form, new_form) {
+        for section in &after.sections {
+            if let Some(prev) = before.sections.iter().find(|x| x.id == section.id) {
+                if prev.title != section.title {
+                    let detail = Some(format!("«{}» → «{}»", prev.title, section.title));
+                    c.facts.push(change(&section.id, &format!("Phần {} của mẫu báo cáo", section.id), detail));
+                }
+            }
+        }
+    }
     let empty = Vec::new();
     let old_fields: Vec<_> = old_form.map(|f| f.fields().collect()).unwrap_or(empty.clone());
     for field in new_form.map(|f| f.fields().collect::<Vec<_>>()).unwrap_or(empty) {

@@ -5,7 +5,8 @@
 //! the version phones use.
 //!
 //! A field of a form already published cannot be deleted, only retired (reports
-//! filed with it keep their values); a field added in this draft can.
+//! filed with it keep their values); a field added in this draft can. Sections
+//! follow the plan's content items: their titles are edited here, not their set.
 
 use std::collections::HashSet;
 
@@ -541,6 +542,16 @@ fn SectionEditor(
     view! {
         <fieldset class="section-editor" data-testid="section-editor" data-section=move || doc.with(|d| d.form.as_ref().and_then(|f| f.sections.get(s)).map(|x| x.id.clone()).unwrap_or_default())>
             <legend>{title}</legend>
+            <label class="field">
+                <span class="field-label">{move || lang.get().pick("Tiêu đề phần", "Section title")}</span>
+                <input type="text" data-testid="section-title"
+                    prop:value=move || doc.with(|d| d.form.as_ref().and_then(|f| f.sections.get(s)).map(|x| x.title.clone()).unwrap_or_default())
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        doc.update(|d| if let Some(sec) = d.form.as_mut().and_then(|f| f.sections.get_mut(s)) { sec.title = v.clone() });
+                        dirty.set(true);
+                    }/>
+            </label>
             <For each=move || 0..field_count.get() key=|f| *f let:f>
                 <FieldEditor s=s f=f doc=doc dirty=dirty published=published lang=lang/>
             </For>
