@@ -167,3 +167,38 @@ pub fn plan_changes(
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed() -> (Plan, ReportForm) {
+        let plan = serde_json::from_str(include_str!("../../../data/seed/plans/kh-413-ubnd-2024.json")).unwrap();
+        let form = serde_json::from_str(include_str!("../../../data/seed/forms/kh-413-ubnd-2024.json")).unwrap();
+        (plan, form)
+    }
+
+    #[test]
+    fn a_new_version_lists_what_changed() {
+        let (plan, form) = seed();
+        assert!(plan_changes(Some((&plan, Some(&form))), &plan, Some(&form)).is_empty());
+        let (mut next, mut next_form) = seed();
+        next.items[0].title = "Tuyên truyền (sửa)".into();
+        next.items.pop();
+        next_form.sections[0].title = "Phần một".into();
+        next_form.sections[0].fields[0].retired = true;
+        let mut added = next_form.sections[0].fields[1].clone();
+        added.id = "ii1.moi-1".into();
+        next_form.sections[0].fields.push(added);
+        let c = plan_changes(Some((&plan, Some(&form))), &next, Some(&next_form));
+        assert_eq!(c.items_changed.len(), 1);
+        assert_eq!(c.items_changed[0].detail.as_deref(), Some("sửa tiêu đề"));
+        assert_eq!(c.items_removed.len(), 1);
+        assert_eq!(c.fields_retired.len(), 1);
+        assert_eq!(c.fields_added[0].id, "ii1.moi-1");
+        assert!(c.facts.iter().any(|f| f.detail.as_deref().is_some_and(|d| d.ends_with("→ «Phần một»"))));
+        assert!(c.summary_vi().starts_with("mục: thêm 0, sửa 1, bỏ 1; trường mẫu báo cáo: thêm 1, sửa 0, ngừng 1"));
+        let new = plan_changes(None, &plan, Some(&form));
+        assert!(new.new_plan && new.items_added.len() == plan.items.len());
+    }
+}
