@@ -20,7 +20,7 @@ async function taskRows(page) {
   );
 }
 
-test("plan and my tasks render offline after a reload, with Vietnam-time deadlines", async (t) => {
+test("plan and my tasks render offline after a reload, an ended plan's tasks with their record", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
   const context = await phoneContext(browser);
   const page = await context.newPage();
