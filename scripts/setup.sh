@@ -3,7 +3,7 @@
 # developer laptop with rustup). Idempotent: quick when everything is present.
 #
 # The wasm toolchain: a rustup wasm32 target where one is installed; otherwise
-# Debian's rustc-web with std built from source (see ../shared/toolchain.md),
+# Debian's rustc-web with std built from source (rust-web-src, as a rustup toolchain "debian"),
 # recorded in .tmp/wasm.env for scripts/wasm.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
