@@ -34,7 +34,7 @@ use crate::store::BUSY_TIMEOUT;
 
 /// The server's migrations (`Store::migrate` embeds the same directory): a backup
 /// with one this binary does not know would stop the server at start.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+use crate::store::SQLITE_MIGRATOR as MIGRATOR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -46,6 +46,11 @@ pub enum BackupError {
         "DANVAN_DATABASE_URL là cơ sở dữ liệu trong bộ nhớ ({0}): không có tệp nào để sao lưu, khôi phục hay khóa"
     )]
     InMemory(String),
+    #[error(
+        "DANVAN_DATABASE_URL là PostgreSQL: sao lưu bằng pg_dump, khôi phục bằng pg_restore rồi chạy \
+         `danvan-server new-epoch` (docs/deploy.md)"
+    )]
+    Postgres,
     #[error("không thấy cơ sở dữ liệu {0}: kiểm tra DANVAN_DATABASE_URL")]
     NoDatabase(PathBuf),
     #[error("không thấy tệp sao lưu {0}")]
@@ -94,6 +99,9 @@ fn sqlite(path: &Path) -> impl FnOnce(sqlx::Error) -> BackupError {
 /// The database file named by `DANVAN_DATABASE_URL` (`sqlite://data/danvan.db` →
 /// `data/danvan.db`).
 pub fn database_file(database_url: &str) -> Result<PathBuf> {
+    if crate::store::Backend::of_url(database_url) == Some(crate::store::Backend::Postgres) {
+        return Err(BackupError::Postgres);
+    }
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|source| BackupError::Url { url: database_url.to_string(), source })?;
     let file = options.get_filename();
@@ -185,11 +193,12 @@ pub struct DatabaseLock {
 
 impl DatabaseLock {
     /// The lock of the database named by `database_url`; `None` for an in-memory
-    /// database (nothing to protect across processes).
+    /// database (nothing to protect across processes) and for PostgreSQL (where
+    /// several server processes share one database by design).
     pub fn acquire_for(database_url: &str) -> Result<Option<DatabaseLock>> {
         match database_file(database_url) {
             Ok(db) => DatabaseLock::acquire(&db).map(Some),
-            Err(BackupError::InMemory(_)) => Ok(None),
+            Err(BackupError::InMemory(_) | BackupError::Postgres) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -11,8 +11,11 @@ pub const DEFAULT_DIST: &str = "dist";
 pub struct Config {
     /// `DANVAN_ADDR`
     pub addr: SocketAddr,
-    /// `DANVAN_DATABASE_URL`; only `sqlite:` for now (see `store`).
+    /// `DANVAN_DATABASE_URL`: `sqlite://…` (embedded, the default) or
+    /// `postgres://user:password@host/db` (see `store`).
     pub database_url: String,
+    /// `DANVAN_DATABASE_POOL`: PostgreSQL connections per server process.
+    pub database_pool: u32,
     /// `DANVAN_DIST`: the built web app, served at `/`.
     pub dist: PathBuf,
     /// `DANVAN_DEMO=1` or `DANVAN_DEMO=accounts`: create the demo accounts (shared
@@ -45,6 +48,7 @@ impl Default for Config {
         Config {
             addr: DEFAULT_ADDR.parse().expect("valid default address"),
             database_url: DEFAULT_DATABASE_URL.to_string(),
+            database_pool: crate::store::StoreOptions::default().max_connections,
             dist: PathBuf::from(DEFAULT_DIST),
             demo: false,
             demo_history: false,
@@ -120,7 +124,7 @@ pub enum ConfigError {
          hoặc 0/false/no/off (nhận được {0:?})"
     )]
     Demo(String),
-    #[error("DANVAN_DATABASE_URL chưa được hỗ trợ ({0}): hiện chỉ hỗ trợ sqlite:")]
+    #[error("DANVAN_DATABASE_URL không được hỗ trợ ({0}): dùng sqlite://… hoặc postgres://…")]
     UnsupportedDatabase(String),
     #[error("DANVAN_TRUSTED_PROXIES: {0}")]
     TrustedProxies(String),
@@ -139,9 +143,8 @@ impl Config {
         let addr_text = get("DANVAN_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
         let addr = addr_text.parse().map_err(|source| ConfigError::Addr { value: addr_text.clone(), source })?;
         let database_url = get("DANVAN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-        if !database_url.starts_with("sqlite:") {
-            // The seam for PostgreSQL: accept `postgres://` here once `store` has it.
-            return Err(ConfigError::UnsupportedDatabase(database_url));
+        if crate::store::Backend::of_url(&database_url).is_none() {
+            return Err(ConfigError::UnsupportedDatabase(crate::store::redact_url(&database_url)));
         }
         let dist = PathBuf::from(get("DANVAN_DIST").unwrap_or_else(|| DEFAULT_DIST.to_string()));
         // Demo accounts (`admin`/`danvan2024`, ...) only when asked for (`make run`
@@ -165,7 +168,24 @@ impl Config {
                 .map_err(ConfigError::TrustedProxies)?,
         };
         let limits = limits_from(&get)?;
-        Ok(Config { addr, database_url, dist, demo, demo_history, trusted_proxies, limits, ..Config::default() })
+        let database_pool = match get("DANVAN_DATABASE_POOL") {
+            None => crate::store::StoreOptions::default().max_connections,
+            Some(value) => match value.parse::<u32>() {
+                Ok(n) if (2..=1000).contains(&n) => n,
+                _ => return Err(ConfigError::Limit { key: "DANVAN_DATABASE_POOL", value, min: 2, max: 1000 }),
+            },
+        };
+        Ok(Config {
+            addr,
+            database_url,
+            database_pool,
+            dist,
+            demo,
+            demo_history,
+            trusted_proxies,
+            limits,
+            ..Config::default()
+        })
     }
 
     /// What to warn about the demo accounts at start-up: they are on at an address
@@ -244,7 +264,10 @@ mod tests {
         assert_eq!(c.dist, PathBuf::from("/srv/app"));
         assert!(matches!(from(&[("DANVAN_DEMO", "maybe")]), Err(ConfigError::Demo(_))));
         assert!(matches!(from(&[("DANVAN_ADDR", "nowhere")]), Err(ConfigError::Addr { .. })));
-        assert!(matches!(from(&[("DANVAN_DATABASE_URL", "postgres://x/y")]), Err(ConfigError::UnsupportedDatabase(_))));
+        assert!(matches!(from(&[("DANVAN_DATABASE_URL", "mysql://x/y")]), Err(ConfigError::UnsupportedDatabase(_))));
+        let pg = from(&[("DANVAN_DATABASE_URL", "postgres://danvan:secret@db/danvan"), ("DANVAN_DATABASE_POOL", "32")]);
+        assert_eq!(pg.as_ref().map(|c| c.database_pool).ok(), Some(32));
+        assert!(matches!(from(&[("DANVAN_DATABASE_POOL", "1")]), Err(ConfigError::Limit { .. })));
     }
 
     #[test]

@@ -152,23 +152,11 @@ impl IntoResponse for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
-        if is_transient(&e) {
+        if crate::store::is_transient(&e) {
             AppError::Unavailable(e.to_string())
         } else {
             AppError::Internal(e.to_string())
         }
-    }
-}
-
-/// SQLITE_BUSY / SQLITE_LOCKED (any extended code) and an exhausted pool are worth a
-/// retry; everything else is a bug or a broken disk.
-fn is_transient(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(db) => {
-            db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
-        }
-        _ => false,
     }
 }
 

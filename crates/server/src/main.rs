@@ -74,7 +74,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("không mở được cổng {}: {e}", config.addr))?;
     tracing::info!(
         addr = %config.addr,
-        database = %config.database_url,
+        database = %danvan_server::store::redact_url(&config.database_url),
         dist = %config.dist.display(),
         demo = config.demo,
         "danvan-server đang chạy tại http://{}",

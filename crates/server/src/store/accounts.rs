@@ -8,10 +8,8 @@
 use chrono::{DateTime, Utc};
 use danvan_core::account::{Account, AuditEntry, Device};
 use danvan_core::api::Role;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
 
-use super::{parse_role, parse_ts, role_str, ts, Store, StoreError};
+use super::{Dialect, DbRow, on_pool, on_tx, parse_role, parse_ts, role_str, ts, Cols, Store, StoreError, Tx};
 use crate::store::DataScope;
 
 /// A user as the rest of the server sees it (no password hash).
@@ -121,53 +119,53 @@ pub enum CodeState {
 const ACCOUNT_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.unit_id, u.phone, u.email, u.created_at,
     u.disabled_at, u.password_hash <> '' AS has_password,
     (SELECT MAX(c.expires_at) FROM enrolment_codes c
-      WHERE c.user_id = u.id AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > ?1) AS enrolment_expires_at,
-    (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.ended_at IS NULL AND d.expires_at > ?1
-      AND d.last_seen_at > ?2) AS active_devices,
+      WHERE c.user_id = u.id AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $1) AS enrolment_expires_at,
+    (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.ended_at IS NULL AND d.expires_at > $1
+      AND d.last_seen_at > $2) AS active_devices,
     (SELECT MAX(d.last_seen_at) FROM devices d WHERE d.user_id = u.id) AS last_seen_at";
 
-pub(super) fn user_from_row(r: &SqliteRow) -> Result<User, StoreError> {
+pub(super) fn user_from_row(r: &impl Cols) -> Result<User, StoreError> {
     Ok(User {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        role: parse_role(r.try_get("role")?)?,
-        unit_id: r.try_get("unit_id")?,
+        id: r.int("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        role: parse_role(&r.text("role")?)?,
+        unit_id: r.text("unit_id")?,
     })
 }
 
-fn opt_ts(r: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    r.try_get::<Option<String>, _>(col)?.map(|s| parse_ts(&s)).transpose()
+fn opt_ts(r: &impl Cols, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    r.opt_text(col)?.map(|s| parse_ts(&s)).transpose()
 }
 
-fn account_from_row(r: &SqliteRow) -> Result<Account, StoreError> {
+fn account_from_row(r: &impl Cols) -> Result<Account, StoreError> {
     Ok(Account {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        role: parse_role(r.try_get("role")?)?,
-        unit_id: r.try_get("unit_id")?,
+        id: r.int("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        role: parse_role(&r.text("role")?)?,
+        unit_id: r.text("unit_id")?,
         // Filled by the caller from the catalog.
         unit_name: String::new(),
-        phone: r.try_get("phone")?,
-        email: r.try_get("email")?,
-        created_at: parse_ts(r.try_get("created_at")?)?,
+        phone: r.opt_text("phone")?,
+        email: r.opt_text("email")?,
+        created_at: parse_ts(&r.text("created_at")?)?,
         disabled_at: opt_ts(r, "disabled_at")?,
-        has_password: r.try_get::<bool, _>("has_password")?,
+        has_password: r.flag("has_password")?,
         enrolment_expires_at: opt_ts(r, "enrolment_expires_at")?,
-        active_devices: r.try_get::<i64, _>("active_devices")?.max(0) as u32,
+        active_devices: r.int("active_devices")?.max(0) as u32,
         last_seen_at: opt_ts(r, "last_seen_at")?,
     })
 }
 
-fn device_from_row(r: &SqliteRow) -> Result<Device, StoreError> {
+fn device_from_row(r: &impl Cols) -> Result<Device, StoreError> {
     Ok(Device {
-        id: r.try_get("id")?,
-        account_id: r.try_get("user_id")?,
-        name: r.try_get("name")?,
-        app_version: r.try_get("app_version")?,
-        first_seen_at: parse_ts(r.try_get("created_at")?)?,
-        last_seen_at: parse_ts(r.try_get("last_seen_at")?)?,
+        id: r.int("id")?,
+        account_id: r.int("user_id")?,
+        name: r.text("name")?,
+        app_version: r.opt_text("app_version")?,
+        first_seen_at: parse_ts(&r.text("created_at")?)?,
+        last_seen_at: parse_ts(&r.text("last_seen_at")?)?,
         last_sync_at: opt_ts(r, "last_sync_at")?,
         ended_at: opt_ts(r, "ended_at")?,
         current: false,
@@ -182,9 +180,9 @@ fn idle_cutoff(now: DateTime<Utc>) -> String {
 impl Store {
     /// Creates the user unless the username exists. Returns whether it was created.
     pub async fn create_user_if_absent(&self, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
+        let done = on_pool!(&self.pool, db => sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING",
         )
         .bind(u.username)
         .bind(u.display_name)
@@ -192,41 +190,40 @@ impl Store {
         .bind(role_str(u.role))
         .bind(u.unit_id)
         .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .execute(db)
+        .await?.rows_affected());
+        Ok(done == 1)
     }
 
     pub async fn user_exists(&self, username: &str) -> Result<bool, sqlx::Error> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = ?")
+        let n: i64 = on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = $1")
             .bind(username)
-            .fetch_one(&self.pool)
-            .await?;
+            .fetch_one(db)
+            .await?);
         Ok(n > 0)
     }
 
     /// Which of `usernames` exist already (for import previews).
     pub async fn existing_usernames(&self, usernames: &[String]) -> Result<Vec<String>, StoreError> {
         let json = serde_json::to_string(usernames).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT username FROM users WHERE username IN (SELECT value FROM json_each(?))")
-                .bind(json)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<String> = on_pool!(&self.pool, db, D => {
+            let sql = format!("SELECT username FROM users WHERE username IN ({})", D::json_text_values("$1"));
+            sqlx::query_scalar(&sql).bind(json).fetch_all(db).await?
+        });
         Ok(rows)
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserWithHash>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, username, display_name, password_hash, role, unit_id, disabled_at FROM users WHERE username = ?",
+        let row = on_pool!(&self.pool, db => sqlx::query(
+            "SELECT id, username, display_name, password_hash, role, unit_id, disabled_at FROM users WHERE username = $1",
         )
         .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(db)
+        .await?.map(DbRow::from));
         row.map(|r| {
             Ok(UserWithHash {
-                password_hash: r.try_get("password_hash")?,
-                disabled: r.try_get::<Option<String>, _>("disabled_at")?.is_some(),
+                password_hash: r.text("password_hash")?,
+                disabled: r.opt_text("disabled_at")?.is_some(),
                 user: user_from_row(&r)?,
             })
         })
@@ -236,23 +233,23 @@ impl Store {
     /// Whether any enabled administrator exists (otherwise the server says how to
     /// create one).
     pub async fn has_admin(&self) -> Result<bool, sqlx::Error> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+            .fetch_one(db)
+            .await?);
         Ok(n > 0)
     }
 
     pub async fn has_any_user(&self) -> Result<bool, sqlx::Error> {
         let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1)").fetch_one(&self.pool).await?;
+            on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1)").fetch_one(db).await?);
         Ok(n > 0)
     }
 
     // --- accounts ---------------------------------------------------------------
 
     pub async fn account(&self, id: i64, now: DateTime<Utc>) -> Result<Option<Account>, StoreError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.id = ?3");
-        let row = sqlx::query(&sql).bind(ts(now)).bind(idle_cutoff(now)).bind(id).fetch_optional(&self.pool).await?;
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.id = $3");
+        let row = on_pool!(&self.pool, db => sqlx::query(&sql).bind(ts(now)).bind(idle_cutoff(now)).bind(id).fetch_optional(db).await?.map(DbRow::from));
         row.as_ref().map(account_from_row).transpose()
     }
 
@@ -269,19 +266,19 @@ impl Store {
             DataScope::Units(ids) => Some(serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?),
         };
         let pattern = query.map(|q| format!("%{}%", q.trim().to_lowercase()));
-        let sql = format!(
+        let rows = on_pool!(&self.pool, db, D => sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM users u JOIN units un ON un.id = u.unit_id
-             WHERE (?3 IS NULL OR u.unit_id IN (SELECT value FROM json_each(?3)))
-               AND (?4 IS NULL OR lower(u.username) LIKE ?4 OR lower(u.display_name) LIKE ?4)
-             ORDER BY un.position, u.username"
-        );
-        let rows = sqlx::query(&sql)
+             WHERE ($3 IS NULL OR u.unit_id IN ({}))
+               AND ($4 IS NULL OR lower(u.username) LIKE $4 OR lower(u.display_name) LIKE $4)
+             ORDER BY un.position, u.username",
+            D::json_text_values("$3")
+        ))
             .bind(ts(now))
             .bind(idle_cutoff(now))
             .bind(units)
             .bind(pattern)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(db)
+            .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter().map(account_from_row).collect()
     }
 
@@ -296,12 +293,12 @@ impl Store {
         audit_action: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<Vec<i64>, String>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_immediate().await?;
         let mut ids = Vec::with_capacity(accounts.len());
         for (a, code_hash) in accounts {
-            let id: Option<i64> = sqlx::query_scalar(
+            let id: Option<i64> = on_tx!(&mut tx, db => sqlx::query_scalar(
                 "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at, phone, email)
-                 VALUES (?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING id",
+                 VALUES ($1, $2, '', $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
             )
             .bind(&a.username)
             .bind(&a.display_name)
@@ -310,8 +307,8 @@ impl Store {
             .bind(ts(now))
             .bind(&a.phone)
             .bind(&a.email)
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *db)
+            .await?);
             let Some(id) = id else {
                 return Ok(Err(a.username.clone()));
             };
@@ -339,22 +336,22 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_immediate().await?;
         let before: Option<(String, String, String)> =
-            sqlx::query_as("SELECT username, role, unit_id FROM users WHERE id = ?")
+            on_tx!(&mut tx, db => sqlx::query_as("SELECT username, role, unit_id FROM users WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+                .fetch_optional(&mut *db)
+                .await?);
         let Some((username, old_role, old_unit)) = before else { return Ok(false) };
-        sqlx::query("UPDATE users SET display_name = ?, role = ?, unit_id = ?, phone = ?, email = ? WHERE id = ?")
+        on_tx!(&mut tx, db => { sqlx::query("UPDATE users SET display_name = $1, role = $2, unit_id = $3, phone = $4, email = $5 WHERE id = $6")
             .bind(&fields.display_name)
             .bind(role_str(fields.role))
             .bind(&fields.unit_id)
             .bind(&fields.phone)
             .bind(&fields.email)
             .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut *db)
+            .await?; });
         let moved = old_role != role_str(fields.role) || old_unit != fields.unit_id;
         if moved {
             end_devices(&mut tx, id, None, "admin", now).await?;
@@ -390,17 +387,17 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(String, String)> = sqlx::query_as(if disabled {
-            "UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL RETURNING username, unit_id"
+        let mut tx = self.begin_immediate().await?;
+        let row: Option<(String, String)> = on_tx!(&mut tx, db => sqlx::query_as(if disabled {
+            "UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL RETURNING username, unit_id"
         } else {
-            "UPDATE users SET disabled_at = NULL WHERE ?1 IS NOT NULL AND id = ?2 AND disabled_at IS NOT NULL
+            "UPDATE users SET disabled_at = NULL WHERE $1 IS NOT NULL AND id = $2 AND disabled_at IS NOT NULL
                  RETURNING username, unit_id"
         })
         .bind(ts(now))
         .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(&mut *db)
+        .await?);
         let Some((username, unit_id)) = row else { return Ok(false) };
         let detail = if disabled {
             let ended = end_devices(&mut tx, id, None, "disabled", now).await?;
@@ -427,21 +424,21 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_immediate().await?;
         for c in codes {
             revoke_codes(&mut tx, c.user_id, now).await?;
             if clear_password {
-                sqlx::query("UPDATE users SET password_hash = '' WHERE id = ?")
+                on_tx!(&mut tx, db => { sqlx::query("UPDATE users SET password_hash = '' WHERE id = $1")
                     .bind(c.user_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(&mut *db)
+                    .await?; });
             }
             insert_code(&mut tx, c, actor, now).await?;
             let (username, unit_id): (String, String) =
-                sqlx::query_as("SELECT username, unit_id FROM users WHERE id = ?")
+                on_tx!(&mut tx, db => sqlx::query_as("SELECT username, unit_id FROM users WHERE id = $1")
                     .bind(c.user_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_one(&mut *db)
+                    .await?);
             let detail = clear_password.then(|| "mật khẩu cũ hết hiệu lực".to_string());
             let audit = NewAudit { action: "account.reset", target: Some(&username), unit_id: Some(&unit_id), detail };
             append_audit(&mut tx, actor, &audit, now).await?;
@@ -456,21 +453,21 @@ impl Store {
         code_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<(User, DateTime<Utc>), CodeState>, StoreError> {
-        let row = sqlx::query(
+        let row = on_pool!(&self.pool, db => sqlx::query(
             "SELECT c.expires_at, c.used_at, c.revoked_at, u.disabled_at,
                     u.id, u.username, u.display_name, u.role, u.unit_id
-             FROM enrolment_codes c JOIN users u ON u.id = c.user_id WHERE c.code_hash = ?",
+             FROM enrolment_codes c JOIN users u ON u.id = c.user_id WHERE c.code_hash = $1",
         )
         .bind(code_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(db)
+        .await?.map(DbRow::from));
         let Some(r) = row else { return Ok(Err(CodeState::Unknown)) };
-        let expires_at = parse_ts(r.try_get("expires_at")?)?;
-        if r.try_get::<Option<String>, _>("used_at")?.is_some() {
+        let expires_at = parse_ts(&r.text("expires_at")?)?;
+        if r.opt_text("used_at")?.is_some() {
             return Ok(Err(CodeState::Used));
         }
-        if r.try_get::<Option<String>, _>("revoked_at")?.is_some()
-            || r.try_get::<Option<String>, _>("disabled_at")?.is_some()
+        if r.opt_text("revoked_at")?.is_some()
+            || r.opt_text("disabled_at")?.is_some()
         {
             return Ok(Err(CodeState::Revoked));
         }
@@ -489,29 +486,29 @@ impl Store {
         device: &NewDevice<'_>,
         now: DateTime<Utc>,
     ) -> Result<Result<User, CodeState>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let user_id: Option<i64> = sqlx::query_scalar(
-            "UPDATE enrolment_codes SET used_at = ?1
-             WHERE code_hash = ?2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
+        let mut tx = self.begin_immediate().await?;
+        let user_id: Option<i64> = on_tx!(&mut tx, db => sqlx::query_scalar(
+            "UPDATE enrolment_codes SET used_at = $1
+             WHERE code_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
                AND (SELECT disabled_at FROM users WHERE id = user_id) IS NULL
              RETURNING user_id",
         )
         .bind(ts(now))
         .bind(code_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(&mut *db)
+        .await?);
         let Some(user_id) = user_id else {
             drop(tx);
             return Ok(Err(self.code_lookup(code_hash, now).await?.err().unwrap_or(CodeState::Used)));
         };
-        let row = sqlx::query(
-            "UPDATE users SET password_hash = ? WHERE id = ?
+        let row = on_tx!(&mut tx, db => DbRow::from(sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE id = $2
              RETURNING id, username, display_name, role, unit_id",
         )
         .bind(password_hash)
         .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        .fetch_one(&mut *db)
+        .await?));
         let user = user_from_row(&row)?;
         insert_device(&mut tx, user_id, device, now).await?;
         let actor = Actor { user_id: Some(user_id), name: user.username.clone(), address: device.address.clone() };
@@ -534,21 +531,21 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let user_id: Option<i64> = sqlx::query_scalar(
-            "UPDATE enrolment_codes SET used_at = ?1
-             WHERE code_hash = ?2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 RETURNING user_id",
+        let mut tx = self.begin_immediate().await?;
+        let user_id: Option<i64> = on_tx!(&mut tx, db => sqlx::query_scalar(
+            "UPDATE enrolment_codes SET used_at = $1
+             WHERE code_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 RETURNING user_id",
         )
         .bind(ts(now))
         .bind(code_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(&mut *db)
+        .await?);
         let Some(user_id) = user_id else { return Ok(false) };
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        on_tx!(&mut tx, db => { sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut *db)
+            .await?; });
         tx.commit().await?;
         Ok(true)
     }
@@ -563,12 +560,12 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        let mut tx = self.begin_immediate().await?;
+        on_tx!(&mut tx, db => { sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut *db)
+            .await?; });
         let ended = end_devices(&mut tx, user.id, keep_device, "password", now).await?;
         let audit = NewAudit {
             action: "account.password",
@@ -589,7 +586,7 @@ impl Store {
         device: &NewDevice<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_immediate().await?;
         let id = insert_device(&mut tx, user_id, device, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -598,32 +595,32 @@ impl Store {
     /// What a token is: an active device (not ended, within its idle and absolute
     /// expiry, its account enabled), a deliberately ended one, or nothing.
     pub async fn token_lookup(&self, token_hash: &str, now: DateTime<Utc>) -> Result<TokenLookup, StoreError> {
-        let row = sqlx::query(
+        let row = on_pool!(&self.pool, db => sqlx::query(
             "SELECT d.id AS device_id, d.last_seen_at, d.expires_at, d.ended_at, d.ended_reason, d.app_version,
                     u.id, u.username, u.display_name, u.role, u.unit_id, u.disabled_at
-             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?",
+             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(db)
+        .await?.map(DbRow::from));
         let Some(r) = row else { return Ok(TokenLookup::Invalid) };
-        if r.try_get::<Option<String>, _>("ended_at")?.is_some() {
-            let reason: Option<String> = r.try_get("ended_reason")?;
+        if r.opt_text("ended_at")?.is_some() {
+            let reason: Option<String> = r.opt_text("ended_reason")?;
             return Ok(TokenLookup::Ended { reason: reason.unwrap_or_else(|| "admin".into()) });
         }
-        if r.try_get::<Option<String>, _>("disabled_at")?.is_some() {
+        if r.opt_text("disabled_at")?.is_some() {
             return Ok(TokenLookup::Ended { reason: "disabled".into() });
         }
-        let last_seen_at = parse_ts(r.try_get("last_seen_at")?)?;
-        let expires_at = parse_ts(r.try_get("expires_at")?)?;
+        let last_seen_at = parse_ts(&r.text("last_seen_at")?)?;
+        let expires_at = parse_ts(&r.text("expires_at")?)?;
         if expires_at <= now || last_seen_at + crate::auth::idle_expiry() <= now {
             return Ok(TokenLookup::Invalid);
         }
         Ok(TokenLookup::Active {
             user: user_from_row(&r)?,
-            device_id: r.try_get("device_id")?,
+            device_id: r.int("device_id")?,
             last_seen_at,
-            app_version: r.try_get("app_version")?,
+            app_version: r.opt_text("app_version")?,
         })
     }
 
@@ -634,21 +631,21 @@ impl Store {
         app_version: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE devices SET last_seen_at = ?, app_version = COALESCE(?, app_version) WHERE id = ?")
+        on_pool!(&self.pool, db => { sqlx::query("UPDATE devices SET last_seen_at = $1, app_version = COALESCE($2, app_version) WHERE id = $3")
             .bind(ts(now))
             .bind(app_version)
             .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .execute(db)
+            .await?; });
         Ok(())
     }
 
     pub async fn touch_device_sync(&self, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE devices SET last_sync_at = ?1, last_seen_at = ?1 WHERE id = ?2")
+        on_pool!(&self.pool, db => { sqlx::query("UPDATE devices SET last_sync_at = $1, last_seen_at = $1 WHERE id = $2")
             .bind(ts(now))
             .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .execute(db)
+            .await?; });
         Ok(())
     }
 
@@ -660,17 +657,17 @@ impl Store {
         audit: Option<(&Actor, &str)>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "UPDATE devices SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL
+        let mut tx = self.begin_immediate().await?;
+        let row: Option<(String, String, String)> = on_tx!(&mut tx, db => sqlx::query_as(
+            "UPDATE devices SET ended_at = $1, ended_reason = $2 WHERE id = $3 AND ended_at IS NULL
              RETURNING name, (SELECT username FROM users WHERE users.id = user_id),
                        (SELECT unit_id FROM users WHERE users.id = user_id)",
         )
         .bind(ts(now))
         .bind(reason)
         .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(&mut *db)
+        .await?);
         let Some((name, username, unit_id)) = row else { return Ok(false) };
         if let Some((actor, action)) = audit {
             let detail = Some(format!("{name} (#{id})"));
@@ -695,11 +692,11 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(String, String)> = sqlx::query_as("SELECT username, unit_id FROM users WHERE id = ?")
+        let mut tx = self.begin_immediate().await?;
+        let row: Option<(String, String)> = on_tx!(&mut tx, db => sqlx::query_as("SELECT username, unit_id FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *db)
+            .await?);
         let Some((username, unit_id)) = row else { return Ok(None) };
         let ended = end_devices(&mut tx, user_id, except, reason, now).await?;
         let audit = NewAudit {
@@ -716,35 +713,35 @@ impl Store {
     /// The account's devices, signed-in ones first, newest first; ended ones of the
     /// last 90 days after them.
     pub async fn devices(&self, user_id: i64, now: DateTime<Utc>) -> Result<Vec<Device>, StoreError> {
-        let rows = sqlx::query(
+        let rows = on_pool!(&self.pool, db => sqlx::query(
             "SELECT id, user_id, name, app_version, created_at, last_seen_at, last_sync_at,
-                    CASE WHEN ended_at IS NULL AND (expires_at <= ?2 OR last_seen_at <= ?3) THEN expires_at
+                    CASE WHEN ended_at IS NULL AND (expires_at <= $2 OR last_seen_at <= $3) THEN expires_at
                          ELSE ended_at END AS ended_at
-             FROM devices WHERE user_id = ?1
-             ORDER BY (ended_at IS NULL AND expires_at > ?2 AND last_seen_at > ?3) DESC, last_seen_at DESC",
+             FROM devices WHERE user_id = $1
+             ORDER BY (ended_at IS NULL AND expires_at > $2 AND last_seen_at > $3) DESC, last_seen_at DESC",
         )
         .bind(user_id)
         .bind(ts(now))
         .bind(idle_cutoff(now))
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter().map(device_from_row).collect()
     }
 
     pub async fn device_owner(&self, id: i64) -> Result<Option<DeviceOwner>, StoreError> {
-        let row = sqlx::query(
+        let row = on_pool!(&self.pool, db => sqlx::query(
             "SELECT d.id, d.user_id, d.name, d.app_version, d.created_at, d.last_seen_at, d.last_sync_at,
                     d.ended_at, u.unit_id
-             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.id = ?",
+             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(db)
+        .await?.map(DbRow::from));
         row.map(|r| {
             Ok(DeviceOwner {
                 device: device_from_row(&r)?,
-                user_id: r.try_get("user_id")?,
-                unit_id: r.try_get("unit_id")?,
+                user_id: r.int("user_id")?,
+                unit_id: r.text("unit_id")?,
             })
         })
         .transpose()
@@ -753,15 +750,15 @@ impl Store {
     /// Forgets devices ended or expired more than 90 days ago; returns how many.
     pub async fn purge_old_devices(&self, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
         let cutoff = ts(now - chrono::Duration::days(90));
-        let done = sqlx::query(
-            "DELETE FROM devices WHERE ended_at < ?1 OR expires_at < ?1
-               OR (ended_at IS NULL AND last_seen_at < ?2)",
+        let done = on_pool!(&self.pool, db => sqlx::query(
+            "DELETE FROM devices WHERE ended_at < $1 OR expires_at < $1
+               OR (ended_at IS NULL AND last_seen_at < $2)",
         )
         .bind(&cutoff)
         .bind(ts(now - chrono::Duration::days(90) - crate::auth::idle_expiry()))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        .execute(db)
+        .await?.rows_affected());
+        Ok(done)
     }
 
     // --- audit log ----------------------------------------------------------------
@@ -778,13 +775,12 @@ impl Store {
         audit: &NewAudit<'_>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let moved = sqlx::query("UPDATE users SET unit_id = ? WHERE unit_id = ?")
+        let mut tx = self.begin_immediate().await?;
+        let moved = on_tx!(&mut tx, db => sqlx::query("UPDATE users SET unit_id = $1 WHERE unit_id = $2")
             .bind(to)
             .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .execute(&mut *db)
+            .await?.rows_affected());
         if moved > 0 {
             let audit = NewAudit { detail: Some(format!("{moved} tài khoản: {from} → {to}")), ..audit.clone() };
             append_audit(&mut tx, actor, &audit, now).await?;
@@ -794,7 +790,7 @@ impl Store {
     }
 
     pub async fn audit(&self, actor: &Actor, entry: &NewAudit<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_immediate().await?;
         append_audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(())
@@ -812,27 +808,28 @@ impl Store {
             DataScope::All => None,
             DataScope::Units(ids) => Some(serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?),
         };
-        let rows = sqlx::query(
+        let rows = on_pool!(&self.pool, db, D => sqlx::query(&format!(
             "SELECT id, at, actor, action, target, detail, address FROM audit_log
-             WHERE (?1 IS NULL OR id < ?1)
-               AND (?2 IS NULL OR unit_id IN (SELECT value FROM json_each(?2)))
-             ORDER BY id DESC LIMIT ?3",
-        )
+             WHERE ($1 IS NULL OR id < $1)
+               AND ($2 IS NULL OR unit_id IN ({}))
+             ORDER BY id DESC LIMIT $3",
+            D::json_text_values("$2")
+        ))
         .bind(before)
         .bind(units)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter()
             .map(|r| {
                 Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: parse_ts(r.try_get("at")?)?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail: r.try_get("detail")?,
-                    address: r.try_get("address")?,
+                    id: r.int("id")?,
+                    at: parse_ts(&r.text("at")?)?,
+                    actor: r.text("actor")?,
+                    action: r.text("action")?,
+                    target: r.opt_text("target")?,
+                    detail: r.opt_text("detail")?,
+                    address: r.opt_text("address")?,
                 })
             })
             .collect()
@@ -850,14 +847,14 @@ pub struct NewDevice<'a> {
 }
 
 async fn insert_device(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     user_id: i64,
     d: &NewDevice<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, db => sqlx::query_scalar(
         "INSERT INTO devices (token_hash, user_id, name, app_version, created_at, last_seen_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(d.token_hash)
     .bind(user_id)
@@ -866,75 +863,75 @@ async fn insert_device(
     .bind(ts(now))
     .bind(ts(now))
     .bind(ts(d.expires_at))
-    .fetch_one(&mut **tx)
-    .await?;
+    .fetch_one(&mut *db)
+    .await?);
     Ok(id)
 }
 
 async fn end_devices(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     user_id: i64,
     except: Option<i64>,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE devices SET ended_at = ?, ended_reason = ? WHERE user_id = ? AND ended_at IS NULL
-           AND (? IS NULL OR id <> ?)",
+    let done = on_tx!(tx, db => sqlx::query(
+        "UPDATE devices SET ended_at = $1, ended_reason = $2 WHERE user_id = $3 AND ended_at IS NULL
+           AND ($4 IS NULL OR id <> $5)",
     )
     .bind(ts(now))
     .bind(reason)
     .bind(user_id)
     .bind(except)
     .bind(except)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+    .execute(&mut *db)
+    .await?.rows_affected());
+    Ok(done)
 }
 
 async fn revoke_codes(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE enrolment_codes SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL",
+    on_tx!(tx, db => { sqlx::query(
+        "UPDATE enrolment_codes SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
     )
     .bind(ts(now))
     .bind(user_id)
-    .execute(&mut **tx)
-    .await?;
+    .execute(&mut *db)
+    .await?; });
     Ok(())
 }
 
 async fn insert_code(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     c: &NewCode<'_>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO enrolment_codes (code_hash, user_id, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?)",
+    on_tx!(tx, db => { sqlx::query(
+        "INSERT INTO enrolment_codes (code_hash, user_id, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(c.code_hash)
     .bind(c.user_id)
     .bind(ts(now))
     .bind(actor.user_id)
     .bind(ts(c.expires_at))
-    .execute(&mut **tx)
-    .await?;
+    .execute(&mut *db)
+    .await?; });
     Ok(())
 }
 
 pub(super) async fn append_audit(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     actor: &Actor,
     e: &NewAudit<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    on_tx!(tx, db => { sqlx::query(
         "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, address, unit_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(ts(now))
     .bind(actor.user_id)
@@ -944,7 +941,7 @@ pub(super) async fn append_audit(
     .bind(&e.detail)
     .bind(&actor.address)
     .bind(e.unit_id)
-    .execute(&mut **tx)
-    .await?;
+    .execute(&mut *db)
+    .await?; });
     Ok(())
 }

@@ -1,9 +1,8 @@
 //! SQL of attachment bytes.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
-use super::{ts, Store, StoreError};
+use super::{DbRow, on_pool, ts, Cols, Store, StoreError};
 
 /// An attachment as stored, without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,24 +37,24 @@ pub enum Stored {
     Different,
 }
 
-fn meta_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AttachmentMeta, StoreError> {
-    let size: i64 = r.try_get("size")?;
+fn meta_from_row(r: &impl Cols) -> Result<AttachmentMeta, StoreError> {
+    let size: i64 = r.int("size")?;
     Ok(AttachmentMeta {
-        id: r.try_get("id")?,
-        report_id: r.try_get("report_id")?,
-        unit_id: r.try_get("unit_id")?,
-        mime: r.try_get("mime")?,
+        id: r.text("id")?,
+        report_id: r.text("report_id")?,
+        unit_id: r.text("unit_id")?,
+        mime: r.text("mime")?,
         size: u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("kích thước tệp {size}")))?,
-        sha256: r.try_get("sha256")?,
+        sha256: r.text("sha256")?,
     })
 }
 
 impl Store {
     /// Stores the bytes unless the id exists; an existing id is compared by hash.
     pub async fn put_attachment(&self, a: &NewAttachment<'_>) -> Result<Stored, StoreError> {
-        let done = sqlx::query(
+        let done = on_pool!(&self.pool, db => sqlx::query(
             "INSERT INTO attachments (id, report_id, unit_id, mime, size, sha256, data, uploaded_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
         )
         .bind(a.id)
         .bind(a.report_id)
@@ -66,30 +65,30 @@ impl Store {
         .bind(a.data)
         .bind(a.uploaded_by)
         .bind(ts(a.at))
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 1 {
+        .execute(db)
+        .await?.rows_affected());
+        if done == 1 {
             return Ok(Stored::Created);
         }
         let (sha, report_id): (String, String) =
-            sqlx::query_as("SELECT sha256, report_id FROM attachments WHERE id = ?")
+            on_pool!(&self.pool, db => sqlx::query_as("SELECT sha256, report_id FROM attachments WHERE id = $1")
                 .bind(a.id)
-                .fetch_one(&self.pool)
-                .await?;
+                .fetch_one(db)
+                .await?);
         // The same bytes for the same report: a retry. Anything else keeps the first
         // upload (and the unit that decides who reads it) untouched.
         Ok(if sha == a.sha256 && report_id == a.report_id { Stored::AlreadyThere } else { Stored::Different })
     }
 
     pub async fn attachment_meta(&self, id: &str) -> Result<Option<AttachmentMeta>, StoreError> {
-        let row = sqlx::query("SELECT id, report_id, unit_id, mime, size, sha256 FROM attachments WHERE id = ?")
+        let row = on_pool!(&self.pool, db => sqlx::query("SELECT id, report_id, unit_id, mime, size, sha256 FROM attachments WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(db)
+            .await?.map(DbRow::from));
         row.as_ref().map(meta_from_row).transpose()
     }
 
     pub async fn attachment_data(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT data FROM attachments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?)
+        Ok(on_pool!(&self.pool, db => sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1").bind(id).fetch_optional(db).await?))
     }
 }

@@ -7,10 +7,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use danvan_core::unit::Designation;
 use danvan_core::{OrgUnit, Plan, ReportForm, UnitKind};
-use sqlx::{Row, Sqlite, Transaction};
 
 use super::accounts::append_audit;
-use super::{parse_ts, ts, Actor, NewAudit, Store, StoreError};
+use super::{Dialect, DbRow, on_pool, on_tx, parse_ts, ts, Actor, Cols, NewAudit, Store, StoreError, Tx};
 
 /// One stored version of a plan.
 #[derive(Clone, Debug)]
@@ -41,22 +40,24 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-async fn bump_catalog_version(tx: &mut Transaction<'static, Sqlite>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
+async fn bump_catalog_version(tx: &mut Tx) -> Result<i64, StoreError> {
+    Ok(on_tx!(tx, db => sqlx::query_scalar(
         "UPDATE sync_state SET catalog_version = catalog_version + 1 WHERE id = 1 RETURNING catalog_version",
     )
-    .fetch_optional(&mut **tx)
-    .await?
+    .fetch_optional(&mut *db)
+    .await?)
     .unwrap_or(1))
 }
 
-async fn upsert_units(tx: &mut Transaction<'static, Sqlite>, units: &[OrgUnit]) -> Result<(), StoreError> {
+async fn upsert_units(tx: &mut Tx, units: &[OrgUnit]) -> Result<(), StoreError> {
     // A file may list a child before its parent; check the references at commit.
-    sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut **tx).await?;
+    on_tx!(tx, db, D => {
+        sqlx::query(D::DEFER_FOREIGN_KEYS).execute(&mut *db).await?;
+    });
     for (position, u) in units.iter().enumerate() {
-        sqlx::query(
+        on_tx!(tx, db => { sqlx::query(
             "INSERT INTO units (id, code, name, kind, parent, position, designation, valid_from, valid_to, successors)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, kind = excluded.kind,
                parent = excluded.parent, position = excluded.position, designation = excluded.designation,
                valid_from = excluded.valid_from, valid_to = excluded.valid_to, successors = excluded.successors",
@@ -71,36 +72,36 @@ async fn upsert_units(tx: &mut Transaction<'static, Sqlite>, units: &[OrgUnit]) 
         .bind(date_text(u.valid_from))
         .bind(date_text(u.valid_to))
         .bind(json(&u.successors)?)
-        .execute(&mut **tx)
-        .await?;
+        .execute(&mut *db)
+        .await?; });
     }
     Ok(())
 }
 
 async fn write_current(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     plan: &Plan,
     form: Option<&ReportForm>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO plans (id, number, data) VALUES (?, ?, ?)
+    on_tx!(tx, db => { sqlx::query(
+        "INSERT INTO plans (id, number, data) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data",
     )
     .bind(&plan.id)
     .bind(&plan.number)
     .bind(json(plan)?)
-    .execute(&mut **tx)
-    .await?;
+    .execute(&mut *db)
+    .await?; });
     if let Some(f) = form {
-        sqlx::query(
-            "INSERT INTO forms (id, plan_id, data) VALUES (?, ?, ?)
+        on_tx!(tx, db => { sqlx::query(
+            "INSERT INTO forms (id, plan_id, data) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET plan_id = excluded.plan_id, data = excluded.data",
         )
         .bind(&f.id)
         .bind(&f.plan_id)
         .bind(json(f)?)
-        .execute(&mut **tx)
-        .await?;
+        .execute(&mut *db)
+        .await?; });
     }
     Ok(())
 }
@@ -108,28 +109,28 @@ async fn write_current(
 impl Store {
     /// Every unit of every time, in the order files listed them.
     pub async fn units(&self) -> Result<Vec<OrgUnit>, StoreError> {
-        let rows = sqlx::query(
+        let rows = on_pool!(&self.pool, db => sqlx::query(
             "SELECT id, code, name, kind, parent, designation, valid_from, valid_to, successors
                FROM units ORDER BY position, id",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get("id")?;
-                let kind: String = r.try_get("kind")?;
-                let designation: Option<String> = r.try_get("designation")?;
-                let successors: String = r.try_get("successors")?;
+                let id: String = r.text("id")?;
+                let kind: String = r.text("kind")?;
+                let designation: Option<String> = r.opt_text("designation")?;
+                let successors: String = r.text("successors")?;
                 Ok(OrgUnit {
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
+                    code: r.text("code")?,
+                    name: r.text("name")?,
                     kind: UnitKind::parse(&kind).ok_or_else(|| corrupt("loại đơn vị", &kind))?,
-                    parent: r.try_get("parent")?,
+                    parent: r.opt_text("parent")?,
                     designation: designation
                         .map(|d| Designation::parse(&d).ok_or_else(|| corrupt("loại đơn vị cấp xã", &d)))
                         .transpose()?,
-                    valid_from: parse_date(r.try_get("valid_from")?)?,
-                    valid_to: parse_date(r.try_get("valid_to")?)?,
+                    valid_from: parse_date(r.opt_text("valid_from")?)?,
+                    valid_to: parse_date(r.opt_text("valid_to")?)?,
                     successors: serde_json::from_str(&successors).map_err(|e| corrupt(&id, e))?,
                     id,
                 })
@@ -146,7 +147,7 @@ impl Store {
         audit: &NewAudit<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_immediate().await?;
         upsert_units(&mut tx, units).await?;
         append_audit(&mut tx, actor, audit, now).await?;
         let version = bump_catalog_version(&mut tx).await?;
@@ -157,22 +158,22 @@ impl Store {
     /// The current published version of every plan.
     pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, data FROM plans ORDER BY id").fetch_all(&self.pool).await?;
+            on_pool!(&self.pool, db => sqlx::query_as("SELECT id, data FROM plans ORDER BY id").fetch_all(db).await?);
         rows.into_iter().map(|(id, data)| serde_json::from_str(&data).map_err(|e| corrupt(&id, e))).collect()
     }
 
     /// The current report form of every plan.
     pub async fn forms(&self) -> Result<Vec<ReportForm>, StoreError> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, data FROM forms ORDER BY id").fetch_all(&self.pool).await?;
+            on_pool!(&self.pool, db => sqlx::query_as("SELECT id, data FROM forms ORDER BY id").fetch_all(db).await?);
         rows.into_iter().map(|(id, data)| serde_json::from_str(&data).map_err(|e| corrupt(&id, e))).collect()
     }
 
     /// Moves by one at every change of units, plans or forms.
     pub async fn catalog_version(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT catalog_version FROM sync_state WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?
+        Ok(on_pool!(&self.pool, db => sqlx::query_scalar("SELECT catalog_version FROM sync_state WHERE id = 1")
+            .fetch_optional(db)
+            .await?)
             .unwrap_or(0))
     }
 
@@ -187,14 +188,14 @@ impl Store {
         audit: &NewAudit<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM plan_versions WHERE plan_id = ? AND status = 'draft'")
+        let mut tx = self.begin_immediate().await?;
+        on_tx!(&mut tx, db => { sqlx::query("DELETE FROM plan_versions WHERE plan_id = $1 AND status = 'draft'")
             .bind(&plan.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
+            .execute(&mut *db)
+            .await?; });
+        on_tx!(&mut tx, db => { sqlx::query(
             "INSERT INTO plan_versions (plan_id, version, status, plan, form, created_at, created_by, published_at, published_by)
-             VALUES (?, ?, 'published', ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, 'published', $3, $4, $5, $6, $7, $8)",
         )
         .bind(&plan.id)
         .bind(plan.version as i64)
@@ -204,8 +205,8 @@ impl Store {
         .bind(&actor.name)
         .bind(ts(now))
         .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
+        .execute(&mut *db)
+        .await?; });
         write_current(&mut tx, plan, form).await?;
         append_audit(&mut tx, actor, audit, now).await?;
         let version = bump_catalog_version(&mut tx).await?;
@@ -222,14 +223,14 @@ impl Store {
         audit: Option<&NewAudit<'_>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM plan_versions WHERE plan_id = ? AND status = 'draft'")
+        let mut tx = self.begin_immediate().await?;
+        on_tx!(&mut tx, db => { sqlx::query("DELETE FROM plan_versions WHERE plan_id = $1 AND status = 'draft'")
             .bind(&plan.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
+            .execute(&mut *db)
+            .await?; });
+        on_tx!(&mut tx, db => { sqlx::query(
             "INSERT INTO plan_versions (plan_id, version, status, plan, form, created_at, created_by)
-             VALUES (?, ?, 'draft', ?, ?, ?, ?)",
+             VALUES ($1, $2, 'draft', $3, $4, $5, $6)",
         )
         .bind(&plan.id)
         .bind(plan.version as i64)
@@ -237,8 +238,8 @@ impl Store {
         .bind(form.map(json).transpose()?)
         .bind(ts(now))
         .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
+        .execute(&mut *db)
+        .await?; });
         if let Some(audit) = audit {
             append_audit(&mut tx, actor, audit, now).await?;
         }
@@ -254,12 +255,11 @@ impl Store {
         audit: &NewAudit<'_>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let gone = sqlx::query("DELETE FROM plan_versions WHERE plan_id = ? AND status = 'draft'")
+        let mut tx = self.begin_immediate().await?;
+        let gone = on_tx!(&mut tx, db => sqlx::query("DELETE FROM plan_versions WHERE plan_id = $1 AND status = 'draft'")
             .bind(plan_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+            .execute(&mut *db)
+            .await?.rows_affected())
             > 0;
         if gone {
             append_audit(&mut tx, actor, audit, now).await?;
@@ -270,29 +270,29 @@ impl Store {
 
     /// Every version of every plan (or of one), newest first within a plan.
     pub async fn plan_versions(&self, plan_id: Option<&str>) -> Result<Vec<PlanVersion>, StoreError> {
-        let rows = sqlx::query(
+        let rows = on_pool!(&self.pool, db => sqlx::query(
             "SELECT plan_id, version, status, plan, form, created_at, created_by, published_at, published_by
-               FROM plan_versions WHERE (?1 IS NULL OR plan_id = ?1) ORDER BY plan_id, version DESC",
+               FROM plan_versions WHERE ($1 IS NULL OR plan_id = $1) ORDER BY plan_id, version DESC",
         )
         .bind(plan_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get("plan_id")?;
-                let plan: String = r.try_get("plan")?;
-                let form: Option<String> = r.try_get("form")?;
-                let status: String = r.try_get("status")?;
-                let published_at: Option<String> = r.try_get("published_at")?;
+                let id: String = r.text("plan_id")?;
+                let plan: String = r.text("plan")?;
+                let form: Option<String> = r.opt_text("form")?;
+                let status: String = r.text("status")?;
+                let published_at: Option<String> = r.opt_text("published_at")?;
                 Ok(PlanVersion {
                     plan: serde_json::from_str(&plan).map_err(|e| corrupt(&id, e))?,
                     form: form.map(|f| serde_json::from_str(&f).map_err(|e| corrupt(&id, e))).transpose()?,
-                    version: r.try_get::<i64, _>("version")? as u32,
+                    version: r.int("version")? as u32,
                     published: status == "published",
-                    created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
-                    created_by: r.try_get("created_by")?,
+                    created_at: parse_ts(&r.text("created_at")?)?,
+                    created_by: r.text("created_by")?,
                     published_at: published_at.as_deref().map(parse_ts).transpose()?,
-                    published_by: r.try_get("published_by")?,
+                    published_by: r.opt_text("published_by")?,
                 })
             })
             .collect()
@@ -300,22 +300,22 @@ impl Store {
 
     /// Whether a shipped data package was applied to this database.
     pub async fn package_applied(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM catalog_packages WHERE name = ?")
+        Ok(on_pool!(&self.pool, db => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM catalog_packages WHERE name = $1")
             .bind(name)
-            .fetch_one(&self.pool)
-            .await?
+            .fetch_one(db)
+            .await?)
             > 0)
     }
 
     pub async fn record_package(&self, name: &str, sha256: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO catalog_packages (name, sha256, applied_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        on_pool!(&self.pool, db => { sqlx::query(
+            "INSERT INTO catalog_packages (name, sha256, applied_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(sha256)
         .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
+        .execute(db)
+        .await?; });
         Ok(())
     }
 }

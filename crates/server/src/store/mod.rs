@@ -1,31 +1,33 @@
-//! Persistence. Every SQL statement of the server lives in this module so a second
-//! backend can be added in one place.
+//! Persistence: every SQL statement of the server lives under this module.
 //!
-//! PostgreSQL seam: today `Store` wraps a `SqlitePool`. To add PostgreSQL, turn the
-//! pool into `enum Backend { Sqlite(SqlitePool), Postgres(PgPool) }` (or use
-//! `sqlx::Any`), give it its own `migrations/postgres` directory, and keep the
-//! method signatures below unchanged; handlers only ever see these methods and the
-//! plain data types they return. The SQL used here is deliberately portable
-//! (`ON CONFLICT ... DO UPDATE`, `RETURNING`, RFC 3339 text timestamps) except for
-//! the placeholders (`?` vs `$1`) and two places documented in `sync.rs`:
-//! `BEGIN IMMEDIATE` and `json_each`.
-//!
-//! Layout: users, sessions and the catalog here; report sync in `sync.rs`;
-//! attachment bytes in `attachments.rs`.
+//! Two backends behind one [`Store`]: SQLite, embedded, the default
+//! (`sqlite://data/danvan.db`), and PostgreSQL for deployments that want a
+//! replicated engine or several server processes (`postgres://…`). What differs
+//! between them lives in one module each — `sqlite.rs` and `postgres.rs`: opening
+//! and pool settings, migrations (`migrations/sqlite`, `migrations/postgres`), how a
+//! writer takes the write lock, the few SQL fragments that have no common spelling
+//! (a JSON array of ids as a table, JSON aggregates), and which errors are worth a
+//! retry. Everything else is written once: the feature modules (`accounts.rs`,
+//! `catalog.rs`, `review.rs`, `sync.rs`, `attachments.rs`) keep SQL that both
+//! engines read the same way — `$1` placeholders, `ON CONFLICT … DO UPDATE`,
+//! `RETURNING`, text timestamps, `CAST(… AS BIGINT)` where PostgreSQL would widen —
+//! and run it through [`on_pool!`] / [`on_tx!`], which compile each body once per
+//! backend with that backend's own sqlx types (no `sqlx::Any` conversions on the hot
+//! path).
 
-use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use danvan_core::api::Role;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 mod accounts;
 mod attachments;
 mod catalog;
+mod inspect;
+mod postgres;
 mod review;
+mod sqlite;
 mod sync;
 
 pub use accounts::{
@@ -35,20 +37,227 @@ pub use accounts::{
 pub use attachments::{AttachmentMeta, NewAttachment, Stored};
 pub use catalog::PlanVersion;
 pub use review::{ImplementationPlanRow, ModelRow};
+pub(crate) use sqlite::MIGRATOR as SQLITE_MIGRATOR;
 pub use sync::{Client, DataScope, NewRevision, PullPage, Revision, StoredResult, WriteTx};
 
-/// How long a connection waits on a locked database before SQLITE_BUSY (→ 503).
+/// How long a request waits for a connection or for the write lock before 503.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which engine a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite:…` or `postgres://…` / `postgresql://…`; anything else is refused.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The connection pool of one backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction of one backend.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// What the one SQL text cannot say the same way on both engines: each backend
+/// module implements it with its own SQL (`sqlite.rs`, `postgres.rs`).
+pub(crate) trait Dialect {
+    /// A table of the text values in the JSON array bound as parameter `param`
+    /// (`$2`): `unit_id IN (<this>)`. One parameter instead of one per unit — a
+    /// province has hundreds of communes.
+    fn json_text_values(param: &str) -> String;
+    /// One text holding a JSON array with one element per row of `FROM …` — rows
+    /// cross sqlx's driver one by one, which for ~10,000 small rows costs more than
+    /// the engine's own work (`examples/dashboard_bench.rs`). `items` are SQL
+    /// expressions, each element is the array of them.
+    fn json_rows(items: &[&str]) -> String;
+    /// Like [`Dialect::json_rows`] with single values instead of arrays.
+    fn json_values(item: &str) -> String;
+    /// The texts of `expr` over the rows, joined with commas (NULL for no row).
+    fn join_rows(expr: &str) -> String;
+    /// `expr` (text) as a JSON string literal.
+    fn json_quote(expr: &str) -> String;
+    /// Foreign keys checked at commit instead of per statement, for the rest of
+    /// the transaction.
+    const DEFER_FOREIGN_KEYS: &'static str;
+}
+
+/// Runs `$body` once per backend with `$c` bound to the pool (`&SqlitePool` /
+/// `&PgPool`); with `, $d` also binds `$d` as the backend's [`Dialect`] type.
+macro_rules! on_pool {
+    ($pool:expr, $c:ident => $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($c) => $body,
+            $crate::store::Pool::Postgres($c) => $body,
+        }
+    };
+    ($pool:expr, $c:ident, $d:ident => $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($c) => {
+                #[allow(dead_code)]
+                type $d = $crate::store::sqlite::Sql;
+                $body
+            }
+            $crate::store::Pool::Postgres($c) => {
+                #[allow(dead_code)]
+                type $d = $crate::store::postgres::Sql;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` once per backend with `$c` bound to the connection of `$tx`, a
+/// `&mut Tx`: `&mut SqliteConnection` / `&mut PgConnection`, used as `&mut *$c`.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match &mut *$tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+    ($tx:expr, $c:ident, $d:ident => $body:expr) => {
+        match &mut *$tx {
+            $crate::store::Tx::Sqlite(t) => {
+                #[allow(dead_code)]
+                type $d = $crate::store::sqlite::Sql;
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                #[allow(dead_code)]
+                type $d = $crate::store::postgres::Sql;
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {on_pool, on_tx};
+
+/// Typed reads of a result row's columns, the same on both backends' row types:
+/// row-to-struct helpers take `&impl Cols` and are written once.
+pub(crate) trait Cols {
+    fn text(&self, col: &str) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error>;
+    fn bytes(&self, col: &str) -> Result<Vec<u8>, sqlx::Error>;
+    /// A boolean column or expression (SQLite: 0/1).
+    fn flag(&self, col: &str) -> Result<bool, sqlx::Error>;
+}
+
+macro_rules! impl_cols {
+    ($row:ty) => {
+        impl Cols for $row {
+            fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+                sqlx::Row::try_get(self, col)
+            }
+            fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+                sqlx::Row::try_get(self, col)
+            }
+            fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+                sqlx::Row::try_get(self, col)
+            }
+            fn bytes(&self, col: &str) -> Result<Vec<u8>, sqlx::Error> {
+                sqlx::Row::try_get(self, col)
+            }
+            fn flag(&self, col: &str) -> Result<bool, sqlx::Error> {
+                sqlx::Row::try_get(self, col)
+            }
+        }
+    };
+}
+impl_cols!(sqlx::sqlite::SqliteRow);
+impl_cols!(sqlx::postgres::PgRow);
+
+/// A result row of either backend, so a row read in [`on_pool!`] can leave it.
+pub(crate) enum DbRow {
+    Sqlite(sqlx::sqlite::SqliteRow),
+    Postgres(sqlx::postgres::PgRow),
+}
+
+impl From<sqlx::sqlite::SqliteRow> for DbRow {
+    fn from(r: sqlx::sqlite::SqliteRow) -> Self {
+        DbRow::Sqlite(r)
+    }
+}
+
+impl From<sqlx::postgres::PgRow> for DbRow {
+    fn from(r: sqlx::postgres::PgRow) -> Self {
+        DbRow::Postgres(r)
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $f:ident, $col:ident) => {
+        match $self {
+            DbRow::Sqlite(r) => r.$f($col),
+            DbRow::Postgres(r) => r.$f($col),
+        }
+    };
+}
+
+impl Cols for DbRow {
+    fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+        delegate!(self, text, col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+        delegate!(self, opt_text, col)
+    }
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+        delegate!(self, int, col)
+    }
+    fn bytes(&self, col: &str) -> Result<Vec<u8>, sqlx::Error> {
+        delegate!(self, bytes, col)
+    }
+    fn flag(&self, col: &str) -> Result<bool, sqlx::Error> {
+        delegate!(self, flag, col)
+    }
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("không mở được cơ sở dữ liệu {url}: {source}")]
     Open { url: String, source: sqlx::Error },
+    #[error("DANVAN_DATABASE_URL không được hỗ trợ: {0} (dùng sqlite://… hoặc postgres://…)")]
+    UnsupportedUrl(String),
     #[error("không tạo được thư mục {dir}: {source}")]
     CreateDir { dir: String, source: std::io::Error },
     #[error("không áp dụng được migration: {0}")]
@@ -91,70 +300,125 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
 }
 
 impl Store {
-    /// Opens (creating if missing, with its directory) and migrates the database.
+    /// Opens (creating a missing SQLite file with its directory) and migrates the
+    /// database named by `url`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { url: url.to_string(), source };
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_err)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a report acknowledged to a phone must survive a power cut.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let file = options.get_filename().to_path_buf();
-        if !is_in_memory(&file) {
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|source| StoreError::CreateDir { dir: dir.display().to_string(), source })?;
-            }
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(BUSY_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(open_err)?;
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let pool = match Backend::of_url(url) {
+            Some(Backend::Sqlite) => Pool::Sqlite(sqlite::open(url).await?),
+            Some(Backend::Postgres) => Pool::Postgres(postgres::open(url, options.max_connections).await?),
+            None => return Err(StoreError::UnsupportedUrl(url.to_string())),
+        };
         let store = Store { pool };
         store.migrate().await?;
         Ok(store)
     }
 
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     /// Idempotent: applied migrations are recorded in `_sqlx_migrations`.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        match &self.pool {
+            Pool::Sqlite(p) => sqlite::MIGRATOR.run(p).await?,
+            Pool::Postgres(p) => postgres::MIGRATOR.run(p).await?,
+        }
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(&self.pool, p => p.close().await)
     }
 
     pub fn is_closed(&self) -> bool {
-        self.pool.is_closed()
+        on_pool!(&self.pool, p => p.is_closed())
+    }
+
+    /// A read transaction: one consistent snapshot of every table.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(postgres::begin_snapshot(p).await?),
+        })
+    }
+
+    /// A write transaction holding the database's one write lock from its first
+    /// statement to its commit: writers run one after the other (across every
+    /// server process, on PostgreSQL), so what a writer reads stays true until it
+    /// commits and change numbers are issued in commit order.
+    pub(crate) async fn begin_immediate(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(sqlite::begin_immediate(p).await?),
+            Pool::Postgres(p) => Tx::Postgres(postgres::begin_immediate(p).await?),
+        })
     }
 
     /// The database's epoch, made (randomly, by the caller) the first time.
     pub async fn ensure_epoch(&self, fresh_epoch: &str) -> Result<String, sqlx::Error> {
-        sqlx::query("INSERT INTO sync_state (id, epoch, last_change_seq) VALUES (1, ?, 0) ON CONFLICT (id) DO NOTHING")
-            .bind(fresh_epoch)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query_scalar("SELECT epoch FROM sync_state WHERE id = 1").fetch_one(&self.pool).await
+        on_pool!(&self.pool, db => {
+            sqlx::query("INSERT INTO sync_state (id, epoch, last_change_seq) VALUES (1, $1, 0) ON CONFLICT (id) DO NOTHING")
+                .bind(fresh_epoch)
+                .execute(db)
+                .await?;
+            sqlx::query_scalar("SELECT epoch FROM sync_state WHERE id = 1").fetch_one(db).await
+        })
+    }
+
+    /// The epoch as it is now (another process, or `danvan-server new-epoch`, may
+    /// have renewed it since this one started).
+    pub async fn epoch(&self) -> Result<String, sqlx::Error> {
+        on_pool!(&self.pool, db => sqlx::query_scalar("SELECT epoch FROM sync_state WHERE id = 1").fetch_one(db).await)
     }
 
     /// Gives the database a new epoch: run after restoring it from a backup, so
     /// every device notices, resynchronises from scratch and sends back what the
     /// backup lacks (a restored database otherwise keeps the backup's epoch).
     pub async fn renew_epoch(&self, fresh_epoch: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE sync_state SET epoch = ? WHERE id = 1").bind(fresh_epoch).execute(&self.pool).await?;
+        on_pool!(&self.pool, db => {
+            sqlx::query("UPDATE sync_state SET epoch = $1 WHERE id = 1").bind(fresh_epoch).execute(db).await?;
+        });
         Ok(())
     }
 }
 
-fn is_in_memory(file: &Path) -> bool {
-    let s = file.to_string_lossy();
-    s == ":memory:" || s.starts_with("file:sqlx-in-memory")
+/// Settings of the connection pool (`DANVAN_DATABASE_POOL`).
+#[derive(Clone, Copy, Debug)]
+pub struct StoreOptions {
+    /// PostgreSQL connections per process; SQLite keeps its own fixed pool.
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_connections: 16 }
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    postgres::redact(url)
+}
+
+/// A database error worth a retry (503 with Retry-After): the write lock or a
+/// connection not had in time, or the engine's own "try again" codes.
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            sqlite::is_transient_code(db.as_ref()) || postgres::is_transient_code(db.as_ref())
+        }
+        // Only PostgreSQL talks over a socket: the database restarting or failing
+        // over. The phone retries; nothing was committed without an answer.
+        sqlx::Error::Io(_) => true,
+        _ => false,
+    }
 }
 
 impl From<StoreError> for crate::error::AppError {

@@ -10,9 +10,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use danvan_core::aggregate::{ModelField, ReportSummary};
 use danvan_core::{ReportForm, ReportStatus, Values};
-use sqlx::Row;
 
-use super::{parse_ts, ts, Store, StoreError};
+use super::{DbRow, on_pool, parse_ts, ts, Cols, Dialect, Store, StoreError};
 
 /// A III.1 implementation plan as stored (without the file's bytes).
 #[derive(Clone, Debug, PartialEq)]
@@ -47,19 +46,19 @@ fn opt_date(s: Option<String>) -> Result<Option<NaiveDate>, StoreError> {
     s.as_deref().map(parse_date).transpose()
 }
 
-fn model_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ModelRow, StoreError> {
-    let field: String = r.try_get("field")?;
+fn model_from_row(r: &impl Cols) -> Result<ModelRow, StoreError> {
+    let field: String = r.text("field")?;
     Ok(ModelRow {
-        id: r.try_get("id")?,
-        plan_id: r.try_get("plan_id")?,
-        unit_id: r.try_get("unit_id")?,
-        name: r.try_get("name")?,
+        id: r.int("id")?,
+        plan_id: r.text("plan_id")?,
+        unit_id: r.text("unit_id")?,
+        name: r.text("name")?,
         field: ModelField::parse(&field).ok_or_else(|| StoreError::Corrupt(format!("lĩnh vực {field:?}")))?,
-        description: r.try_get("description")?,
-        registered_on: parse_date(&r.try_get::<String, _>("registered_on")?)?,
-        recognised_on: opt_date(r.try_get("recognised_on")?)?,
-        commended_on: opt_date(r.try_get("commended_on")?)?,
-        commendation: r.try_get("commendation")?,
+        description: r.text("description")?,
+        registered_on: parse_date(&r.text("registered_on")?)?,
+        recognised_on: opt_date(r.opt_text("recognised_on")?)?,
+        commended_on: opt_date(r.opt_text("commended_on")?)?,
+        commendation: r.opt_text("commendation")?,
     })
 }
 
@@ -69,19 +68,19 @@ const MODEL_COLUMNS: &str =
 impl Store {
     /// Status and submission times of every report of one plan and period.
     ///
-    /// The rows travel as one JSON array (`json_group_array`, PostgreSQL:
-    /// `json_agg`): sqlx hands every result row from its SQLite thread to the task,
-    /// which for the ~10,000 reports of a province cost about half as much again as
-    /// SQLite's own work (`examples/dashboard_bench.rs`).
+    /// The rows travel as one JSON array ([`Dialect::json_rows`]): sqlx hands every
+    /// result row from its SQLite thread to the task, which for the ~10,000 reports
+    /// of a province cost about half as much again as SQLite's own work
+    /// (`examples/dashboard_bench.rs`).
     pub async fn report_summaries(&self, plan_id: &str, period: &str) -> Result<Vec<ReportSummary>, StoreError> {
-        let text: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(unit_id, status, first_submitted_at, return_reason))
-               FROM reports WHERE plan_id = ? AND period = ?",
-        )
+        let text: String = on_pool!(&self.pool, db, D => sqlx::query_scalar(&format!(
+            "SELECT {} FROM reports WHERE plan_id = $1 AND period = $2",
+            D::json_rows(&["unit_id", "status", "first_submitted_at", "return_reason"])
+        ))
         .bind(plan_id)
         .bind(period)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(db)
+        .await?);
         let rows: Vec<(String, String, Option<String>, Option<String>)> =
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("tóm tắt báo cáo: {e}")))?;
         rows.into_iter()
@@ -105,13 +104,13 @@ impl Store {
         plan_id: &str,
         unit_id: &str,
     ) -> Result<Vec<(String, ReportSummary)>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT period, status, first_submitted_at, return_reason FROM reports WHERE plan_id = ? AND unit_id = ?",
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = on_pool!(&self.pool, db => sqlx::query_as(
+            "SELECT period, status, first_submitted_at, return_reason FROM reports WHERE plan_id = $1 AND unit_id = $2",
         )
         .bind(plan_id)
         .bind(unit_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?);
         rows.into_iter()
             .map(|(period, status, first, return_reason)| {
                 let first = first.as_deref().map(parse_ts).transpose()?;
@@ -131,13 +130,14 @@ impl Store {
     /// The units whose report of this plan and period is accepted (one JSON array,
     /// as in [`Store::report_summaries`]).
     pub async fn accepted_units(&self, plan_id: &str, period: &str) -> Result<Vec<String>, StoreError> {
-        let text: String = sqlx::query_scalar(
-            "SELECT json_group_array(unit_id) FROM reports WHERE plan_id = ? AND period = ? AND status = 'accepted'",
-        )
+        let text: String = on_pool!(&self.pool, db, D => sqlx::query_scalar(&format!(
+            "SELECT {} FROM reports WHERE plan_id = $1 AND period = $2 AND status = 'accepted'",
+            D::json_values("unit_id")
+        ))
         .bind(plan_id)
         .bind(period)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(db)
+        .await?);
         serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("đơn vị: {e}")))
     }
 
@@ -162,27 +162,25 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let rows = sqlx::query(
+        let rows = on_pool!(&self.pool, db, D => sqlx::query(&format!(
             "SELECT unit_id, figures, data FROM reports
-              WHERE plan_id = ? AND period = ? AND status = 'accepted'
-                AND unit_id IN (SELECT value FROM json_each(?))",
-        )
+              WHERE plan_id = $1 AND period = $2 AND status = 'accepted' AND unit_id IN ({})",
+            D::json_text_values("$3")
+        ))
         .bind(plan_id)
         .bind(period)
         .bind(ids)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter()
             .map(|r| {
-                let unit: String = r.try_get("unit_id")?;
-                let figures: Option<&str> = r.try_get("figures")?;
-                let figures = match figures {
+                let unit: String = r.text("unit_id")?;
+                let figures = match r.opt_text("figures")?.as_deref() {
                     Some(f) => serde_json::from_str(f).map_err(|e| StoreError::Corrupt(format!("figures: {e}")))?,
                     None => BTreeMap::new(),
                 };
-                let data: &str = r.try_get("data")?;
                 let data: ValuesOnly =
-                    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("values: {e}")))?;
+                    serde_json::from_str(&r.text("data")?).map_err(|e| StoreError::Corrupt(format!("values: {e}")))?;
                 Ok((unit, figures, data.values))
             })
             .collect()
@@ -200,19 +198,20 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids = serde_json::to_string(units).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let text: String = sqlx::query_scalar(
+        let text: String = on_pool!(&self.pool, db, D => sqlx::query_scalar(&format!(
             // The stored JSON texts are put together as they are: `json()` around
             // each would make SQLite parse and re-print 8,000 objects for nothing.
-            "SELECT '[' || coalesce(group_concat('[' || json_quote(unit_id) || ',' || coalesce(figures, '{}') || ']'), '') || ']'
+            "SELECT '[' || coalesce({}, '') || ']'
                FROM reports
-              WHERE plan_id = ? AND period = ? AND status = 'accepted'
-                AND unit_id IN (SELECT value FROM json_each(?))",
-        )
+              WHERE plan_id = $1 AND period = $2 AND status = 'accepted' AND unit_id IN ({})",
+            D::join_rows(&format!("'[' || {} || ',' || coalesce(figures, '{{}}') || ']'", D::json_quote("unit_id"))),
+            D::json_text_values("$3")
+        ))
         .bind(plan_id)
         .bind(period)
         .bind(ids)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(db)
+        .await?);
         serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("figures: {e}")))
     }
 
@@ -224,13 +223,13 @@ impl Store {
         &self,
         plan_id: &str,
     ) -> Result<Vec<(String, ModelField, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)>, StoreError> {
-        let text: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(unit_id, field, registered_on, recognised_on, commended_on))
-               FROM movement_models WHERE plan_id = ?",
-        )
+        let text: String = on_pool!(&self.pool, db, D => sqlx::query_scalar(&format!(
+            "SELECT {} FROM movement_models WHERE plan_id = $1",
+            D::json_rows(&["unit_id", "field", "registered_on", "recognised_on", "commended_on"])
+        ))
         .bind(plan_id)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(db)
+        .await?);
         let rows: Vec<(String, String, String, Option<String>, Option<String>)> =
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("mô hình: {e}")))?;
         rows.into_iter()
@@ -248,21 +247,25 @@ impl Store {
 
     /// Fills `figures` for reports written before the column existed.
     pub async fn backfill_figures(&self, forms: &[ReportForm]) -> Result<u64, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, form_id, json_extract(data, '$.values') AS vals FROM reports WHERE figures IS NULL",
+        let rows = on_pool!(&self.pool, db => sqlx::query(
+            "SELECT id, form_id, data FROM reports WHERE figures IS NULL",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         let mut n = 0;
         for r in &rows {
-            let id: String = r.try_get("id")?;
-            let form_id: String = r.try_get("form_id")?;
+            let id: String = r.text("id")?;
+            let form_id: String = r.text("form_id")?;
             let Some(form) = forms.iter().find(|f| f.id == form_id) else { continue };
-            let vals: Option<String> = r.try_get("vals")?;
-            let values: Values = vals.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default();
+            #[derive(serde::Deserialize)]
+            struct ValuesOnly {
+                #[serde(default)]
+                values: Values,
+            }
+            let values = serde_json::from_str::<ValuesOnly>(&r.text("data")?).map(|d| d.values).unwrap_or_default();
             let figures = danvan_core::aggregate::figures(form, &values);
             let text = serde_json::to_string(&figures).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query("UPDATE reports SET figures = ? WHERE id = ?").bind(text).bind(&id).execute(&self.pool).await?;
+            on_pool!(&self.pool, db => { sqlx::query("UPDATE reports SET figures = $1 WHERE id = $2").bind(text).bind(&id).execute(db).await?; });
             n += 1;
         }
         Ok(n)
@@ -271,20 +274,20 @@ impl Store {
     // --- III.1 implementation plans -------------------------------------------
 
     pub async fn implementation_plans(&self, plan_id: &str) -> Result<Vec<ImplementationPlanRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT unit_id, doc_number, issued_on, file_name, recorded_at FROM implementation_plans WHERE plan_id = ?",
+        let rows = on_pool!(&self.pool, db => sqlx::query(
+            "SELECT unit_id, doc_number, issued_on, file_name, recorded_at FROM implementation_plans WHERE plan_id = $1",
         )
         .bind(plan_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(db)
+        .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter()
             .map(|r| {
                 Ok(ImplementationPlanRow {
-                    unit_id: r.try_get("unit_id")?,
-                    doc_number: r.try_get("doc_number")?,
-                    issued_on: parse_date(&r.try_get::<String, _>("issued_on")?)?,
-                    file_name: r.try_get("file_name")?,
-                    recorded_at: parse_ts(&r.try_get::<String, _>("recorded_at")?)?,
+                    unit_id: r.text("unit_id")?,
+                    doc_number: r.text("doc_number")?,
+                    issued_on: parse_date(&r.text("issued_on")?)?,
+                    file_name: r.opt_text("file_name")?,
+                    recorded_at: parse_ts(&r.text("recorded_at")?)?,
                 })
             })
             .collect()
@@ -300,9 +303,9 @@ impl Store {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_pool!(&self.pool, db => { sqlx::query(
             "INSERT INTO implementation_plans (plan_id, unit_id, doc_number, issued_on, recorded_by, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (plan_id, unit_id) DO UPDATE SET doc_number = excluded.doc_number,
                issued_on = excluded.issued_on, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
         )
@@ -312,8 +315,8 @@ impl Store {
         .bind(issued_on.to_string())
         .bind(user_id)
         .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
+        .execute(db)
+        .await?; });
         Ok(())
     }
 
@@ -326,17 +329,17 @@ impl Store {
         mime: &str,
         bytes: &[u8],
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE implementation_plans SET file_name = ?, file_mime = ?, file_data = ? WHERE plan_id = ? AND unit_id = ?",
+        let done = on_pool!(&self.pool, db => sqlx::query(
+            "UPDATE implementation_plans SET file_name = $1, file_mime = $2, file_data = $3 WHERE plan_id = $4 AND unit_id = $5",
         )
         .bind(name)
         .bind(mime)
         .bind(bytes)
         .bind(plan_id)
         .bind(unit_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .execute(db)
+        .await?.rows_affected());
+        Ok(done == 1)
     }
 
     /// The attached document: (name, mime, bytes).
@@ -345,32 +348,32 @@ impl Store {
         plan_id: &str,
         unit_id: &str,
     ) -> Result<Option<(String, String, Vec<u8>)>, StoreError> {
-        let row = sqlx::query(
+        let row = on_pool!(&self.pool, db => sqlx::query(
             "SELECT file_name, file_mime, file_data FROM implementation_plans
-              WHERE plan_id = ? AND unit_id = ? AND file_data IS NOT NULL",
+              WHERE plan_id = $1 AND unit_id = $2 AND file_data IS NOT NULL",
         )
         .bind(plan_id)
         .bind(unit_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((r.try_get("file_name")?, r.try_get("file_mime")?, r.try_get("file_data")?))).transpose()
+        .fetch_optional(db)
+        .await?.map(DbRow::from));
+        row.map(|r| Ok((r.text("file_name")?, r.text("file_mime")?, r.bytes("file_data")?))).transpose()
     }
 
     // --- "Dân vận khéo" models ---------------------------------------------------
 
     pub async fn models(&self, plan_id: &str) -> Result<Vec<ModelRow>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM movement_models WHERE plan_id = ? ORDER BY id"))
+        let rows = on_pool!(&self.pool, db => sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM movement_models WHERE plan_id = $1 ORDER BY id"))
             .bind(plan_id)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(db)
+            .await?.into_iter().map(DbRow::from).collect::<Vec<DbRow>>());
         rows.iter().map(model_from_row).collect()
     }
 
     pub async fn model(&self, id: i64) -> Result<Option<ModelRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM movement_models WHERE id = ?"))
+        let row = on_pool!(&self.pool, db => sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM movement_models WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(db)
+            .await?.map(DbRow::from));
         row.as_ref().map(model_from_row).transpose()
     }
 
@@ -386,9 +389,9 @@ impl Store {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(on_pool!(&self.pool, db => sqlx::query_scalar(
             "INSERT INTO movement_models (plan_id, unit_id, name, field, description, registered_on, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(plan_id)
         .bind(unit_id)
@@ -398,28 +401,28 @@ impl Store {
         .bind(registered_on.to_string())
         .bind(user_id)
         .bind(ts(now))
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(db)
+        .await?))
     }
 
     pub async fn recognise_model(&self, id: i64, on: NaiveDate, user_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE movement_models SET recognised_on = ?, recognised_by = ? WHERE id = ?")
+        on_pool!(&self.pool, db => { sqlx::query("UPDATE movement_models SET recognised_on = $1, recognised_by = $2 WHERE id = $3")
             .bind(on.to_string())
             .bind(user_id)
             .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .execute(db)
+            .await?; });
         Ok(())
     }
 
     pub async fn commend_model(&self, id: i64, on: NaiveDate, note: &str, user_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE movement_models SET commended_on = ?, commendation = ?, commended_by = ? WHERE id = ?")
+        on_pool!(&self.pool, db => { sqlx::query("UPDATE movement_models SET commended_on = $1, commendation = $2, commended_by = $3 WHERE id = $4")
             .bind(on.to_string())
             .bind(note)
             .bind(user_id)
             .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .execute(db)
+            .await?; });
         Ok(())
     }
 }

@@ -2,17 +2,14 @@
 //! The push algorithm itself (what to do with a mutation) is `crate::sync`; this
 //! module only reads and writes rows.
 //!
-//! SQLite specifics here (besides `?` placeholders): `BEGIN IMMEDIATE` in
-//! [`Store::begin_write`] and `json_each` in [`Store::pull`]. For PostgreSQL use a
-//! plain `BEGIN` plus `SELECT ... FROM sync_state FOR UPDATE` as the first statement
-//! (the same serialisation point), and `unit_id = ANY($n)` with a text array.
+//! The SQL is one text for both backends (see `store/mod.rs`); the write lock that
+//! makes change numbers follow commit order is each backend's `begin_immediate`.
 
 use chrono::{DateTime, Utc};
 use danvan_core::sync::{MutationOp, MutationResult};
 use danvan_core::Report;
-use sqlx::{Row, Sqlite, Transaction};
 
-use super::{parse_ts, ts, Store, StoreError};
+use super::{Cols, DbRow, on_pool, on_tx, parse_ts, ts, Dialect, Store, StoreError, Tx};
 
 /// A device's sync registration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,118 +87,137 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-fn client_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Client, StoreError> {
-    Ok(Client {
-        client_id: r.try_get("client_id")?,
-        user_id: r.try_get("user_id")?,
-        last_mutation_id: to_u64(r.try_get("last_mutation_id")?)?,
-        revoked: r.try_get::<i64, _>("revoked")? != 0,
-    })
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    user_id: i64,
+    last_mutation_id: i64,
+    revoked: bool,
 }
+
+impl ClientRow {
+    fn into_client(self) -> Result<Client, StoreError> {
+        Ok(Client {
+            client_id: self.client_id,
+            user_id: self.user_id,
+            last_mutation_id: to_u64(self.last_mutation_id)?,
+            revoked: self.revoked,
+        })
+    }
+}
+
+const CLIENT: &str = "SELECT client_id, user_id, last_mutation_id, revoked FROM clients WHERE client_id = $1";
 
 impl Store {
     pub async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        let row = sqlx::query("SELECT client_id, user_id, last_mutation_id, revoked FROM clients WHERE client_id = ?")
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(client_from_row).transpose()
+        let row: Option<ClientRow> =
+            on_pool!(&self.pool, db => sqlx::query_as(CLIENT).bind(client_id).fetch_optional(db).await?);
+        row.map(ClientRow::into_client).transpose()
     }
 
-    /// A write transaction that takes SQLite's write lock at once (`BEGIN
-    /// IMMEDIATE`). A deferred `BEGIN` would read first and then fail with
-    /// SQLITE_BUSY when upgrading to a writer while another push writes; taking the
-    /// lock up front makes concurrent pushes wait (busy timeout) and run one after
-    /// the other instead.
+    /// A push's write transaction, holding the write lock from the start
+    /// ([`Store::begin_immediate`]): concurrent pushes wait and run one after the
+    /// other, and the change counter is read and advanced under the lock.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, change_seq: None })
+        Ok(WriteTx { tx: self.begin_immediate().await?, change_seq: None })
     }
 
     /// Changes after `cursor` in `scope`, at most `limit`, read in one snapshot
-    /// (a single read transaction: WAL gives it a consistent view of every table).
+    /// (a single read transaction: one consistent view of every table).
     ///
     /// Restarts from 0 (`from` = 0) when `cursor` lies beyond the counter: the
     /// client's state cannot come from this database.
     pub async fn pull(&self, cursor: u64, scope: &DataScope, limit: usize) -> Result<PullPage, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let last: i64 =
-            sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1").fetch_one(&mut *tx).await?;
-        let last_change_seq = to_u64(last)?;
-        let from = if cursor > last_change_seq { 0 } else { cursor };
+        let mut tx = self.begin_read().await?;
         let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-        let rows = match scope {
-            DataScope::All => {
-                sqlx::query("SELECT change_seq, data FROM reports WHERE change_seq > ? ORDER BY change_seq LIMIT ?")
-                    .bind(to_i64(from)?)
-                    .bind(fetch)
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
-            // SQLite-specific: the visible unit ids travel as one JSON array and
-            // `json_each` turns it into a table, instead of building an IN list with
-            // one placeholder per unit (a province has hundreds of communes).
-            DataScope::Units(ids) => {
-                sqlx::query(
-                    "SELECT change_seq, data FROM reports
-                     WHERE change_seq > ? AND unit_id IN (SELECT value FROM json_each(?))
-                     ORDER BY change_seq LIMIT ?",
-                )
-                .bind(to_i64(from)?)
-                .bind(json(ids)?)
-                .bind(fetch)
-                .fetch_all(&mut *tx)
-                .await?
-            }
-        };
+        let (last_change_seq, from, rows) = on_tx!(&mut tx, db, D => {
+            let last: i64 =
+                sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1").fetch_one(&mut *db).await?;
+            let last_change_seq = to_u64(last)?;
+            let from = if cursor > last_change_seq { 0 } else { cursor };
+            let rows: Vec<(i64, String)> = match scope {
+                DataScope::All => {
+                    sqlx::query_as("SELECT change_seq, data FROM reports WHERE change_seq > $1 ORDER BY change_seq LIMIT $2")
+                        .bind(to_i64(from)?)
+                        .bind(fetch)
+                        .fetch_all(&mut *db)
+                        .await?
+                }
+                DataScope::Units(ids) => {
+                    let sql = format!(
+                        "SELECT change_seq, data FROM reports
+                         WHERE change_seq > $1 AND unit_id IN ({})
+                         ORDER BY change_seq LIMIT $3",
+                        D::json_text_values("$2")
+                    );
+                    sqlx::query_as(&sql).bind(to_i64(from)?).bind(json(ids)?).bind(fetch).fetch_all(&mut *db).await?
+                }
+            };
+            (last_change_seq, from, rows)
+        });
         tx.commit().await?;
         let has_more = rows.len() > limit;
         let rows = rows
             .iter()
             .take(limit)
-            .map(|r| Ok((to_u64(r.try_get("change_seq")?)?, from_json("báo cáo", r.try_get("data")?)?)))
+            .map(|(seq, data)| Ok((to_u64(*seq)?, from_json("báo cáo", data)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(PullPage { from, last_change_seq, rows, has_more })
     }
 
     /// A stored report (None if the server has not seen it).
     pub async fn report(&self, id: &str) -> Result<Option<Report>, StoreError> {
-        let data: Option<String> =
-            sqlx::query_scalar("SELECT data FROM reports WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let data: Option<String> = on_pool!(&self.pool, db => {
+            sqlx::query_scalar("SELECT data FROM reports WHERE id = $1").bind(id).fetch_optional(db).await?
+        });
         data.map(|d| from_json("báo cáo", &d)).transpose()
     }
 
     /// A report's history, oldest first.
     pub async fn revisions(&self, report_id: &str) -> Result<Vec<Revision>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.version, r.client_id, r.mutation_id, u.display_name, r.op, r.data, r.created_at
-             FROM report_revisions r JOIN users u ON u.id = r.user_id
-             WHERE r.report_id = ? ORDER BY r.version",
-        )
-        .bind(report_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
+        let rows: Vec<RevisionRow> = on_pool!(&self.pool, db => {
+            sqlx::query_as(
+                "SELECT r.version, r.client_id, r.mutation_id, u.display_name, r.op, r.data, r.created_at
+                 FROM report_revisions r JOIN users u ON u.id = r.user_id
+                 WHERE r.report_id = $1 ORDER BY r.version",
+            )
+            .bind(report_id)
+            .fetch_all(db)
+            .await?
+        });
+        rows.into_iter()
             .map(|r| {
                 Ok(Revision {
-                    version: to_u64(r.try_get("version")?)?,
-                    client_id: r.try_get("client_id")?,
-                    mutation_id: to_u64(r.try_get("mutation_id")?)?,
-                    user: r.try_get("display_name")?,
-                    op: from_json("thao tác", r.try_get("op")?)?,
-                    report: from_json("báo cáo", r.try_get("data")?)?,
-                    created_at: parse_ts(r.try_get("created_at")?)?,
+                    version: to_u64(r.version)?,
+                    client_id: r.client_id,
+                    mutation_id: to_u64(r.mutation_id)?,
+                    user: r.display_name,
+                    op: from_json("thao tác", &r.op)?,
+                    report: from_json("báo cáo", &r.data)?,
+                    created_at: parse_ts(&r.created_at)?,
                 })
             })
             .collect()
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    version: i64,
+    client_id: String,
+    mutation_id: i64,
+    display_name: String,
+    op: String,
+    data: String,
+    created_at: String,
+}
+
 /// One mutation's transaction. Dropped without [`WriteTx::commit`], it rolls back.
 pub struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Tx,
     /// The change counter as issued so far in this transaction (read once, written
     /// back once at commit: fewer statements per mutation, and the write lock held
-    /// since `BEGIN IMMEDIATE` means no one else can issue a number meanwhile).
+    /// since the transaction began means no one else can issue a number meanwhile).
     change_seq: Option<i64>,
 }
 
@@ -213,21 +229,19 @@ impl WriteTx {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Client, StoreError> {
-        sqlx::query(
+        on_tx!(&mut self.tx, db => { sqlx::query(
             "INSERT INTO clients (client_id, user_id, last_mutation_id, revoked, created_at, last_seen_at)
-             VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+             VALUES ($1, $2, 0, FALSE, $3, $4) ON CONFLICT (client_id) DO NOTHING",
         )
         .bind(client_id)
         .bind(user_id)
         .bind(ts(now))
         .bind(ts(now))
-        .execute(&mut *self.tx)
-        .await?;
-        let row = sqlx::query("SELECT client_id, user_id, last_mutation_id, revoked FROM clients WHERE client_id = ?")
-            .bind(client_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        client_from_row(&row)
+        .execute(&mut *db)
+        .await?; });
+        let row: ClientRow =
+            on_tx!(&mut self.tx, db => sqlx::query_as(CLIENT).bind(client_id).fetch_one(&mut *db).await?);
+        row.into_client()
     }
 
     pub async fn stored_result(
@@ -236,15 +250,15 @@ impl WriteTx {
         mutation_id: u64,
     ) -> Result<Option<StoredResult>, StoreError> {
         let row =
-            sqlx::query("SELECT content_hash, result FROM mutation_results WHERE client_id = ? AND mutation_id = ?")
+            on_tx!(&mut self.tx, db => sqlx::query("SELECT content_hash, result FROM mutation_results WHERE client_id = $1 AND mutation_id = $2")
                 .bind(client_id)
                 .bind(to_i64(mutation_id)?)
-                .fetch_optional(&mut *self.tx)
-                .await?;
+                .fetch_optional(&mut *db)
+                .await?.map(DbRow::from));
         row.map(|r| {
             Ok(StoredResult {
-                content_hash: r.try_get("content_hash")?,
-                result: from_json("kết quả thao tác", r.try_get("result")?)?,
+                content_hash: r.text("content_hash")?,
+                result: from_json("kết quả thao tác", &r.text("result")?)?,
             })
         })
         .transpose()
@@ -252,7 +266,7 @@ impl WriteTx {
 
     pub async fn report(&mut self, id: &str) -> Result<Option<Report>, StoreError> {
         let data: Option<String> =
-            sqlx::query_scalar("SELECT data FROM reports WHERE id = ?").bind(id).fetch_optional(&mut *self.tx).await?;
+            on_tx!(&mut self.tx, db => sqlx::query_scalar("SELECT data FROM reports WHERE id = $1").bind(id).fetch_optional(&mut *db).await?);
         data.map(|d| from_json("báo cáo", &d)).transpose()
     }
 
@@ -263,14 +277,14 @@ impl WriteTx {
         version: u64,
         client_id: &str,
     ) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM report_revisions WHERE report_id = ? AND version > ? AND client_id <> ? LIMIT 1",
+        let found: Option<i64> = on_tx!(&mut self.tx, db => sqlx::query_scalar(
+            "SELECT 1 FROM report_revisions WHERE report_id = $1 AND version > $2 AND client_id <> $3 LIMIT 1",
         )
         .bind(report_id)
         .bind(to_i64(version)?)
         .bind(client_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        .fetch_optional(&mut *db)
+        .await?);
         Ok(found.is_some())
     }
 
@@ -289,9 +303,9 @@ impl WriteTx {
         let current = match self.change_seq {
             Some(seq) => seq,
             None => {
-                sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1")
-                    .fetch_one(&mut *self.tx)
-                    .await?
+                on_tx!(&mut self.tx, db => sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1")
+                    .fetch_one(&mut *db)
+                    .await?)
             }
         };
         let seq = current + 1;
@@ -300,10 +314,10 @@ impl WriteTx {
         let data = json(report)?;
         let version = to_i64(report.version)?;
         let at = ts(rev.at);
-        sqlx::query(
+        on_tx!(&mut self.tx, db => { sqlx::query(
             "INSERT INTO reports (id, plan_id, unit_id, period, form_id, status, data, version, change_seq,
                                   updated_at, updated_by, first_submitted_at, figures, return_reason, plan_version)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, status = excluded.status,
                data = excluded.data, version = excluded.version, change_seq = excluded.change_seq,
                updated_at = excluded.updated_at, updated_by = excluded.updated_by,
@@ -326,11 +340,11 @@ impl WriteTx {
         .bind(json(figures)?)
         .bind(report.return_reason.as_deref().filter(|_| report.status == danvan_core::ReportStatus::Returned))
         .bind(i64::from(rev.plan_version))
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query(
+        .execute(&mut *db)
+        .await?; });
+        on_tx!(&mut self.tx, db => { sqlx::query(
             "INSERT INTO report_revisions (report_id, version, client_id, mutation_id, user_id, op, data, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(version)
@@ -340,8 +354,8 @@ impl WriteTx {
         .bind(json(rev.op)?)
         .bind(&data)
         .bind(&at)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *db)
+        .await?; });
         to_u64(seq)
     }
 
@@ -355,17 +369,17 @@ impl WriteTx {
         result: &MutationResult,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_tx!(&mut self.tx, db => { sqlx::query(
             "INSERT INTO mutation_results (client_id, mutation_id, content_hash, result, created_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(client_id)
         .bind(to_i64(mutation_id)?)
         .bind(content_hash)
         .bind(json(result)?)
         .bind(ts(now))
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *db)
+        .await?; });
         Ok(())
     }
 
@@ -377,21 +391,21 @@ impl WriteTx {
         mutation_id: u64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE clients SET last_mutation_id = ?, last_seen_at = ? WHERE client_id = ?")
+        on_tx!(&mut self.tx, db => { sqlx::query("UPDATE clients SET last_mutation_id = $1, last_seen_at = $2 WHERE client_id = $3")
             .bind(to_i64(mutation_id)?)
             .bind(ts(now))
             .bind(client_id)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute(&mut *db)
+            .await?; });
         Ok(())
     }
 
     pub async fn commit(mut self) -> Result<(), StoreError> {
         if let Some(seq) = self.change_seq {
-            sqlx::query("UPDATE sync_state SET last_change_seq = ? WHERE id = 1")
+            on_tx!(&mut self.tx, db => { sqlx::query("UPDATE sync_state SET last_change_seq = $1 WHERE id = 1")
                 .bind(seq)
-                .execute(&mut *self.tx)
-                .await?;
+                .execute(&mut *db)
+                .await?; });
         }
         self.tx.commit().await?;
         Ok(())

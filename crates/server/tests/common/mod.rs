@@ -1,10 +1,16 @@
-//! Test harness: a real server on an ephemeral port over a real SQLite file in its
-//! own temp dir, driven with reqwest. Tests run in parallel; nothing is shared.
+//! Test harness: a real server on an ephemeral port over a real database of its
+//! own, driven with reqwest. Tests run in parallel; nothing is shared.
+//!
+//! The database is a SQLite file in the test's temp dir, or — when
+//! `DANVAN_TEST_POSTGRES` names a PostgreSQL server (`scripts/with-postgres.sh`
+//! starts a throwaway one; `make test` runs the suite both ways) — a database of
+//! its own on that server, named after the temp dir.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
 use danvan_core::api::LoginResponse;
+use danvan_server::store::Backend;
 use danvan_server::{app, serve_with_limits, AppState, Config, Limits, PasswordCost, SHUTDOWN_GRACE};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
@@ -52,6 +58,51 @@ pub fn workspace() -> tempfile::TempDir {
     dir
 }
 
+/// Which backend this run of the suite uses.
+pub fn backend() -> Backend {
+    if postgres_server().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+fn postgres_server() -> Option<String> {
+    std::env::var("DANVAN_TEST_POSTGRES").ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The database URL of the test workspace `dir`: its SQLite file, or its own
+/// PostgreSQL database (created on first use, so a restarted server finds the
+/// same data).
+pub fn database_url(dir: &Path) -> String {
+    let Some(server) = postgres_server() else {
+        return format!("sqlite://{}", db_path(dir).display());
+    };
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dir.to_string_lossy().as_bytes());
+    let name: String = format!("t_{}", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let (base, _) = server.rsplit_once('/').expect("DANVAN_TEST_POSTGRES ends with /database");
+    let url = format!("{base}/{name}");
+    // test_config is synchronous and called from inside tests' runtimes: create
+    // the database on a thread with a runtime of its own.
+    let create = url.clone();
+    std::thread::spawn(move || {
+        use sqlx::migrate::MigrateDatabase;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            if !sqlx::Postgres::database_exists(&create).await.unwrap() {
+                // Two servers of one test may race to create it: one wins.
+                if let Err(e) = sqlx::Postgres::create_database(&create).await {
+                    assert!(sqlx::Postgres::database_exists(&create).await.unwrap(), "create {create}: {e}");
+                }
+            }
+        })
+    })
+    .join()
+    .expect("database created");
+    url
+}
+
 pub fn db_path(dir: &Path) -> PathBuf {
     // A nested directory that does not exist yet: the server must create it.
     dir.join("db").join("danvan.db")
@@ -63,7 +114,7 @@ pub fn db_path(dir: &Path) -> PathBuf {
 pub fn test_config(dir: &Path) -> Config {
     Config {
         addr: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", db_path(dir).display()),
+        database_url: database_url(dir),
         dist: dir.join("dist"),
         demo: true,
         demo_history: false,
