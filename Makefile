@@ -11,7 +11,7 @@ run: app server
 	@mkdir -p data
 	DANVAN_DEMO=1 DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
 
-## Every test: core and server (native), IndexedDB (wasm in Chromium), end to end (Playwright)
+## Every test: core and server (native; the server on SQLite and on PostgreSQL), IndexedDB (wasm in Chromium), end to end (Playwright)
 test: test-native test-wasm test-e2e
 
 setup:
@@ -26,8 +26,15 @@ app: setup
 server:
 	cargo build --profile server -p danvan-server
 
+# The server's suite on SQLite, then again on a throwaway PostgreSQL cluster of its
+# own (scripts/with-postgres.sh installs PostgreSQL if missing and removes the
+# cluster afterwards); the second run reuses the first one's build. PG_TESTS are
+# the test binaries that read the database only through the store or HTTP (the
+# others still open the SQLite file themselves).
+PG_TESTS := --lib --test multiprocess --test exports --test openapi --test static_files
 test-native: setup
 	cargo test -p danvan-core -p danvan-server
+	scripts/with-postgres.sh cargo test -p danvan-server $(PG_TESTS)
 
 test-wasm: setup
 	scripts/wasm.sh cargo test --target wasm32-unknown-unknown -p danvan-app --test storage --test outbox

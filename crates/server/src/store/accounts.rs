@@ -241,7 +241,7 @@ impl Store {
 
     pub async fn has_any_user(&self) -> Result<bool, sqlx::Error> {
         let n: i64 =
-            on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1)").fetch_one(db).await?);
+            on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one").fetch_one(db).await?);
         Ok(n > 0)
     }
 

@@ -310,7 +310,7 @@ impl Store {
         let pool = match Backend::of_url(url) {
             Some(Backend::Sqlite) => Pool::Sqlite(sqlite::open(url).await?),
             Some(Backend::Postgres) => Pool::Postgres(postgres::open(url, options.max_connections).await?),
-            None => return Err(StoreError::UnsupportedUrl(url.to_string())),
+            None => return Err(StoreError::UnsupportedUrl(redact_url(url))),
         };
         let store = Store { pool };
         store.migrate().await?;
@@ -432,6 +432,8 @@ impl From<StoreError> for crate::error::AppError {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     use danvan_core::{OrgUnit, UnitKind};
@@ -440,12 +442,30 @@ mod tests {
         OrgUnit::new(id, id, id, kind, parent)
     }
 
+    /// A fresh database: a SQLite file in `dir`, or a new PostgreSQL database when
+    /// `DANVAN_TEST_POSTGRES` names a server (`scripts/with-postgres.sh`).
+    async fn fresh_database(dir: &Path, name: &str) -> String {
+        match std::env::var("DANVAN_TEST_POSTGRES").ok().filter(|v| !v.is_empty()) {
+            None => format!("sqlite://{}/nested/dir/{name}.db", dir.display()),
+            Some(server) => {
+                use sqlx::migrate::MigrateDatabase;
+                let (base, _) = server.rsplit_once('/').unwrap();
+                let unique = format!("u_{name}_{}", crate::auth::random_hex(6));
+                let url = format!("{base}/{unique}");
+                Postgres::create_database(&url).await.unwrap();
+                url
+            }
+        }
+    }
+
     #[tokio::test]
-    async fn roundtrip_in_a_file() {
+    async fn roundtrip() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/nested/dir/t.db", dir.path().display());
+        let url = fresh_database(dir.path(), "roundtrip").await;
         let store = Store::open(&url).await.unwrap();
-        assert!(dir.path().join("nested/dir/t.db").exists());
+        if store.backend() == Backend::Sqlite {
+            assert!(dir.path().join("nested/dir/roundtrip.db").exists(), "the file and its directories are made");
+        }
         // Child listed before its parent: deferred foreign keys accept it.
         let units = vec![unit("p.d", UnitKind::District, Some("p")), unit("p", UnitKind::Province, None)];
         let epoch = store.ensure_epoch("first").await.unwrap();
@@ -507,6 +527,25 @@ mod tests {
         let bad = NewUser { unit_id: "nowhere", username: "b", ..new };
         assert!(store.create_user_if_absent(&bad, now).await.is_err());
         store.close().await;
+    }
+
+    #[test]
+    fn urls_name_their_backend_and_lose_their_password_in_messages() {
+        assert_eq!(Backend::of_url("sqlite://data/danvan.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://u:p@h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
+        let shown = redact_url("postgres://danvan:bí-mật@db.example.vn:5432/danvan?sslmode=require");
+        assert!(!shown.contains("bí-mật") && !shown.contains("b%C3%AD"), "{shown}");
+        assert!(shown.contains("danvan:***@db.example.vn:5432/danvan?sslmode=require"), "{shown}");
+        assert_eq!(redact_url("sqlite://data/danvan.db"), "sqlite://data/danvan.db");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_refused_without_its_password() {
+        let err = Store::open("mysql://root:hunter2@db/x").await.unwrap_err();
+        assert!(matches!(&err, StoreError::UnsupportedUrl(u) if !u.contains("hunter2")), "{err}");
     }
 
     #[test]

@@ -278,7 +278,7 @@ impl WriteTx {
         client_id: &str,
     ) -> Result<bool, StoreError> {
         let found: Option<i64> = on_tx!(&mut self.tx, db => sqlx::query_scalar(
-            "SELECT 1 FROM report_revisions WHERE report_id = $1 AND version > $2 AND client_id <> $3 LIMIT 1",
+            "SELECT version FROM report_revisions WHERE report_id = $1 AND version > $2 AND client_id <> $3 LIMIT 1",
         )
         .bind(report_id)
         .bind(to_i64(version)?)
