@@ -10,7 +10,7 @@ use crate::catalog::{CatalogCell, CatalogError};
 
 use crate::auth::{hash_password, password_work, random_hex, verify_password};
 use crate::config::IpNet;
-use crate::throttle::LoginThrottle;
+use crate::throttle::Throttle;
 
 use crate::config::{Config, PasswordCost};
 use crate::seed::{DEMO_ACCOUNTS, DEMO_PASSWORD};
@@ -31,7 +31,7 @@ pub struct AppState {
     pub epoch: Arc<str>,
     /// `DANVAN_TRUSTED_PROXIES` (see `net::client_ip`).
     pub trusted_proxies: Arc<[IpNet]>,
-    pub throttle: Arc<LoginThrottle>,
+    pub throttle: Arc<Throttle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +102,8 @@ impl AppState {
                  rồi đăng nhập để tạo tài khoản cho các đơn vị"
             );
         }
+        // The longest throttling window is 15 minutes: older failures count no more.
+        store.purge_login_failures(Utc::now() - chrono::Duration::hours(1)).await?;
         let purged = store.purge_old_devices(Utc::now()).await?;
         if purged > 0 {
             tracing::info!(purged, "đã xoá thiết bị đã đăng xuất hoặc hết hạn lâu ngày");
@@ -114,6 +116,7 @@ impl AppState {
         if !config.dist.join("index.html").is_file() {
             tracing::warn!(dist = %config.dist.display(), "không thấy index.html: ứng dụng web chưa được build (DANVAN_DIST)");
         }
+        let throttle = Arc::new(Throttle::for_store(&store));
         let state = AppState {
             store,
             catalog_cell: CatalogCell::new(catalog),
@@ -122,7 +125,7 @@ impl AppState {
             dummy_hash: dummy_hash.into(),
             epoch: epoch.into(),
             trusted_proxies: config.trusted_proxies.clone().into(),
-            throttle: Arc::new(LoginThrottle::default()),
+            throttle,
         };
         // After the state exists: the history is filed through the real push,
         // which needs it. It reloads the catalog itself after adding its plan.

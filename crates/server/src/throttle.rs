@@ -3,14 +3,19 @@
 //! failure leaves the window. Checked before any password work, so a flood of
 //! wrong passwords costs almost nothing and other users sign in normally.
 //!
-//! In memory, per server process: a restart forgets (acceptable — an attacker gains
-//! one more window), and several processes behind one database each count on their
-//! own (each still bounds its attacker).
+//! Two ways to count, one rule ([`Throttle`]): in memory for the embedded SQLite
+//! database, which one process owns (a restart forgets — an attacker gains one more
+//! window); in the database for PostgreSQL, where several server processes answer
+//! the same users and must count the same failures (`store/throttle.rs`).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::store::{Backend, Store, StoreError};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limit {
@@ -77,12 +82,9 @@ impl LoginThrottle {
         let map = self.lock();
         let blocked = |key: &Key, limit: Limit| -> Option<Duration> {
             let q = map.get(key)?;
-            let live: Vec<&Instant> = q.iter().filter(|t| now.duration_since(**t) < limit.window).collect();
-            (live.len() >= limit.failures).then(|| {
-                // The oldest live failure leaves the window first.
-                let oldest = live[live.len() - limit.failures];
-                limit.window.saturating_sub(now.duration_since(*oldest)).max(Duration::from_secs(1))
-            })
+            let live: Vec<Duration> =
+                q.iter().map(|t| now.duration_since(*t)).filter(|age| *age < limit.window).collect();
+            refused_for(&live, limit)
         };
         if let Some(u) = username {
             if let Some(retry_after) = blocked(&Key::User(u.to_string()), self.per_user) {
@@ -138,6 +140,137 @@ impl LoginThrottle {
     }
 }
 
+/// Login throttling as the handlers use it: in memory, or shared through the
+/// database by every process on it.
+pub enum Throttle {
+    Local(LoginThrottle),
+    Shared(SharedThrottle),
+}
+
+impl Throttle {
+    /// In memory for SQLite (one process), in the database for PostgreSQL.
+    pub fn for_store(store: &Store) -> Throttle {
+        match store.backend() {
+            Backend::Sqlite => Throttle::Local(LoginThrottle::default()),
+            Backend::Postgres => Throttle::Shared(SharedThrottle::new(store.clone(), PER_USERNAME, PER_ADDRESS)),
+        }
+    }
+
+    /// Refused now? Checked before the password is looked at.
+    pub async fn check(
+        &self,
+        username: Option<&str>,
+        addr: Option<IpAddr>,
+    ) -> Result<Result<(), Throttled>, StoreError> {
+        match self {
+            Throttle::Local(t) => Ok(t.check(username, addr, Instant::now())),
+            Throttle::Shared(t) => t.check(username, addr, Utc::now()).await,
+        }
+    }
+
+    /// Counts a failure; true when it is the one that reaches a limit.
+    pub async fn failure(&self, username: Option<&str>, addr: Option<IpAddr>) -> Result<bool, StoreError> {
+        match self {
+            Throttle::Local(t) => Ok(t.failure(username, addr, Instant::now())),
+            Throttle::Shared(t) => t.failure(username, addr, Utc::now()).await,
+        }
+    }
+
+    /// A right password clears the username's failures.
+    pub async fn success(&self, username: &str) -> Result<(), StoreError> {
+        match self {
+            Throttle::Local(t) => {
+                t.success(username);
+                Ok(())
+            }
+            Throttle::Shared(t) => t.store.clear_login_failures(&key_text(&Key::User(username.to_string()))).await,
+        }
+    }
+}
+
+fn key_text(key: &Key) -> String {
+    match key {
+        Key::User(u) => format!("u:{u}"),
+        Key::Addr(a) => format!("a:{a}"),
+    }
+}
+
+/// When a key with these failure times (oldest first, all within the window) is
+/// refused, for how long: the oldest failure that keeps it at the limit leaves the
+/// window first.
+fn refused_for(live: &[Duration], limit: Limit) -> Option<Duration> {
+    (live.len() >= limit.failures).then(|| {
+        let age_of_oldest = live[live.len() - limit.failures];
+        limit.window.saturating_sub(age_of_oldest).max(Duration::from_secs(1))
+    })
+}
+
+/// The same limits counted in the database (`login_failures`).
+pub struct SharedThrottle {
+    store: Store,
+    per_user: Limit,
+    per_addr: Limit,
+}
+
+impl SharedThrottle {
+    pub fn new(store: Store, per_user: Limit, per_addr: Limit) -> SharedThrottle {
+        SharedThrottle { store, per_user, per_addr }
+    }
+
+    fn keys(&self, username: Option<&str>, addr: Option<IpAddr>) -> Vec<(Key, Limit)> {
+        let mut keys = Vec::new();
+        if let Some(u) = username {
+            keys.push((Key::User(u.to_string()), self.per_user));
+        }
+        if let Some(ip) = addr {
+            keys.push((addr_key(ip), self.per_addr));
+        }
+        keys
+    }
+
+    async fn ages(&self, key: &Key, limit: Limit, now: DateTime<Utc>) -> Result<Vec<Duration>, StoreError> {
+        // Stored to the second (`store::ts`): count in whole seconds throughout.
+        let now = now.trunc_subsecs(0);
+        let window = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::MAX);
+        let times = self.store.login_failures(&key_text(key), now - window).await?;
+        Ok(times
+            .into_iter()
+            .map(|t| (now - t).to_std().unwrap_or(Duration::ZERO))
+            .filter(|a| *a < limit.window)
+            .collect())
+    }
+
+    pub async fn check(
+        &self,
+        username: Option<&str>,
+        addr: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), Throttled>, StoreError> {
+        for (key, limit) in self.keys(username, addr) {
+            if let Some(retry_after) = refused_for(&self.ages(&key, limit, now).await?, limit) {
+                return Ok(Err(Throttled { retry_after, by_address: matches!(key, Key::Addr(_)) }));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    pub async fn failure(
+        &self,
+        username: Option<&str>,
+        addr: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut reached = false;
+        for (key, limit) in self.keys(username, addr) {
+            let window = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::MAX);
+            let now = now.trunc_subsecs(0);
+            self.store.add_login_failure(&[&key_text(&key)], now, now - window).await?;
+            reached |= self.ages(&key, limit, now).await?.len() == limit.failures;
+        }
+        Ok(reached)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +321,43 @@ mod tests {
         t.failure(None, ip("2001:db8:1:2::ffff"), now);
         assert!(t.check(None, ip("2001:db8:1:2::42"), now).is_err());
         assert!(t.check(None, ip("2001:db8:1:3::1"), now).is_ok());
+    }
+
+    /// The shared counts on a real database (SQLite here; the same SQL runs on
+    /// PostgreSQL in `make test`'s second pass, tests/multiprocess.rs): two
+    /// throttles on one database — two processes — see each other's failures.
+    #[tokio::test]
+    async fn shared_counts_are_seen_by_every_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = Store::open(&url).await.unwrap();
+        let (one, two) = (
+            SharedThrottle::new(store.clone(), PER_USERNAME, PER_ADDRESS),
+            SharedThrottle::new(store.clone(), PER_USERNAME, PER_ADDRESS),
+        );
+        let start = Utc::now();
+        for i in 0..5i64 {
+            let (t, other) = if i % 2 == 0 { (&one, &two) } else { (&two, &one) };
+            assert!(other.check(Some("a"), ip("192.0.2.1"), start).await.unwrap().is_ok(), "attempt {}", i + 1);
+            let reached = t.failure(Some("a"), ip("192.0.2.1"), start + chrono::Duration::seconds(i)).await.unwrap();
+            assert_eq!(reached, i == 4);
+        }
+        let refused = one.check(Some("a"), None, start + chrono::Duration::seconds(10)).await.unwrap().unwrap_err();
+        assert!(!refused.by_address);
+        assert_eq!(refused.retry_after, Duration::from_secs(15 * 60 - 10));
+        assert!(two.check(Some("b"), ip("192.0.2.1"), start).await.unwrap().is_ok(), "the address's limit is higher");
+        // The window moves on for both.
+        let later = start + chrono::Duration::seconds(15 * 60);
+        assert!(two.check(Some("a"), None, later).await.unwrap().is_ok());
+        // A right password (through the enum, as the handler calls it) clears it.
+        let shared = Throttle::Shared(SharedThrottle::new(store.clone(), PER_USERNAME, PER_ADDRESS));
+        for _ in 0..5 {
+            shared.failure(Some("c"), None).await.unwrap();
+        }
+        assert!(shared.check(Some("c"), None).await.unwrap().is_err());
+        shared.success("c").await.unwrap();
+        assert!(shared.check(Some("c"), None).await.unwrap().is_ok());
+        assert_eq!(store.purge_login_failures(later + chrono::Duration::seconds(1)).await.unwrap(), 10);
+        store.close().await;
     }
 }

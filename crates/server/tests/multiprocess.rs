@@ -190,6 +190,28 @@ async fn two_processes_on_one_database_act_as_one() {
     let res = http.get(format!("{}/api/me", b.base)).bearer_auth(&writer_token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "the session lives in the database");
 
+    // Wrong passwords through both processes count together: the sixth attempt
+    // is refused by either (src/throttle.rs, counted in the database).
+    for i in 0..5 {
+        let res = http
+            .post(format!("{}/api/auth/login", bases[i % 2]))
+            .json(&serde_json::json!({ "username": "phuong.kontum", "password": "sai-mat-khau" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {}", i + 1);
+    }
+    for base in &bases {
+        let res = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&serde_json::json!({ "username": "phuong.kontum", "password": common::PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "locked out on {base} too");
+        assert!(res.headers().contains_key("retry-after"));
+    }
+
     const WRITERS: usize = 6;
     const ROUNDS: usize = 12;
     // Writers: six devices of the commune, each owning two months; half of the

@@ -1,8 +1,6 @@
 //! Signing in and out, enrolment with a one-time code, and what an official does
 //! with their own account: devices, password, "sign out everywhere".
 
-use std::time::Instant;
-
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
@@ -70,7 +68,7 @@ pub async fn login(
 ) -> Result<Json<LoginResponse>, AppError> {
     let username = normalize_username(&req.username);
     // Before any password work: a refused attempt costs no argon2 run.
-    state.throttle.check(Some(&username), addr.0, Instant::now()).map_err(throttled)?;
+    state.throttle.check(Some(&username), addr.0).await?.map_err(throttled)?;
     let found = state.store.user_by_username(&username).await?;
     // Verify against a dummy hash when the user does not exist (or has no password
     // yet), so every failure takes the same time and carries the same message.
@@ -90,7 +88,7 @@ pub async fn login(
         Some(u) if ok => u.user,
         _ => {
             let address = addr.text().unwrap_or_default();
-            if state.throttle.failure(Some(&username), addr.0, Instant::now()) {
+            if state.throttle.failure(Some(&username), addr.0).await? {
                 tracing::warn!(%username, %address, "đăng nhập sai nhiều lần: tạm khoá tên đăng nhập này");
                 let audit = NewAudit { action: "login.locked", target: Some(&username), unit_id: None, detail: None };
                 let actor = Actor { user_id: None, name: username.clone(), address: addr.text() };
@@ -108,7 +106,7 @@ pub async fn login(
             return Err(AppError::Unauthorized(MSG_BAD_LOGIN.into()));
         }
     };
-    state.throttle.success(&username);
+    state.throttle.success(&username).await?;
     let now = Utc::now().trunc_subsecs(0);
     let (token, expires_at) = sign_in_device(&state, &user, &headers, req.app_version.as_deref(), now).await?;
     tracing::info!(username = %user.username, address = %addr.text().unwrap_or_default(), "đăng nhập");
@@ -159,12 +157,15 @@ fn code_error(s: CodeState) -> AppError {
 
 /// A code as typed or scanned, or the error for one that cannot be a code (counted
 /// as a failure for the address: guessing codes is throttled like passwords).
-fn parse_code(state: &AppState, addr: &ClientAddr, typed: &str) -> Result<String, AppError> {
-    state.throttle.check(None, addr.0, Instant::now()).map_err(throttled)?;
-    normalize_enrolment_code(typed).ok_or_else(|| {
-        state.throttle.failure(None, addr.0, Instant::now());
-        code_error(CodeState::Unknown)
-    })
+async fn parse_code(state: &AppState, addr: &ClientAddr, typed: &str) -> Result<String, AppError> {
+    state.throttle.check(None, addr.0).await?.map_err(throttled)?;
+    match normalize_enrolment_code(typed) {
+        Some(code) => Ok(code),
+        None => {
+            state.throttle.failure(None, addr.0).await?;
+            Err(code_error(CodeState::Unknown))
+        }
+    }
 }
 
 /// `POST /api/auth/enrolment`: whose account a code opens, before the password is chosen.
@@ -173,7 +174,7 @@ pub async fn enrolment(
     addr: ClientAddr,
     ApiJson(req): ApiJson<EnrolmentLookup>,
 ) -> Result<Json<EnrolmentInfo>, AppError> {
-    let code = parse_code(&state, &addr, &req.code)?;
+    let code = parse_code(&state, &addr, &req.code).await?;
     match state.store.code_lookup(&hash_token(&code), Utc::now()).await? {
         Ok((user, expires_at)) => {
             let unit_name =
@@ -181,7 +182,7 @@ pub async fn enrolment(
             Ok(Json(EnrolmentInfo { username: user.username, display_name: user.display_name, unit_name, expires_at }))
         }
         Err(s) => {
-            state.throttle.failure(None, addr.0, Instant::now());
+            state.throttle.failure(None, addr.0).await?;
             tracing::warn!(address = %addr.text().unwrap_or_default(), state = ?s, "mã kích hoạt không dùng được");
             Err(code_error(s))
         }
@@ -195,13 +196,13 @@ pub async fn enrol(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EnrolRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    let code = parse_code(&state, &addr, &req.code)?;
+    let code = parse_code(&state, &addr, &req.code).await?;
     let code_hash = hash_token(&code);
     let now = Utc::now().trunc_subsecs(0);
     let user = match state.store.code_lookup(&code_hash, now).await? {
         Ok((user, _)) => user,
         Err(s) => {
-            state.throttle.failure(None, addr.0, Instant::now());
+            state.throttle.failure(None, addr.0).await?;
             return Err(code_error(s));
         }
     };
@@ -221,7 +222,7 @@ pub async fn enrol(
         address: addr.text(),
     };
     let user = state.store.enrol(&code_hash, &hash, &device, now).await?.map_err(code_error)?;
-    state.throttle.success(&user.username);
+    state.throttle.success(&user.username).await?;
     tracing::info!(username = %user.username, address = %addr.text().unwrap_or_default(), "kích hoạt tài khoản");
     Ok(Json(LoginResponse { token, expires_at, user: user_info(&state, user) }))
 }
@@ -275,12 +276,12 @@ pub async fn change_password(
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<Json<Value>, AppError> {
     let username = auth.user.username.clone();
-    state.throttle.check(Some(&username), addr.0, Instant::now()).map_err(throttled)?;
+    state.throttle.check(Some(&username), addr.0).await?.map_err(throttled)?;
     let found = state.store.user_by_username(&username).await?.ok_or(AppError::Unauthorized(MSG_BAD_LOGIN.into()))?;
     let hash = Some(found.password_hash).filter(|h| !h.is_empty()).unwrap_or_else(|| state.dummy_hash.to_string());
     let current = req.current_password;
     if !password_work(move || verify_password(&hash, &current)).await? {
-        state.throttle.failure(Some(&username), addr.0, Instant::now());
+        state.throttle.failure(Some(&username), addr.0).await?;
         return Err(AppError::coded(StatusCode::BAD_REQUEST, "wrong_password", "Mật khẩu hiện tại không đúng"));
     }
     check_password(&username, &req.new_password)

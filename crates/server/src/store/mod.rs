@@ -29,6 +29,7 @@ mod postgres;
 mod review;
 mod sqlite;
 mod sync;
+mod throttle;
 
 pub use accounts::{
     AccountFields, Actor, CodeState, DeviceOwner, NewAudit, NewCode, NewDevice, NewUser, TokenLookup, User,
