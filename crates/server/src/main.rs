@@ -31,6 +31,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some("new-epoch") => {
             let _lock = DatabaseLock::acquire_for(&config.database_url)?;
             let store = danvan_server::store::Store::open(&config.database_url).await?;
+            // PostgreSQL has no file lock: refuse while a server is still connected
+            // (it would keep answering with the old epoch it read at start).
+            let others = store.other_servers().await?;
+            if !others.is_empty() {
+                store.close().await;
+                return Err(format!(
+                    "máy chủ danvan-server vẫn đang kết nối tới cơ sở dữ liệu (từ {}): dừng mọi tiến trình máy chủ \
+                     trước khi đặt epoch mới, rồi khởi động lại",
+                    others.join(", ")
+                )
+                .into());
+            }
             store.migrate().await?;
             let epoch = danvan_server::auth::random_hex(16);
             store.renew_epoch(&epoch).await?;
@@ -68,7 +80,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // refuses to run meanwhile.
     let _lock = DatabaseLock::acquire_for(&config.database_url)?;
     let state = AppState::open(&config).await?;
-    danvan_server::catalog::watch(state.catalog_cell.clone(), state.store.clone(), danvan_server::catalog::CATALOG_POLL);
+    danvan_server::catalog::watch(
+        state.catalog_cell.clone(),
+        state.store.clone(),
+        danvan_server::catalog::CATALOG_POLL,
+    );
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("không mở được cổng {}: {e}", config.addr))?;

@@ -61,7 +61,10 @@ impl AppState {
     /// applied yet, creates the demo accounts when enabled, loads the catalog, and
     /// with `demo_history` writes the demo's history once (`demo.rs`). Idempotent.
     pub async fn open(config: &Config) -> Result<AppState, StartupError> {
-        let options = crate::store::StoreOptions { max_connections: config.database_pool };
+        let options = crate::store::StoreOptions {
+            max_connections: config.database_pool,
+            application_name: crate::store::SERVER_APPLICATION,
+        };
         let store = Store::open_with(&config.database_url, options).await?;
         let epoch = store.ensure_epoch(&random_hex(16)).await?;
         apply_shipped(&store, Utc::now()).await?;

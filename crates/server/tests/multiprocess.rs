@@ -328,4 +328,21 @@ async fn two_processes_on_one_database_act_as_one() {
         while replica.apply(pull(&http, &a.base, &token, &client_id, &replica).await, &client_id) {}
         assert_eq!(replica.reports, truth.reports, "{client_id}");
     }
+
+    // A new epoch (after a restore) is refused while a server is connected: it
+    // would keep answering with the epoch it read at start.
+    let new_epoch = || command(dir.path(), free_port()).arg("new-epoch").stdout(Stdio::piped()).output().unwrap();
+    let out = new_epoch();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && text.contains("vẫn đang kết nối"), "{text}");
+    drop((a, b));
+    let mut done = false;
+    for _ in 0..50 {
+        if new_epoch().status.success() {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(done, "with every server stopped, new-epoch runs");
 }

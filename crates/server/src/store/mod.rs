@@ -310,7 +310,7 @@ impl Store {
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let pool = match Backend::of_url(url) {
             Some(Backend::Sqlite) => Pool::Sqlite(sqlite::open(url).await?),
-            Some(Backend::Postgres) => Pool::Postgres(postgres::open(url, options.max_connections).await?),
+            Some(Backend::Postgres) => Pool::Postgres(postgres::open(url, &options).await?),
             None => return Err(StoreError::UnsupportedUrl(redact_url(url))),
         };
         let store = Store { pool };
@@ -361,6 +361,16 @@ impl Store {
         })
     }
 
+    /// The serving processes connected to this database other than this one, by
+    /// address (PostgreSQL; on SQLite the database lock of `backup.rs` already
+    /// keeps a command and a server apart, so none are listed).
+    pub async fn other_servers(&self) -> Result<Vec<String>, sqlx::Error> {
+        match &self.pool {
+            Pool::Sqlite(_) => Ok(Vec::new()),
+            Pool::Postgres(p) => postgres::other_servers(p).await,
+        }
+    }
+
     /// The database's epoch, made (randomly, by the caller) the first time.
     pub async fn ensure_epoch(&self, fresh_epoch: &str) -> Result<String, sqlx::Error> {
         on_pool!(&self.pool, db => {
@@ -394,11 +404,18 @@ impl Store {
 pub struct StoreOptions {
     /// PostgreSQL connections per process; SQLite keeps its own fixed pool.
     pub max_connections: u32,
+    /// What the process is, as PostgreSQL shows it (`application_name`):
+    /// [`SERVER_APPLICATION`] for a serving process, so a command that must run
+    /// alone can see whether one is still connected ([`Store::other_servers`]).
+    pub application_name: &'static str,
 }
+
+/// `application_name` of a serving `danvan-server` process.
+pub const SERVER_APPLICATION: &str = "danvan-server";
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 16 }
+        StoreOptions { max_connections: 16, application_name: "danvan-tool" }
     }
 }
 
@@ -412,9 +429,7 @@ pub fn redact_url(url: &str) -> String {
 pub fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(db) => {
-            sqlite::is_transient_code(db.as_ref()) || postgres::is_transient_code(db.as_ref())
-        }
+        sqlx::Error::Database(db) => sqlite::is_transient_code(db.as_ref()) || postgres::is_transient_code(db.as_ref()),
         // Only PostgreSQL talks over a socket: the database restarting or failing
         // over. The phone retries; nothing was committed without an answer.
         sqlx::Error::Io(_) => true,

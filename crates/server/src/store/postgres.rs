@@ -13,18 +13,19 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool, Postgres, Transaction};
 
-use super::{Dialect, StoreError, BUSY_TIMEOUT};
+use super::{Dialect, StoreError, StoreOptions, BUSY_TIMEOUT, SERVER_APPLICATION};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-pub(super) async fn open(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+pub(super) async fn open(url: &str, settings: &StoreOptions) -> Result<PgPool, StoreError> {
     let open_err = |source| StoreError::Open { url: redact(url), source };
     let options: PgConnectOptions = url.parse().map_err(open_err)?;
+    let options = options.application_name(settings.application_name);
     // Writers queue on the lock inside the database; a statement stuck longer
     // than this is a fault, not a queue (the request gets 503 and is retried).
     let options = options.options([("lock_timeout", "5s"), ("statement_timeout", "60s")]);
     PgPoolOptions::new()
-        .max_connections(max_connections.max(2))
+        .max_connections(settings.max_connections.max(2))
         .acquire_timeout(BUSY_TIMEOUT)
         .idle_timeout(Duration::from_secs(300))
         .connect_with(options)
@@ -41,6 +42,19 @@ pub(crate) fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Addresses (or "local") of the other sessions of serving processes on this
+/// database.
+pub(super) async fn other_servers(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(host(client_addr), 'local') FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
+          GROUP BY 1 ORDER BY 1",
+    )
+    .bind(SERVER_APPLICATION)
+    .fetch_all(pool)
+    .await
 }
 
 /// `REPEATABLE READ, READ ONLY`: every statement of the transaction sees the same
@@ -61,9 +75,9 @@ pub(super) async fn begin_immediate(pool: &PgPool) -> Result<Transaction<'static
 /// admin_shutdown / crash_shutdown (a restart or failover).
 pub(super) fn is_transient_code(db: &dyn sqlx::error::DatabaseError) -> bool {
     db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
-        && db
-            .code()
-            .is_some_and(|c| matches!(&*c, "40001" | "40P01" | "55P03" | "57014" | "53300" | "57P03" | "57P01" | "57P02"))
+        && db.code().is_some_and(|c| {
+            matches!(&*c, "40001" | "40P01" | "55P03" | "57014" | "53300" | "57P03" | "57P01" | "57P02")
+        })
 }
 
 /// PostgreSQL's spelling of [`Dialect`].
