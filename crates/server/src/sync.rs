@@ -140,6 +140,12 @@ pub async fn push_at(
     let mut results = Vec::with_capacity(req.mutations.len());
     let mut stopped = None;
     let mut tx = state.store.begin_write().await?;
+    // Another server process (or `danvan-server import-units`) changed the units
+    // or plans since this one loaded them: check against the new ones, not what
+    // the periodic reload (`catalog::watch`) would bring in a few seconds.
+    if tx.catalog_version() > state.catalog().version {
+        state.catalog_cell.reload(&state.store).await.map_err(AppError::internal)?;
+    }
     let client = tx.ensure_client(&req.client_id, user.id, now).await?;
     // Checked again inside the lock: another user may have registered the id since.
     check_client_owner(Some(&client), user)?;

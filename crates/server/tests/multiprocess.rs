@@ -346,3 +346,35 @@ async fn two_processes_on_one_database_act_as_one() {
     }
     assert!(done, "with every server stopped, new-epoch runs");
 }
+
+/// A plan published by another process (here: through the store, as
+/// `danvan-server import-plan --apply` or a second server does) is known to a
+/// push at once: the push's write transaction reads the catalog version under its
+/// lock and reloads a stale catalog (src/sync.rs), instead of refusing the report
+/// until the periodic reload (`catalog::watch`, 15 s) comes round.
+#[tokio::test]
+async fn a_push_checks_against_a_catalog_another_process_just_changed() {
+    let dir = common::workspace();
+    let s = common::TestServer::start_in(dir.path()).await;
+    let mut d = common::Device::new(&s, "xa.dakbla", "thiet-bi-ke-hoach-moi").await;
+    let before = s.state.catalog().version;
+    common::publish_long_plan(dir.path()).await;
+    assert_eq!(s.state.catalog().version, before, "nothing told this server yet");
+
+    let key = ReportKey {
+        plan_id: common::LONG_PLAN.into(),
+        unit_id: DAKBLA.into(),
+        period: Period::month(2024, 3).unwrap(),
+    };
+    let op = MutationOp::Save {
+        form_id: format!("{}.bao-cao", common::LONG_PLAN),
+        set: [("ii1.sessions".to_string(), "2".to_string())].into_iter().collect(),
+        attach: vec![],
+        detach: vec![],
+    };
+    let m = d.m(key, 0, op);
+    let answer = d.push(&s, &[m]).await;
+    assert_eq!(answer.results[0].result, common::applied(1), "the new plan is known to the push");
+    assert!(s.state.catalog().version > before, "and the server's catalog moved with it");
+    s.stop().await;
+}

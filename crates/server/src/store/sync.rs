@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use danvan_core::sync::{MutationOp, MutationResult};
 use danvan_core::Report;
 
-use super::{Cols, DbRow, on_pool, on_tx, parse_ts, ts, Dialect, Store, StoreError, Tx};
+use super::{on_pool, on_tx, parse_ts, ts, Cols, DbRow, Dialect, Store, StoreError, Tx};
 
 /// A device's sync registration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,7 +119,16 @@ impl Store {
     /// ([`Store::begin_immediate`]): concurrent pushes wait and run one after the
     /// other, and the change counter is read and advanced under the lock.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx { tx: self.begin_immediate().await?, change_seq: None })
+        let mut tx = self.begin_immediate().await?;
+        // Read once under the lock: the counter this push will advance, and the
+        // catalog version, which another server process may have moved since this
+        // one loaded its catalog.
+        let (last_change_seq, catalog_version): (i64, i64) = on_tx!(&mut tx, db => {
+            sqlx::query_as("SELECT last_change_seq, catalog_version FROM sync_state WHERE id = 1")
+                .fetch_one(&mut *db)
+                .await?
+        });
+        Ok(WriteTx { tx, last_change_seq, change_seq: None, catalog_version })
     }
 
     /// Changes after `cursor` in `scope`, at most `limit`, read in one snapshot
@@ -215,6 +224,9 @@ struct RevisionRow {
 /// One mutation's transaction. Dropped without [`WriteTx::commit`], it rolls back.
 pub struct WriteTx {
     tx: Tx,
+    /// The counter as committed when the transaction began.
+    last_change_seq: i64,
+    catalog_version: i64,
     /// The change counter as issued so far in this transaction (read once, written
     /// back once at commit: fewer statements per mutation, and the write lock held
     /// since the transaction began means no one else can issue a number meanwhile).
@@ -222,6 +234,11 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
+    /// `sync_state.catalog_version` as read under the write lock.
+    pub fn catalog_version(&self) -> i64 {
+        self.catalog_version
+    }
+
     /// The client, registered to `user_id` first if it is new.
     pub async fn ensure_client(
         &mut self,
@@ -249,8 +266,7 @@ impl WriteTx {
         client_id: &str,
         mutation_id: u64,
     ) -> Result<Option<StoredResult>, StoreError> {
-        let row =
-            on_tx!(&mut self.tx, db => sqlx::query("SELECT content_hash, result FROM mutation_results WHERE client_id = $1 AND mutation_id = $2")
+        let row = on_tx!(&mut self.tx, db => sqlx::query("SELECT content_hash, result FROM mutation_results WHERE client_id = $1 AND mutation_id = $2")
                 .bind(client_id)
                 .bind(to_i64(mutation_id)?)
                 .fetch_optional(&mut *db)
@@ -265,8 +281,7 @@ impl WriteTx {
     }
 
     pub async fn report(&mut self, id: &str) -> Result<Option<Report>, StoreError> {
-        let data: Option<String> =
-            on_tx!(&mut self.tx, db => sqlx::query_scalar("SELECT data FROM reports WHERE id = $1").bind(id).fetch_optional(&mut *db).await?);
+        let data: Option<String> = on_tx!(&mut self.tx, db => sqlx::query_scalar("SELECT data FROM reports WHERE id = $1").bind(id).fetch_optional(&mut *db).await?);
         data.map(|d| from_json("báo cáo", &d)).transpose()
     }
 
@@ -300,14 +315,7 @@ impl WriteTx {
         rev: &NewRevision<'_>,
     ) -> Result<u64, StoreError> {
         // Inside the write lock, so the counter cannot be issued twice.
-        let current = match self.change_seq {
-            Some(seq) => seq,
-            None => {
-                on_tx!(&mut self.tx, db => sqlx::query_scalar("SELECT last_change_seq FROM sync_state WHERE id = 1")
-                    .fetch_one(&mut *db)
-                    .await?)
-            }
-        };
+        let current = self.change_seq.unwrap_or(self.last_change_seq);
         let seq = current + 1;
         self.change_seq = Some(seq);
         let id = report.id();
