@@ -407,6 +407,7 @@ pub fn audit_action_label(action: &str) -> &str {
         "account.enrol" => "Kích hoạt tài khoản",
         "account.password" => "Đổi mật khẩu",
         "device.end" => "Đăng xuất một thiết bị",
+        "client.revoke" => "Chặn đồng bộ của một điện thoại",
         "admin.create" => "Tạo quản trị viên đầu tiên",
         "login.locked" => "Tạm khoá đăng nhập sau nhiều lần sai",
         "units.import" => "Nhập, sửa cây đơn vị",

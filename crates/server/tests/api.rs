@@ -1,4 +1,5 @@
-//! The JSON API over real HTTP and a real SQLite file.
+//! The JSON API over real HTTP and a real database (a SQLite file, or PostgreSQL:
+//! tests/common).
 
 mod common;
 
@@ -10,6 +11,7 @@ use danvan_core::sync::MutationOp;
 use danvan_core::task::TaskStatus;
 use danvan_core::time::vn_date;
 use danvan_core::{ReportKey, UnitKind};
+use danvan_server::store::{Backend, DataScope, NewDevice, TokenLookup};
 use reqwest::StatusCode;
 use serde_json::json;
 use serde_json::Value;
@@ -355,7 +357,9 @@ async fn data_survives_a_restart() {
     let s = TestServer::start_in(dir.path()).await;
     let login = s.login("xa.dakbla").await;
     s.stop().await;
-    assert!(common::db_path(dir.path()).is_file());
+    if common::backend() == Backend::Sqlite {
+        assert!(common::db_path(dir.path()).is_file());
+    }
 
     // Same file: migrations and seeding run again without harm.
     let s = TestServer::start_in(dir.path()).await;
@@ -369,55 +373,48 @@ async fn data_survives_a_restart() {
     assert_eq!(s.get_auth("/api/me", &again.token).await.status(), StatusCode::OK);
     s.stop().await;
 
-    // Looked at directly: one row per demo user, one epoch, every migration once.
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let users: Vec<(String,)> =
-        sqlx::query_as("SELECT username FROM users ORDER BY username").fetch_all(&pool).await.unwrap();
+    // Looked at through the store: one row per demo user, one epoch, every
+    // migration once.
+    let store = common::store(dir.path()).await;
+    let counts = store.row_counts().await.unwrap();
+    let users: Vec<String> =
+        store.accounts(&DataScope::All, None, Utc::now()).await.unwrap().into_iter().map(|a| a.username).collect();
+    assert_eq!(counts["users"], users.len() as i64);
     assert_eq!(users.len(), danvan_server::seed::DEMO_ACCOUNTS.len(), "{users:?}");
-    let states: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_state").fetch_one(&pool).await.unwrap();
-    assert_eq!(states, 1);
-    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
-    let distinct: i64 =
-        sqlx::query_scalar("SELECT COUNT(DISTINCT version) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
-    assert_eq!(migrations, distinct);
-    let hash: String =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'admin'").fetch_one(&pool).await.unwrap();
-    assert!(hash.starts_with("$argon2id$"));
-    let tokens: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM devices").fetch_all(&pool).await.unwrap();
-    assert!(tokens.iter().all(|(t,)| t.len() == 64 && *t != again.token && *t != login.token));
-    pool.close().await;
-}
-
-#[tokio::test]
-async fn the_database_runs_in_wal_mode_with_foreign_keys() {
-    let dir = common::workspace();
-    let s = TestServer::start_in(dir.path()).await;
-    s.stop().await;
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
-    assert_eq!(mode, "wal");
-    pool.close().await;
+    assert_eq!(counts["sync_state"], 1);
+    let migrations = store.migrations().await.unwrap();
+    let distinct: std::collections::BTreeSet<i64> = migrations.iter().map(|m| m.version).collect();
+    assert_eq!(migrations.len(), distinct.len(), "{migrations:?}");
+    assert!(migrations.iter().all(|m| m.success), "{migrations:?}");
+    let admin = store.user_by_username("admin").await.unwrap().unwrap();
+    assert!(admin.password_hash.starts_with("$argon2id$"));
+    // Tokens are stored only as hashes: each device is found by its token's
+    // SHA-256, not by the token itself.
+    for token in [&login.token, &again.token] {
+        let hash = danvan_server::auth::hash_token(token);
+        assert_eq!(hash.len(), 64);
+        assert!(matches!(store.token_lookup(&hash, Utc::now()).await.unwrap(), TokenLookup::Active { .. }));
+        assert!(matches!(store.token_lookup(token, Utc::now()).await.unwrap(), TokenLookup::Invalid));
+    }
+    store.close().await;
 }
 
 #[tokio::test]
 async fn a_locked_database_is_a_503_the_client_can_retry() {
-    use sqlx::Connection;
     let dir = common::workspace();
     let s = TestServer::start_in(dir.path()).await;
-    // Another writer holds the write lock for longer than the server's busy timeout.
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
-    // Reads still work in WAL mode...
+    // Another process holds the write lock for longer than the server waits for it
+    // (SQLite's busy timeout, PostgreSQL's lock_timeout: 5 s).
+    let other = common::store(dir.path()).await;
+    let lock = other.hold_write_lock().await.unwrap();
+    // Reads still work (WAL on SQLite, MVCC on PostgreSQL)...
     assert_eq!(s.get("/api/health").await.status(), StatusCode::OK);
     // ... but a login must write its session.
     let res = s.login_raw("xa.dakbla", PASSWORD).await;
     assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()).as_deref(), Some("5"));
     assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
-    other.close().await.unwrap();
+    lock.release().await.unwrap();
+    other.close().await;
     // Nothing was left half-done: the retry succeeds.
     s.login("xa.dakbla").await;
     s.stop().await;
@@ -467,47 +464,35 @@ async fn devices_long_ended_or_expired_are_forgotten_at_start() {
     let dir = common::workspace();
     let s = TestServer::start_in(dir.path()).await;
     let login = s.login("xa.dakbla").await;
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let insert = |hash: String, ended_at: Option<&'static str>, expires_at: &'static str| {
-        let pool = pool.clone();
-        let user = login.user.id;
-        async move {
-            sqlx::query(
-                "INSERT INTO devices (token_hash, user_id, name, created_at, last_seen_at, expires_at, ended_at, ended_reason) \
-                 VALUES (?, ?, 'Chrome trên Android', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z', ?, ?, 'logout')",
-            )
-            .bind(hash)
-            .bind(user)
-            .bind(expires_at)
-            .bind(ended_at)
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
+    let store = &s.state.store;
+    let at = |t: &str| t.parse::<chrono::DateTime<Utc>>().unwrap();
+    // Two devices signed in on 01/01/2020, through the store with the clock of
+    // then: one signed out a month later, one that expired in March 2020.
+    let signed_in = |token_hash: String, expires_at| async move {
+        let device = NewDevice {
+            token_hash: &token_hash,
+            name: "Chrome trên Android",
+            app_version: None,
+            expires_at,
+            address: None,
+        };
+        store.create_device(login.user.id, &device, at("2020-01-01T00:00:00Z")).await.unwrap()
     };
-    let old_ended = "e".repeat(64);
-    let old_expired = "f".repeat(64);
-    insert(old_ended.clone(), Some("2020-02-01T00:00:00Z"), "2099-01-01T00:00:00Z").await;
-    insert(old_expired.clone(), None, "2020-03-01T00:00:00Z").await;
-    let count = |hash: String| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM devices WHERE token_hash = ?")
-                .bind(hash)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
+    let old_ended = signed_in("e".repeat(64), at("2099-01-01T00:00:00Z")).await;
+    assert!(store.end_device(old_ended, "logout", None, at("2020-02-01T00:00:00Z")).await.unwrap());
+    let old_expired = signed_in("f".repeat(64), at("2020-03-01T00:00:00Z")).await;
+    let kept = |store: danvan_server::store::Store| async move {
+        let ids: Vec<i64> = store.devices(login.user.id, Utc::now()).await.unwrap().into_iter().map(|d| d.id).collect();
+        [old_ended, old_expired].map(|id| ids.contains(&id))
     };
-    assert_eq!(count(old_ended.clone()).await, 1);
+    assert_eq!(kept(store.clone()).await, [true, true]);
     s.stop().await;
     let s = TestServer::start_in(dir.path()).await;
-    assert_eq!(count(old_ended).await, 0, "ended long ago");
-    assert_eq!(count(old_expired).await, 0, "expired long ago");
+    let [ended, expired] = kept(s.state.store.clone()).await;
+    assert!(!ended, "ended long ago");
+    assert!(!expired, "expired long ago");
     // The live device stays, signed in.
     assert_eq!(s.get_auth("/api/me", &login.token).await.status(), StatusCode::OK);
-    pool.close().await;
     s.stop().await;
 }
 

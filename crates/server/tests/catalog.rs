@@ -1,11 +1,11 @@
-//! Units, plans and forms as runtime data, over real HTTP on a real SQLite file:
+//! Units, plans and forms as runtime data, over real HTTP on a real database:
 //! unit-tree imports (CSV, XLSX, JSON) with previews and exact errors, a plan copied
 //! to a new year, edited and published, corrections as new versions that keep what
 //! was filed, and phones told at their next sync.
 
 mod common;
 
-use common::{add_user, applied, assert_error, count, db, Device, TestServer, PLAN};
+use common::{add_user, applied, assert_error, count_rows, Device, TestServer, PLAN};
 use danvan_core::api::{FormResponse, PlansResponse, TasksResponse, UnitsResponse};
 use danvan_core::catalog::{
     CopyPlanResponse, DraftResponse, MoveAccountsResponse, PlanCheck, PlanDocument, PlansAdminResponse,
@@ -57,8 +57,8 @@ async fn a_unit_tree_change_is_previewed_then_applied_without_a_restart() {
     let admin = s.login("admin").await.token;
     let phone = s.login("xa.dakbla").await.token;
     let version_before = catalog_version(&s, &phone).await;
-    let pool = db(dir.path()).await;
-    let units_before = count(&pool, "SELECT COUNT(*) FROM units").await;
+    let store = &s.state.store;
+    let units_before = count_rows(store, "units").await;
 
     // A new ward from 01/01/2027 and a renamed one.
     let file = format!(
@@ -71,7 +71,7 @@ async fn a_unit_tree_change_is_previewed_then_applied_without_a_restart() {
     assert_eq!(changes.added[0].id, "quangngai.99001");
     assert_eq!(changes.added[0].detail.as_deref(), Some("Tỉnh Quảng Ngãi, từ 01/01/2027"));
     assert_eq!(changes.renamed[0].before.as_deref(), Some("Phường Đăk Bla"));
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM units").await, units_before, "a preview writes nothing");
+    assert_eq!(count_rows(store, "units").await, units_before, "a preview writes nothing");
 
     let done = import_units(&s, &admin, file.as_bytes(), true).await;
     assert!(done.committed, "{done:?}");
@@ -95,7 +95,6 @@ async fn a_unit_tree_change_is_previewed_then_applied_without_a_restart() {
         c.added.is_empty() && c.renamed.is_empty() && c.moved.is_empty() && c.closed.is_empty() && c.updated.is_empty(),
         "{c:?}"
     );
-    pool.close().await;
     s.stop().await;
 }
 
@@ -104,8 +103,8 @@ async fn a_bad_unit_file_names_every_line_and_column_and_changes_nothing() {
     let dir = common::workspace();
     let s = TestServer::start_in(dir.path()).await;
     let admin = s.login("admin").await.token;
-    let pool = db(dir.path()).await;
-    let units_before = count(&pool, "SELECT COUNT(*) FROM units").await;
+    let store = &s.state.store;
+    let units_before = count_rows(store, "units").await;
     let file = format!(
         "{CSV_HEADER}99001,Xã Mới,xã,51,01/01/2027,,\r\n,Xã Không Mã,xã,51,,,\r\n99003,Xã B,làng,51,,,\r\n99004,Xã C,xã,77777,,,\r\n99005,Xã D,xã,51,32/13/2027,,\r\n"
     );
@@ -125,12 +124,9 @@ async fn a_bad_unit_file_names_every_line_and_column_and_changes_nothing() {
     assert!(res.errors[0].message.contains("thiếu cột «loại»"), "{:?}", res.errors);
     let res = import_units(&s, &admin, b"[{\"code\": 1}]", true).await;
     assert!(res.errors[0].message.starts_with("Đơn vị thứ 1:"), "{:?}", res.errors);
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM units").await, units_before, "nothing half-applied");
-    assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM audit_log WHERE action = 'units.import' AND actor = 'admin'").await,
-        0
-    );
-    pool.close().await;
+    assert_eq!(count_rows(store, "units").await, units_before, "nothing half-applied");
+    let audit = store.audit_entries(&danvan_server::store::DataScope::All, None, 10_000).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == "units.import" && e.actor == "admin").count(), 0);
     s.stop().await;
 }
 
@@ -362,11 +358,9 @@ async fn a_correction_is_a_new_version_and_never_invalidates_what_was_filed() {
     assert_eq!(res.results[1].result, applied(3), "{res:?}");
     // The report now points at version 2 (it was written again under it); another
     // report, filed only under version 1, keeps pointing at 1.
-    let pool = db(dir.path()).await;
-    let version_of = |id: &str| format!("SELECT plan_version FROM reports WHERE id = '{id}'");
-    assert_eq!(count(&pool, &version_of(&key_id)).await, 2);
-    assert_eq!(count(&pool, &version_of(&first_id)).await, 1);
-    pool.close().await;
+    let store = &s.state.store;
+    assert_eq!(store.report_plan_version(&key_id).await.unwrap(), Some(2));
+    assert_eq!(store.report_plan_version(&first_id).await.unwrap(), Some(1));
     // Versions: 1 and 2 published, no draft.
     let list: PlansAdminResponse = s.get_json("/api/admin/plans", &admin).await;
     let p = list.plans.iter().find(|p| p.id == NEW_PLAN).unwrap();
@@ -451,7 +445,7 @@ async fn dashboards_count_a_past_period_over_the_tree_of_then_and_a_current_one_
 fn cli(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_danvan-server"))
         .args(args)
-        .env("DANVAN_DATABASE_URL", format!("sqlite://{}", common::db_path(dir).display()))
+        .env("DANVAN_DATABASE_URL", common::database_url(dir))
         .env_remove("DANVAN_DEMO")
         .stdin(std::process::Stdio::null())
         .output()

@@ -1,4 +1,4 @@
-//! The demo (`DANVAN_DEMO=1`, `src/demo.rs`) over real HTTP on a real SQLite file:
+//! The demo (`DANVAN_DEMO=1`, `src/demo.rs`) over real HTTP on a real database:
 //! a fresh database shows a story on every dashboard, on both sides of the 2025
 //! reform; a restart writes nothing more; `DANVAN_DEMO=accounts` (what the other
 //! tests run with) files nothing at all.
@@ -8,7 +8,7 @@ mod common;
 use std::time::Instant;
 
 use chrono::{Datelike, Utc};
-use common::{count, db, Device, TestServer, PASSWORD, PLAN};
+use common::{Device, TestServer, PASSWORD, PLAN};
 use danvan_core::account::AccountsResponse;
 use danvan_core::aggregate::{Consolidation, ObligationState};
 use danvan_core::api::{DashboardResponse, ImplementationPlansResponse, ModelsResponse, PlansResponse};
@@ -25,9 +25,10 @@ const QUANG_NGAI_ACCOUNTS: [(&str, &str); 3] =
 
 /// Rows of the tables the demo writes.
 async fn table_counts(dir: &std::path::Path) -> Vec<(&'static str, i64)> {
-    let pool = db(dir).await;
-    let mut out = Vec::new();
-    for table in [
+    let store = common::store(dir).await;
+    let counts = store.row_counts().await.unwrap();
+    store.close().await;
+    [
         "reports",
         "report_revisions",
         "users",
@@ -35,11 +36,10 @@ async fn table_counts(dir: &std::path::Path) -> Vec<(&'static str, i64)> {
         "implementation_plans",
         "plan_versions",
         "mutation_results",
-    ] {
-        out.push((table, count(&pool, &format!("SELECT COUNT(*) FROM {table}")).await));
-    }
-    pool.close().await;
-    out
+    ]
+    .into_iter()
+    .map(|table| (table, counts[table]))
+    .collect()
 }
 
 async fn demo_plan(s: &TestServer, token: &str) -> Plan {
@@ -131,25 +131,26 @@ async fn the_full_demo_tells_a_story_once() {
 
     let before = table_counts(dir.path()).await;
     eprintln!("written: {before:?}");
-    let pool = db(dir.path()).await;
+    let store = &s.state.store;
     // Through the real push, every step applied.
-    let refused = count(&pool, "SELECT COUNT(*) FROM mutation_results WHERE result NOT LIKE '{\"applied\":%'").await;
-    assert_eq!(refused, 0);
+    let outcomes = store.mutation_outcomes().await.unwrap();
+    let refused: i64 = outcomes.iter().filter(|(outcome, _)| *outcome != "applied").map(|(_, n)| n).sum();
+    assert_eq!(refused, 0, "{outcomes:?}");
+    let statuses = store.report_status_counts().await.unwrap();
     for status in ["draft", "submitted", "returned", "accepted"] {
-        let n = count(&pool, &format!("SELECT COUNT(*) FROM reports WHERE status = '{status}'")).await;
+        let n = statuses.get(status).copied().unwrap_or(0);
         eprintln!("reports {status}: {n}");
         assert!(n > 0, "{status}");
     }
-    pool.close().await;
     s.stop().await;
 
     // A restart adds nothing.
     let s = TestServer::start_with_demo_history(dir.path()).await;
     s.stop().await;
     assert_eq!(table_counts(dir.path()).await, before);
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, &format!("SELECT COUNT(*) FROM catalog_packages WHERE name = '{PACKAGE}'")).await, 1);
-    pool.close().await;
+    let store = common::store(dir.path()).await;
+    assert!(store.package_applied(PACKAGE).await.unwrap(), "the demo's package is recorded once (its name is the key)");
+    store.close().await;
 }
 
 #[tokio::test]
@@ -204,11 +205,13 @@ async fn demo_accounts_alone_file_nothing() {
     let plans: PlansResponse = s.get_json("/api/plans", &admin).await;
     assert!(plans.plans.iter().all(|p| !p.demo), "no demo plan");
     s.stop().await;
-    let pool = db(dir.path()).await;
+    let store = common::store(dir.path()).await;
+    let counts = store.row_counts().await.unwrap();
     for table in ["reports", "movement_models", "implementation_plans", "clients"] {
-        assert_eq!(count(&pool, &format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table}");
+        assert_eq!(counts[table], 0, "{table}");
     }
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM users WHERE username LIKE 'demo.%'").await, 0);
-    assert_eq!(count(&pool, &format!("SELECT COUNT(*) FROM catalog_packages WHERE name = '{PACKAGE}'")).await, 0);
-    pool.close().await;
+    let accounts = store.accounts(&danvan_server::store::DataScope::All, Some("demo."), Utc::now()).await.unwrap();
+    assert_eq!(accounts.iter().filter(|a| a.username.starts_with("demo.")).count(), 0);
+    assert!(!store.package_applied(PACKAGE).await.unwrap());
+    store.close().await;
 }

@@ -1,6 +1,7 @@
 //! The server on the open internet: connection limits (src/serve.rs) over raw TCP,
 //! and the security headers (src/security_headers.rs) on every kind of response.
-//! Real server, real SQLite, real sockets; timeouts shortened to seconds.
+//! Real server, real database (SQLite or PostgreSQL), real sockets; timeouts
+//! shortened to seconds.
 
 mod common;
 
@@ -244,9 +245,7 @@ async fn a_request_body_that_stalls_gets_a_408_and_the_connection_closes() {
     c.closed_within(2 * SEC).await;
 
     // Nothing of it was recorded.
-    let pool = common::db(dir.path()).await;
-    assert_eq!(common::count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 0);
-    pool.close().await;
+    assert_eq!(common::count_rows(&s.state.store, "mutation_results").await, 0);
     s.stop().await;
 }
 
@@ -289,17 +288,16 @@ fn first_save(d: &mut Device) -> Mutation {
 
 #[tokio::test]
 async fn a_request_over_the_time_limit_gets_a_json_timeout() {
-    use sqlx::Connection;
     let dir = common::workspace();
     let s = TestServer::start_with_limits(dir.path(), limits(|l| l.request_timeout = SEC)).await;
     let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
     let m = first_save(&mut d);
 
-    // Another process holds the write lock: the push would wait for SQLite's busy
-    // timeout (5 s) and then answer 503 "unavailable"; the time limit answers first.
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    // Another process holds the write lock: the push would wait for it (SQLite's
+    // busy timeout, PostgreSQL's lock_timeout: 5 s) and then answer 503
+    // "unavailable"; the time limit answers first.
+    let other = common::store(dir.path()).await;
+    let lock = other.hold_write_lock().await.unwrap();
     let start = Instant::now();
     let res = d.push_raw(&s, std::slice::from_ref(&m), None).await;
     assert_between(start.elapsed(), Duration::from_millis(900), Duration::from_millis(4000), "time limit");
@@ -307,8 +305,8 @@ async fn a_request_over_the_time_limit_gets_a_json_timeout() {
     assert_eq!(res.headers().get("content-security-policy").unwrap(), danvan_server::security_headers::API_CSP);
     let body = assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "timeout").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("quá lâu"), "{body}");
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
-    other.close().await.unwrap();
+    lock.release().await.unwrap();
+    other.close().await;
 
     // The abandoned push left nothing half done: the retry is applied once.
     let res = d.push(&s, std::slice::from_ref(&m)).await;

@@ -1,10 +1,10 @@
 //! Dashboard, consolidation (and a district's report of reports), III.1
-//! implementation plans and the "Dân vận khéo" register over real HTTP and SQLite,
+//! implementation plans and the "Dân vận khéo" register over real HTTP and a real database,
 //! and the authorization matrix: every role × endpoint × own / child / unrelated unit.
 
 mod common;
 
-use common::{add_user, applied, assert_error, complete_values, db, Device, TestServer, PLAN};
+use common::{add_user, applied, assert_error, complete_values, Device, TestServer, PLAN};
 use danvan_core::aggregate::{Consolidation, MovementModel, ObligationState, Timeliness};
 use danvan_core::api::{DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ModelsResponse};
 use danvan_core::sync::MutationOp;
@@ -364,22 +364,21 @@ async fn authorization_matrix_every_role_endpoint_and_unit_relation() {
     let dir = common::workspace();
     let s = TestServer::start_in(dir.path()).await;
     add_user(dir.path(), "so.tuphap", "reporter", SOTUPHAP).await;
-    // One model registered for every target unit, for the recognise/commend rows.
-    let pool = db(dir.path()).await;
+    // One model registered (and recognised) for every target unit, for the
+    // recognise/commend rows: written through the store, as the register's
+    // endpoints do, by the province's administrator.
+    let store = &s.state.store;
+    let by = store.user_by_username("admin").await.unwrap().unwrap().user.id;
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+    let created_at = "2024-02-01T00:00:00Z".parse().unwrap();
     let mut model_of = std::collections::HashMap::new();
     for unit in [DAKBLA, QUANGTRUNG, TP_KONTUM, SOTUPHAP, SONOIVU, DAKMAN, PROVINCE] {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO movement_models (plan_id, unit_id, name, field, registered_on, recognised_on, created_by, created_at)
-             VALUES (?, ?, 'Mô hình', 'economy', '2024-02-01', '2024-02-02', 1, '2024-02-01T00:00:00Z') RETURNING id",
-        )
-        .bind(PLAN)
-        .bind(unit)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let economy = danvan_core::aggregate::ModelField::Economy;
+        let id =
+            store.insert_model(PLAN, unit, "Mô hình", economy, "", day("2024-02-01"), by, created_at).await.unwrap();
+        store.recognise_model(id, day("2024-02-02"), by).await.unwrap();
         model_of.insert(unit, id);
     }
-    pool.close().await;
 
     let mut checked = 0;
     let mut failures = Vec::new();

@@ -1,15 +1,16 @@
-//! Report sync over real HTTP and a real SQLite file: push (exactly once, gaps,
+//! Report sync over real HTTP and a real database: push (exactly once, gaps,
 //! conflicts, rejections, authorization, transient failures, restarts), pull
 //! (visibility, paging, epoch reset), the review cycle, attachments, revisions.
 
 mod common;
 
-use common::{add_user, applied, assert_error, complete_values, count, db, rejected_code, Device, TestServer};
+use common::{add_user, applied, assert_error, complete_values, count_rows, rejected_code, Device, TestServer};
 use danvan_core::api::FormResponse;
 use danvan_core::sync::{
     Mutation, MutationOp, MutationResult, PullResponse, PushRequest, PushResponse, PULL_PAGE, SYNC_SCHEMA_VERSION,
 };
 use danvan_core::{Period, ReportKey, ReportStatus, Values};
+use danvan_server::store::{DataScope, Store};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -27,6 +28,19 @@ const DAKMAN: &str = "kontum.dakglei.dakman";
 /// A report of [`common::LONG_PLAN`] (any period from 2000 to 2099).
 fn long_key(unit: &str, period: Period) -> ReportKey {
     ReportKey { plan_id: common::LONG_PLAN.into(), unit_id: unit.into(), period }
+}
+
+/// The last mutation the server took from a sync client.
+async fn last_mutation_id(store: &Store, client_id: &str) -> u64 {
+    store.client(client_id).await.unwrap().unwrap_or_else(|| panic!("client {client_id}")).last_mutation_id
+}
+
+/// Every stored report with its change number, in change order, and the change
+/// counter: one pull of everything, as the server reads it for a province.
+async fn all_reports(store: &Store) -> danvan_server::store::PullPage {
+    let page = store.pull(0, &DataScope::All, 100_000).await.unwrap();
+    assert!(!page.has_more);
+    page
 }
 
 fn key(unit: &str, period: Period) -> ReportKey {
@@ -101,14 +115,13 @@ async fn a_replay_gets_the_stored_result_and_applies_nothing_twice() {
     assert_eq!(rejected_code(&res.results[0].result), "replay_mismatch");
     assert_eq!(d.push(&s, std::slice::from_ref(&m1)).await.results, first.results);
 
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 1);
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM report_revisions").await, 1);
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 1);
-    assert_eq!(count(&pool, "SELECT version FROM reports").await, 1);
-    let data: String = sqlx::query_scalar("SELECT data FROM reports").fetch_one(&pool).await.unwrap();
-    assert!(data.contains("\"ii1.sessions\":\"3\""), "{data}");
-    pool.close().await;
+    let store = &s.state.store;
+    assert_eq!(count_rows(store, "reports").await, 1);
+    assert_eq!(count_rows(store, "report_revisions").await, 1);
+    assert_eq!(count_rows(store, "mutation_results").await, 1);
+    let report = store.report(&march(DAKBLA).id()).await.unwrap().expect("the report");
+    assert_eq!(report.version, 1);
+    assert_eq!(report.value("ii1.sessions"), "3", "{report:?}");
     s.stop().await;
 }
 
@@ -129,9 +142,9 @@ async fn a_gap_stops_the_batch_until_the_missing_mutation_arrives() {
     assert_eq!(res.last_mutation_id, 1);
     assert_eq!(res.results.len(), 1);
     assert_eq!(res.results[0].result, applied(1));
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 1, "nothing after the gap applied");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 1);
+    let store = &s.state.store;
+    assert_eq!(count_rows(store, "reports").await, 1, "nothing after the gap applied");
+    assert_eq!(count_rows(store, "mutation_results").await, 1);
 
     // Resent from last_mutation_id + 1.
     let res = d.push(&s, &[m2, m3, m4]).await;
@@ -139,8 +152,7 @@ async fn a_gap_stops_the_batch_until_the_missing_mutation_arrives() {
     assert_eq!(res.last_mutation_id, 4);
     let got: Vec<_> = res.results.iter().map(|o| (o.id, o.result.clone())).collect();
     assert_eq!(got, [(2, applied(1)), (3, applied(1)), (4, applied(2))]);
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 3);
-    pool.close().await;
+    assert_eq!(count_rows(store, "reports").await, 3);
     s.stop().await;
 }
 
@@ -227,17 +239,17 @@ async fn permanently_invalid_mutations_are_rejected_and_the_queue_moves_on() {
     assert_eq!(rejected_code(&res.results[2].result), "not_editable");
     assert_eq!(res.results[3].result, applied(1));
     assert_eq!(res.last_mutation_id, 10);
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 10);
-    assert_eq!(count(&pool, "SELECT last_mutation_id FROM clients").await, 10);
-    pool.close().await;
+    let store = &s.state.store;
+    assert_eq!(count_rows(store, "mutation_results").await, 10);
+    let outcomes = store.mutation_outcomes().await.unwrap();
+    assert_eq!(outcomes.into_iter().collect::<Vec<_>>(), [("applied".to_string(), 4), ("rejected".to_string(), 6)]);
+    assert_eq!(last_mutation_id(store, "phone-1").await, 10);
     s.stop().await;
 }
 
 // (5)
 #[tokio::test]
 async fn a_locked_database_is_a_503_and_the_retry_applies_everything_once() {
-    use sqlx::Connection;
     let dir = common::workspace();
     let s = TestServer::start_in(dir.path()).await;
     let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
@@ -246,27 +258,26 @@ async fn a_locked_database_is_a_503_and_the_retry_applies_everything_once() {
     let m3 = d.m(key(DAKBLA, Period::month(2024, 4).unwrap()), 0, save(&[("ii1.sessions", "3")]));
     assert_eq!(d.push(&s, std::slice::from_ref(&m1)).await.results[0].result, applied(1));
 
-    // Another process holds the write lock longer than the server's busy timeout.
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    // Another process holds the write lock longer than the server waits for it
+    // (SQLite's busy timeout, PostgreSQL's lock_timeout).
+    let other = common::store(dir.path()).await;
+    let lock = other.hold_write_lock().await.unwrap();
     let batch = [m1.clone(), m2.clone(), m3.clone()];
     let res = d.push_raw(&s, &batch, None).await;
     assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
     assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
-    other.close().await.unwrap();
+    lock.release().await.unwrap();
+    other.close().await;
 
     let res = d.push(&s, &batch).await;
     let got: Vec<_> = res.results.iter().map(|o| o.result.clone()).collect();
     assert_eq!(got, [applied(1), applied(2), applied(1)]);
     assert_eq!(res.last_mutation_id, 3);
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM report_revisions").await, 3, "nothing doubled");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 3);
-    assert_eq!(count(&pool, "SELECT last_mutation_id FROM clients").await, 3);
-    assert_eq!(count(&pool, "SELECT last_change_seq FROM sync_state").await, 3);
-    pool.close().await;
+    let store = &s.state.store;
+    assert_eq!(count_rows(store, "report_revisions").await, 3, "nothing doubled");
+    assert_eq!(count_rows(store, "mutation_results").await, 3);
+    assert_eq!(last_mutation_id(store, "phone-1").await, 3);
+    assert_eq!(all_reports(store).await.last_change_seq, 3);
     s.stop().await;
 }
 
@@ -290,10 +301,8 @@ async fn another_units_report_is_a_recorded_403_and_the_queue_moves_on() {
 
     let res = d.push(&s, &[next]).await;
     assert_eq!(res.results[0].result, applied(1));
-    let pool = db(dir.path()).await;
-    let units: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM reports").fetch_all(&pool).await.unwrap();
+    let units: Vec<String> = all_reports(&s.state.store).await.rows.into_iter().map(|(_, r)| r.key.unit_id).collect();
     assert_eq!(units, [DAKBLA]);
-    pool.close().await;
 
     // Reviewers review only units below their own; the administrator files nothing.
     let mut reviewer = Device::new(&s, "tp.kontum", "tp-1").await;
@@ -323,15 +332,23 @@ async fn a_client_id_of_another_user_is_refused_before_anything_is_processed() {
     let m = thief.m(march(TP_KONTUM), 0, save(&[("ii1.sessions", "1")]));
     assert_error(thief.push_raw(&s, &[m], None).await, StatusCode::FORBIDDEN, "client_forbidden").await;
     assert_error(thief.pull_raw(&s, 0, None).await, StatusCode::FORBIDDEN, "client_forbidden").await;
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM reports").await, 1);
-    assert_eq!(count(&pool, "SELECT last_mutation_id FROM clients").await, 1);
+    let store = &s.state.store;
+    assert_eq!(count_rows(store, "reports").await, 1);
+    assert_eq!(last_mutation_id(store, "shared-phone").await, 1);
+    assert_eq!(count_rows(store, "clients").await, 1, "the refused one was not registered");
 
-    // A revoked client is refused to its own user as well.
-    sqlx::query("UPDATE clients SET revoked = 1").execute(&pool).await.unwrap();
+    // A revoked client (a lost phone an administrator cut off) is refused to its
+    // own user as well.
+    let cli = danvan_server::store::Actor::cli();
+    assert!(store.revoke_client("shared-phone", &cli, chrono::Utc::now()).await.unwrap());
+    assert!(!store.revoke_client("shared-phone", &cli, chrono::Utc::now()).await.unwrap(), "once");
+    let audit = store.audit_entries(&DataScope::All, None, 1).await.unwrap();
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].target.as_deref(), audit[0].detail.as_deref()),
+        ("client.revoke", Some("xa.dakbla"), Some("shared-phone"))
+    );
     let m = mine.m(march(DAKBLA), 1, save(&[]));
     assert_error(mine.push_raw(&s, &[m], None).await, StatusCode::FORBIDDEN, "client_forbidden").await;
-    pool.close().await;
     s.stop().await;
 }
 
@@ -641,9 +658,7 @@ async fn attachments_upload_once_and_come_back_identical() {
     assert_error(s.get_auth("/api/attachments/khong-co", &commune).await, StatusCode::NOT_FOUND, "not_found").await;
     assert_error(s.get("/api/attachments/a1b2c3").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM attachments").await, 2);
-    pool.close().await;
+    assert_eq!(count_rows(&s.state.store, "attachments").await, 2);
     s.stop().await;
 }
 
@@ -664,10 +679,10 @@ async fn a_replay_after_a_restart_gets_the_same_answer() {
     let m3 = d.m(march(DAKBLA), 2, save(&[("ii1.sessions", "3")]));
     assert_eq!(d.push(&s, &[m3]).await.results[0].result, applied(3));
     s.stop().await;
-    let pool = db(dir.path()).await;
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM report_revisions").await, 3);
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM mutation_results").await, 3);
-    pool.close().await;
+    let store = common::store(dir.path()).await;
+    assert_eq!(count_rows(&store, "report_revisions").await, 3);
+    assert_eq!(count_rows(&store, "mutation_results").await, 3);
+    store.close().await;
 }
 
 #[tokio::test]
@@ -707,13 +722,14 @@ async fn concurrent_pushes_serialise_with_unique_dense_change_numbers() {
     for job in jobs {
         assert_eq!(job.await.unwrap(), 50);
     }
-    let pool = db(dir.path()).await;
-    let seqs: Vec<i64> =
-        sqlx::query_scalar("SELECT change_seq FROM reports ORDER BY change_seq").fetch_all(&pool).await.unwrap();
-    assert_eq!(seqs, (1..=200).collect::<Vec<i64>>());
-    assert_eq!(count(&pool, "SELECT last_change_seq FROM sync_state").await, 200);
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM clients WHERE last_mutation_id = 50").await, 4);
-    pool.close().await;
+    let store = &s.state.store;
+    let all = all_reports(store).await;
+    let seqs: Vec<u64> = all.rows.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+    assert_eq!(all.last_change_seq, 200);
+    for c in 0..4 {
+        assert_eq!(last_mutation_id(store, &format!("device-{c}")).await, 50, "device-{c}");
+    }
     s.stop().await;
 }
 
@@ -782,8 +798,7 @@ async fn a_new_epoch_after_a_restore_makes_devices_start_over() {
     s.stop().await;
 
     // What `danvan-server new-epoch` does after the database file was restored.
-    let url = format!("sqlite://{}", common::db_path(dir.path()).display());
-    let store = danvan_server::store::Store::open(&url).await.unwrap();
+    let store = common::store(dir.path()).await;
     store.renew_epoch("restored-2026").await.unwrap();
     store.close().await;
 

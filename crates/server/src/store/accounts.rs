@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use danvan_core::account::{Account, AuditEntry, Device};
 use danvan_core::api::Role;
 
-use super::{Dialect, DbRow, on_pool, on_tx, parse_role, parse_ts, role_str, ts, Cols, Store, StoreError, Tx};
+use super::{on_pool, on_tx, parse_role, parse_ts, role_str, ts, Cols, DbRow, Dialect, Store, StoreError, Tx};
 use crate::store::DataScope;
 
 /// A user as the rest of the server sees it (no password hash).
@@ -240,8 +240,7 @@ impl Store {
     }
 
     pub async fn has_any_user(&self) -> Result<bool, sqlx::Error> {
-        let n: i64 =
-            on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one").fetch_one(db).await?);
+        let n: i64 = on_pool!(&self.pool, db => sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one").fetch_one(db).await?);
         Ok(n > 0)
     }
 
@@ -337,8 +336,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_immediate().await?;
-        let before: Option<(String, String, String)> =
-            on_tx!(&mut tx, db => sqlx::query_as("SELECT username, role, unit_id FROM users WHERE id = $1")
+        let before: Option<(String, String, String)> = on_tx!(&mut tx, db => sqlx::query_as("SELECT username, role, unit_id FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *db)
                 .await?);
@@ -434,8 +432,7 @@ impl Store {
                     .await?; });
             }
             insert_code(&mut tx, c, actor, now).await?;
-            let (username, unit_id): (String, String) =
-                on_tx!(&mut tx, db => sqlx::query_as("SELECT username, unit_id FROM users WHERE id = $1")
+            let (username, unit_id): (String, String) = on_tx!(&mut tx, db => sqlx::query_as("SELECT username, unit_id FROM users WHERE id = $1")
                     .bind(c.user_id)
                     .fetch_one(&mut *db)
                     .await?);
@@ -466,9 +463,7 @@ impl Store {
         if r.opt_text("used_at")?.is_some() {
             return Ok(Err(CodeState::Used));
         }
-        if r.opt_text("revoked_at")?.is_some()
-            || r.opt_text("disabled_at")?.is_some()
-        {
+        if r.opt_text("revoked_at")?.is_some() || r.opt_text("disabled_at")?.is_some() {
             return Ok(Err(CodeState::Revoked));
         }
         if expires_at <= now {
@@ -738,11 +733,7 @@ impl Store {
         .fetch_optional(db)
         .await?.map(DbRow::from));
         row.map(|r| {
-            Ok(DeviceOwner {
-                device: device_from_row(&r)?,
-                user_id: r.int("user_id")?,
-                unit_id: r.text("unit_id")?,
-            })
+            Ok(DeviceOwner { device: device_from_row(&r)?, user_id: r.int("user_id")?, unit_id: r.text("unit_id")? })
         })
         .transpose()
     }
@@ -846,12 +837,7 @@ pub struct NewDevice<'a> {
     pub address: Option<String>,
 }
 
-async fn insert_device(
-    tx: &mut Tx,
-    user_id: i64,
-    d: &NewDevice<'_>,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+async fn insert_device(tx: &mut Tx, user_id: i64, d: &NewDevice<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let id: i64 = on_tx!(tx, db => sqlx::query_scalar(
         "INSERT INTO devices (token_hash, user_id, name, app_version, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -889,11 +875,7 @@ async fn end_devices(
     Ok(done)
 }
 
-async fn revoke_codes(
-    tx: &mut Tx,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+async fn revoke_codes(tx: &mut Tx, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
     on_tx!(tx, db => { sqlx::query(
         "UPDATE enrolment_codes SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
     )
@@ -904,12 +886,7 @@ async fn revoke_codes(
     Ok(())
 }
 
-async fn insert_code(
-    tx: &mut Tx,
-    c: &NewCode<'_>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+async fn insert_code(tx: &mut Tx, c: &NewCode<'_>, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
     on_tx!(tx, db => { sqlx::query(
         "INSERT INTO enrolment_codes (code_hash, user_id, created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )

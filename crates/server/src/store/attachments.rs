@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{DbRow, on_pool, ts, Cols, Store, StoreError};
+use super::{on_pool, ts, Cols, DbRow, Store, StoreError};
 
 /// An attachment as stored, without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,8 +70,7 @@ impl Store {
         if done == 1 {
             return Ok(Stored::Created);
         }
-        let (sha, report_id): (String, String) =
-            on_pool!(&self.pool, db => sqlx::query_as("SELECT sha256, report_id FROM attachments WHERE id = $1")
+        let (sha, report_id): (String, String) = on_pool!(&self.pool, db => sqlx::query_as("SELECT sha256, report_id FROM attachments WHERE id = $1")
                 .bind(a.id)
                 .fetch_one(db)
                 .await?);
@@ -89,6 +88,8 @@ impl Store {
     }
 
     pub async fn attachment_data(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(on_pool!(&self.pool, db => sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1").bind(id).fetch_optional(db).await?))
+        Ok(
+            on_pool!(&self.pool, db => sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1").bind(id).fetch_optional(db).await?),
+        )
     }
 }

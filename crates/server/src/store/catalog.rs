@@ -9,7 +9,7 @@ use danvan_core::unit::Designation;
 use danvan_core::{OrgUnit, Plan, ReportForm, UnitKind};
 
 use super::accounts::append_audit;
-use super::{Dialect, DbRow, on_pool, on_tx, parse_ts, ts, Actor, Cols, NewAudit, Store, StoreError, Tx};
+use super::{on_pool, on_tx, parse_ts, ts, Actor, Cols, DbRow, Dialect, NewAudit, Store, StoreError, Tx};
 
 /// One stored version of a plan.
 #[derive(Clone, Debug)]
@@ -78,11 +78,7 @@ async fn upsert_units(tx: &mut Tx, units: &[OrgUnit]) -> Result<(), StoreError> 
     Ok(())
 }
 
-async fn write_current(
-    tx: &mut Tx,
-    plan: &Plan,
-    form: Option<&ReportForm>,
-) -> Result<(), StoreError> {
+async fn write_current(tx: &mut Tx, plan: &Plan, form: Option<&ReportForm>) -> Result<(), StoreError> {
     on_tx!(tx, db => { sqlx::query(
         "INSERT INTO plans (id, number, data) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data",
@@ -174,7 +170,7 @@ impl Store {
         Ok(on_pool!(&self.pool, db => sqlx::query_scalar("SELECT catalog_version FROM sync_state WHERE id = 1")
             .fetch_optional(db)
             .await?)
-            .unwrap_or(0))
+        .unwrap_or(0))
     }
 
     /// Publishes `plan` (with its form) as its next version: recorded in
@@ -300,11 +296,13 @@ impl Store {
 
     /// Whether a shipped data package was applied to this database.
     pub async fn package_applied(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(on_pool!(&self.pool, db => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM catalog_packages WHERE name = $1")
+        Ok(
+            on_pool!(&self.pool, db => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM catalog_packages WHERE name = $1")
             .bind(name)
             .fetch_one(db)
             .await?)
-            > 0)
+                > 0,
+        )
     }
 
     pub async fn record_package(&self, name: &str, sha256: &str, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -37,6 +37,7 @@ pub use accounts::{
 };
 pub use attachments::{AttachmentMeta, NewAttachment, Stored};
 pub use catalog::PlanVersion;
+pub use inspect::{AppliedMigration, WriteLock};
 pub use review::{ImplementationPlanRow, ModelRow};
 pub(crate) use sqlite::MIGRATOR as SQLITE_MIGRATOR;
 pub use sync::{Client, DataScope, NewRevision, PullPage, Revision, StoredResult, WriteTx};

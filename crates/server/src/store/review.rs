@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use danvan_core::aggregate::{ModelField, ReportSummary};
 use danvan_core::{ReportForm, ReportStatus, Values};
 
-use super::{DbRow, on_pool, parse_ts, ts, Cols, Dialect, Store, StoreError};
+use super::{on_pool, parse_ts, ts, Cols, DbRow, Dialect, Store, StoreError};
 
 /// A III.1 implementation plan as stored (without the file's bytes).
 #[derive(Clone, Debug, PartialEq)]

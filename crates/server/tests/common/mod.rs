@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use danvan_core::api::LoginResponse;
-use danvan_server::store::Backend;
+use danvan_server::store::{Backend, Store};
 use danvan_server::{app, serve_with_limits, AppState, Config, Limits, PasswordCost, SHUTDOWN_GRACE};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
@@ -153,6 +153,14 @@ impl TestServer {
     /// A server with a configuration of the test's own (start from [`test_config`]);
     /// `Err` when the server refuses to start.
     pub async fn try_start_with_config(config: Config) -> Result<TestServer, danvan_server::StartupError> {
+        // RUST_LOG=danvan_server=debug shows the server's log (a 500's cause) in
+        // the test's output.
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let state = AppState::open(&config).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -236,7 +244,6 @@ use danvan_core::sync::{
 };
 use danvan_core::{ReportKey, Values};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 pub const PLAN: &str = "kh-413-ubnd-2024";
 
@@ -248,8 +255,8 @@ pub const LONG_PLAN: &str = "kh-dai-han";
 /// server is started on it (the server loads its catalog at start).
 pub async fn publish_long_plan(dir: &Path) {
     use danvan_server::catalog::packages::{apply_shipped, shipped_plans};
-    use danvan_server::store::{Actor, NewAudit, Store};
-    let store = Store::open(&test_config(dir).database_url).await.unwrap();
+    use danvan_server::store::{Actor, NewAudit};
+    let store = store(dir).await;
     store.ensure_epoch("long-plan").await.unwrap();
     apply_shipped(&store, chrono::Utc::now()).await.unwrap();
     let mut doc = shipped_plans().remove(0);
@@ -349,35 +356,53 @@ pub fn rejected_code(r: &MutationResult) -> &str {
     }
 }
 
-pub async fn db(dir: &Path) -> SqlitePool {
-    SqlitePool::connect(&format!("sqlite://{}", db_path(dir).display())).await.unwrap()
+/// The store of the test workspace `dir`, opened beside its running server (or
+/// after it stopped) as an operator's command would: the tests check what requests
+/// wrote through the store's own reads, never with SQL, so they run unchanged on
+/// both backends.
+pub async fn store(dir: &Path) -> Store {
+    Store::open(&database_url(dir)).await.unwrap()
 }
 
-pub async fn count(pool: &SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+/// Rows of `table` now (`Store::row_counts`).
+pub async fn count_rows(store: &Store, table: &str) -> i64 {
+    let counts = store.row_counts().await.unwrap();
+    *counts.get(table).unwrap_or_else(|| panic!("no table {table}: {counts:?}"))
 }
 
-/// Adds a user directly in the database (the demo accounts cover a few units
-/// only), with the test password. A demo account of that name (`xa.dakrowa`) is
-/// made what the test asks for.
+/// Adds a user through the store (the demo accounts cover a few units only), with
+/// the test password, as a `danvan-server` command would. A demo account of that
+/// name (`xa.dakrowa`) is made what the test asks for.
 pub async fn add_user(dir: &Path, username: &str, role: &str, unit: &str) {
-    let hash = danvan_server::auth::hash_password(danvan_server::PasswordCost::FastInsecureForTests, PASSWORD).unwrap();
-    let pool = db(dir).await;
-    sqlx::query(
-        "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
-         VALUES (?, ?, ?, ?, ?, '2024-01-01T00:00:00Z')
-         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
-           password_hash = excluded.password_hash, role = excluded.role, unit_id = excluded.unit_id",
-    )
-    .bind(username)
-    .bind(format!("Cán bộ {username}"))
-    .bind(hash)
-    .bind(role)
-    .bind(unit)
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+    use danvan_server::store::{AccountFields, Actor, NewUser};
+    let role: danvan_core::api::Role = serde_json::from_value(json!(role)).expect("a role");
+    let store = store(dir).await;
+    match store.user_by_username(username).await.unwrap() {
+        None => {
+            let hash = danvan_server::auth::hash_password(PasswordCost::FastInsecureForTests, PASSWORD).unwrap();
+            let display_name = format!("Cán bộ {username}");
+            let new = NewUser { username, display_name: &display_name, password_hash: &hash, role, unit_id: unit };
+            let created_at = "2024-01-01T00:00:00Z".parse().unwrap();
+            assert!(store.create_user_if_absent(&new, created_at).await.unwrap(), "{username} created");
+        }
+        Some(existing) => {
+            // The demo accounts' password is the test password.
+            assert!(danvan_server::auth::verify_password(&existing.password_hash, PASSWORD), "{username}");
+            if (existing.user.role, existing.user.unit_id.as_str()) != (role, unit) {
+                let fields = AccountFields {
+                    username: username.into(),
+                    display_name: existing.user.display_name.clone(),
+                    role,
+                    unit_id: unit.into(),
+                    phone: None,
+                    email: None,
+                };
+                let changed = store.update_account(existing.user.id, &fields, &Actor::cli(), chrono::Utc::now()).await;
+                assert!(changed.unwrap(), "{username} updated");
+            }
+        }
+    }
+    store.close().await;
 }
 
 /// Values that pass the form's checks for submitting a monthly report.
