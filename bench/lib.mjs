@@ -1,5 +1,5 @@
 // Shared helpers of the node benchmarks: machine description, the current period,
-// percentiles, and replacing one section of BENCHMARKS.md.
+// percentiles, the sync content hash, and replacing one section of BENCHMARKS.md.
 import { execSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -58,4 +58,14 @@ export function writeSection(heading, section) {
     text = text.slice(0, start) + body + (next < 0 ? "" : "\n" + text.slice(next + 1));
   }
   writeFileSync(path, text);
+}
+
+/** FNV-1a 64 over UTF-8 bytes, as `danvan_core::sync::content_hash`. */
+export function fnv1a64(text) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, "utf8")) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, "0");
 }

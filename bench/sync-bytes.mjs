@@ -9,7 +9,7 @@ import http from "node:http";
 import { randomBytes } from "node:crypto";
 import zlib from "node:zlib";
 import { startServer } from "../tests/e2e/harness.mjs";
-import { commit, currentPeriodKey, machine, today, writeSection } from "./lib.mjs";
+import { commit, currentPeriodKey, fnv1a64, machine, today, writeSection } from "./lib.mjs";
 
 const HEADING = "## Sync: wire bytes";
 const PLAN = "kh-413-ubnd-2024";
@@ -73,15 +73,6 @@ const VALUES = {
     "Chuẩn bị hội nghị đối thoại giữa Chủ tịch Ủy ban nhân dân xã với thanh niên.",
 };
 
-/** FNV-1a 64 over UTF-8 bytes, as `danvan_core::sync::content_hash`. */
-function fnv1a64(text) {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text, "utf8")) {
-    h ^= BigInt(b);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h.toString(16).padStart(16, "0");
-}
 
 /**
  * A mutation exactly as the app serialises it (serde_json, compact; fields in

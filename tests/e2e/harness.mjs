@@ -14,7 +14,8 @@ export const SERVER_BIN = process.env.DANVAN_SERVER_BIN ?? join(root, "target/se
 export const DIST = process.env.DANVAN_DIST ?? join(root, "dist");
 export const PASSWORD = "danvan2024";
 
-function freePort() {
+/** A port free on loopback now (the benchmarks start servers on it too). */
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once("error", fail);
