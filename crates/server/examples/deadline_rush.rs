@@ -45,6 +45,10 @@
 //! Prints a markdown section and replaces the "## Sync: the deadline rush"
 //! section of BENCHMARKS.md (and only that section).
 
+#[path = "shared/proc_memory.rs"]
+mod proc_memory;
+use proc_memory::memory_kb;
+
 #[path = "shared/benchmarks_md.rs"]
 mod benchmarks_md;
 
@@ -143,18 +147,6 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// `VmRSS` and `VmHWM` of a process, in kB.
-fn memory_kb(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
 
 /// Fields 4 (ppid) and 14–17 (utime, stime, cutime, cstime) of /proc/<pid>/stat.
 fn stat(pid: u32) -> Option<(u32, [u64; 4])> {

@@ -22,6 +22,10 @@
 //! Prints a markdown section and replaces the "## Login flood: server memory"
 //! section of BENCHMARKS.md (and only that section).
 
+#[path = "shared/proc_memory.rs"]
+mod proc_memory;
+use proc_memory::memory_kb;
+
 #[path = "shared/benchmarks_md.rs"]
 mod benchmarks_md;
 
@@ -59,18 +63,6 @@ struct RunResult {
     latencies: Vec<Duration>,
 }
 
-/// `VmRSS` and `VmHWM` of a process, in kB.
-fn memory_kb(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
 
 /// utime and stime of a process, in clock ticks (`/proc/<pid>/stat` fields 14, 15).
 fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
