@@ -147,7 +147,6 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-
 /// Fields 4 (ppid) and 14–17 (utime, stime, cutime, cstime) of /proc/<pid>/stat.
 fn stat(pid: u32) -> Option<(u32, [u64; 4])> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

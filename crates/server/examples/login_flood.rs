@@ -63,7 +63,6 @@ struct RunResult {
     latencies: Vec<Duration>,
 }
 
-
 /// utime and stime of a process, in clock ticks (`/proc/<pid>/stat` fields 14, 15).
 fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
