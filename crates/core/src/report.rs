@@ -188,13 +188,7 @@ impl Report {
 
     /// Sets (or with "" clears) fields; empty values are not stored.
     pub fn apply_changes(&mut self, changes: &Values) {
-        for (field, value) in changes {
-            if value.is_empty() {
-                self.values.remove(field);
-            } else {
-                self.values.insert(field.clone(), value.clone());
-            }
-        }
+        apply_set(&mut self.values, changes);
     }
 
     pub fn apply_attachments(&mut self, attach: &[AttachmentRef], detach: &[String]) {
@@ -209,6 +203,19 @@ impl Report {
 
 /// The fields whose values differ between `from` and `to`, as the changes that
 /// turn one into the other ("" for a cleared field).
+/// What a save's `set` does to the values: a value sets its field, "" clears it
+/// (empty values are not stored). The server replays these to show a report's
+/// history, so the phone, the server and the history agree.
+pub fn apply_set(values: &mut Values, set: &Values) {
+    for (field, value) in set {
+        if value.is_empty() {
+            values.remove(field);
+        } else {
+            values.insert(field.clone(), value.clone());
+        }
+    }
+}
+
 pub fn diff(from: &Values, to: &Values) -> Values {
     let keys: BTreeSet<&String> = from.keys().chain(to.keys()).collect();
     keys.into_iter()

@@ -37,7 +37,8 @@ pub struct Config {
     pub password_cost: PasswordCost,
     /// Connection limits (`serve::Limits`): `DANVAN_HEADER_TIMEOUT_SECS`,
     /// `DANVAN_IDLE_TIMEOUT_SECS`, `DANVAN_BODY_TIMEOUT_SECS`,
-    /// `DANVAN_REQUEST_TIMEOUT_SECS`, `DANVAN_MAX_CONNECTIONS`.
+    /// `DANVAN_REQUEST_TIMEOUT_SECS`, `DANVAN_MAX_CONNECTIONS`,
+    /// `DANVAN_MAX_WAITING_PUSHES`.
     pub limits: crate::serve::Limits,
 }
 
@@ -224,6 +225,8 @@ fn limits_from(get: &impl Fn(&str) -> Option<String>) -> Result<crate::serve::Li
         body_timeout: secs("DANVAN_BODY_TIMEOUT_SECS", 1, 600)?.unwrap_or(d.body_timeout),
         request_timeout: secs("DANVAN_REQUEST_TIMEOUT_SECS", 1, 3600)?.unwrap_or(d.request_timeout),
         max_connections: number("DANVAN_MAX_CONNECTIONS", 1, 1_000_000)?.map_or(d.max_connections, |n| n as usize),
+        max_waiting_pushes: number("DANVAN_MAX_WAITING_PUSHES", 1, 1_000_000)?
+            .map_or(d.max_waiting_pushes, |n| n as usize),
     })
 }
 
@@ -321,6 +324,7 @@ mod tests {
             ("DANVAN_BODY_TIMEOUT_SECS", " 45 "),
             ("DANVAN_REQUEST_TIMEOUT_SECS", "90"),
             ("DANVAN_MAX_CONNECTIONS", "256"),
+            ("DANVAN_MAX_WAITING_PUSHES", "300"),
         ])
         .unwrap();
         assert_eq!(c.limits.header_timeout, Duration::from_secs(10));
@@ -328,6 +332,7 @@ mod tests {
         assert_eq!(c.limits.body_timeout, Duration::from_secs(45));
         assert_eq!(c.limits.request_timeout, Duration::from_secs(90));
         assert_eq!(c.limits.max_connections, 256);
+        assert_eq!(c.limits.max_waiting_pushes, 300);
         // Only the one given changes.
         let c = from(&[("DANVAN_MAX_CONNECTIONS", "8")]).unwrap();
         assert_eq!(c.limits, crate::serve::Limits { max_connections: 8, ..crate::serve::Limits::default() });
@@ -340,6 +345,7 @@ mod tests {
             ("DANVAN_HEADER_TIMEOUT_SECS", "0"),
             ("DANVAN_HEADER_TIMEOUT_SECS", "-5"),
             ("DANVAN_IDLE_TIMEOUT_SECS", "1m"),
+            ("DANVAN_MAX_WAITING_PUSHES", "0"),
             ("DANVAN_BODY_TIMEOUT_SECS", "0"),
             ("DANVAN_REQUEST_TIMEOUT_SECS", "2.5"),
             ("DANVAN_MAX_CONNECTIONS", "0"),

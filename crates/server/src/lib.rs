@@ -1,4 +1,4 @@
-//! danvan server: serves the web app and its JSON API over SQLite.
+//! danvan server: serves the web app and its JSON API over SQLite or PostgreSQL.
 //!
 //! `app(state)` builds the whole router so tests can drive it over real HTTP;
 //! `main.rs` only reads the configuration, opens the state and serves.
@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod net;
+pub mod push_queue;
 pub mod routes;
 pub mod security_headers;
 pub mod seed;

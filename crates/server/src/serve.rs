@@ -80,6 +80,9 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Connections served at once; further ones wait in the listen backlog.
     pub max_connections: usize,
+    /// Pushes waiting for the writer beyond which a new one is answered 503 with
+    /// `Retry-After` at once (`push_queue.rs`).
+    pub max_waiting_pushes: usize,
 }
 
 impl Default for Limits {
@@ -90,6 +93,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            max_waiting_pushes: 2_000,
         }
     }
 }
@@ -659,13 +663,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits {
-            header_timeout: Duration::from_secs(20),
-            idle_timeout: Duration::from_secs(60),
-            body_timeout: Duration::from_secs(30),
-            request_timeout: Duration::from_secs(60),
-            max_connections: 4,
-        }
+        Limits { max_connections: 4, ..Limits::default() }
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use crate::catalog::{CatalogCell, CatalogError};
 
 use crate::auth::{hash_password, password_work, random_hex, verify_password};
 use crate::config::IpNet;
+use crate::push_queue::PushQueue;
 use crate::throttle::Throttle;
 
 use crate::config::{Config, PasswordCost};
@@ -32,6 +33,8 @@ pub struct AppState {
     /// `DANVAN_TRUSTED_PROXIES` (see `net::client_ip`).
     pub trusted_proxies: Arc<[IpNet]>,
     pub throttle: Arc<Throttle>,
+    /// Pushes are written by one task that commits concurrent ones together.
+    pub pushes: PushQueue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +132,7 @@ impl AppState {
             epoch: epoch.into(),
             trusted_proxies: config.trusted_proxies.clone().into(),
             throttle,
+            pushes: PushQueue::start(config.limits.max_waiting_pushes),
         };
         // After the state exists: the history is filed through the real push,
         // which needs it. It reloads the catalog itself after adding its plan.

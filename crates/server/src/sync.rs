@@ -12,7 +12,7 @@
 //!   half-done and the queue never wedges on one that can never apply.
 
 use axum::http::StatusCode;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use danvan_core::plan::DueRule;
 use danvan_core::report::ReportKey;
 use danvan_core::sync::{
@@ -110,48 +110,66 @@ fn check_request(req: &PushRequest, server_epoch: &str) -> Result<(), AppError> 
     check_epoch(req.epoch.as_deref(), server_epoch)
 }
 
-/// Runs a push for `user`. Errors are whole-request failures: a 4xx before anything
-/// was processed, or a 503/500 for a database failure, in which case nothing of the
-/// batch was committed and a retry does it all again.
+/// Runs a push for `user` in a write transaction of its own. Errors are
+/// whole-request failures: a 4xx before anything was processed, or a 503/500 for a
+/// database failure, in which case nothing of the batch was committed and a retry
+/// does it all again.
 ///
-/// Group commit: the whole batch is ONE write transaction, each mutation's change,
-/// its recorded result and the client's `last_mutation_id` written inside it. That
-/// keeps the guarantee the design asks of "one transaction per mutation" — a
-/// mutation is applied, answered and acknowledged together or not at all — while
-/// paying one `fsync` (synchronous=FULL) per push instead of one per mutation:
-/// measured on this machine, a single-row commit alone caps at ~2,600/s, so
-/// per-mutation commits could never reach the 3,000 mutations/s target.
-pub async fn push(state: &AppState, user: &User, req: PushRequest) -> Result<PushResponse, AppError> {
-    push_at(state, user, req, Utc::now().trunc_subsecs(0)).await
-}
-
-/// [`push`] with the server's clock read as `now`: the demo's history (`demo.rs`)
-/// files its reports at the times they would have been filed.
+/// The request handler goes through [`crate::push_queue::PushQueue`] instead,
+/// which commits concurrent pushes together; this direct path is for the demo's
+/// history (`demo.rs`), which files its reports at the times they would have been
+/// filed (`now`).
 pub async fn push_at(
     state: &AppState,
     user: &User,
     req: PushRequest,
     now: DateTime<Utc>,
 ) -> Result<PushResponse, AppError> {
-    check_request(&req, &state.epoch)?;
-    // Refuse someone else's client id before taking the write lock.
-    check_client_owner(state.store.client(&req.client_id).await?.as_ref(), user)?;
-
-    let mut results = Vec::with_capacity(req.mutations.len());
-    let mut stopped = None;
+    check_before_lock(state, user, &req).await?;
     let mut tx = state.store.begin_write().await?;
-    // Another server process (or `danvan-server import-units`) changed the units
-    // or plans since this one loaded them: check against the new ones, not what
-    // the periodic reload (`catalog::watch`) would bring in a few seconds.
+    reload_catalog_if_moved(state, &tx).await?;
+    let res = push_in(&mut tx, state, user, &req, now).await?;
+    tx.commit().await?;
+    Ok(res)
+}
+
+/// What can be refused before taking the write lock: the request as a whole, and
+/// someone else's client id.
+pub async fn check_before_lock(state: &AppState, user: &User, req: &PushRequest) -> Result<(), AppError> {
+    check_request(req, &state.epoch)?;
+    check_client_owner(state.store.client(&req.client_id).await?.as_ref(), user)
+}
+
+/// Another server process (or `danvan-server import-units`) changed the units or
+/// plans since this one loaded them: check against the new ones, not what the
+/// periodic reload (`catalog::watch`) would bring in a few seconds.
+pub async fn reload_catalog_if_moved(state: &AppState, tx: &WriteTx) -> Result<(), AppError> {
     if tx.catalog_version() > state.catalog().version {
         state.catalog_cell.reload(&state.store).await.map_err(AppError::internal)?;
     }
+    Ok(())
+}
+
+/// One push inside a write transaction the caller commits: each mutation's change,
+/// its recorded result and the client's `last_mutation_id` are written in it, so a
+/// mutation is applied, answered and acknowledged together or not at all, and
+/// the whole batch pays one `fsync` (synchronous=FULL) instead of one per
+/// mutation.
+pub async fn push_in(
+    tx: &mut WriteTx,
+    state: &AppState,
+    user: &User,
+    req: &PushRequest,
+    now: DateTime<Utc>,
+) -> Result<PushResponse, AppError> {
+    let mut results = Vec::with_capacity(req.mutations.len());
+    let mut stopped = None;
     let client = tx.ensure_client(&req.client_id, user.id, now).await?;
     // Checked again inside the lock: another user may have registered the id since.
     check_client_owner(Some(&client), user)?;
     let mut last_mutation_id = client.last_mutation_id;
     for m in &req.mutations {
-        match process(&mut tx, state, user, &req.client_id, m, last_mutation_id, now).await? {
+        match process(tx, state, user, &req.client_id, m, last_mutation_id, now).await? {
             Step::Replay { result } => {
                 results.push(MutationOutcome { id: m.id, result });
             }
@@ -175,7 +193,6 @@ pub async fn push_at(
     if last_mutation_id != client.last_mutation_id {
         tx.set_last_mutation_id(&req.client_id, last_mutation_id, now).await?;
     }
-    tx.commit().await?;
     Ok(PushResponse { epoch: state.epoch.to_string(), last_mutation_id, results, stopped })
 }
 

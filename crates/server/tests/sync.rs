@@ -318,6 +318,97 @@ async fn another_units_report_is_a_recorded_403_and_the_queue_moves_on() {
     s.stop().await;
 }
 
+/// Sends a push on a task of its own (it runs while the test goes on).
+fn spawn_push(s: &TestServer, d: &Device, mutations: Vec<Mutation>) -> tokio::task::JoinHandle<reqwest::Response> {
+    let req =
+        PushRequest { client_id: d.client_id.clone(), epoch: None, schema_version: SYNC_SCHEMA_VERSION, mutations };
+    let request = s.client.post(s.url("/api/sync/push")).bearer_auth(&d.token).json(&req);
+    tokio::spawn(async move { request.send().await.unwrap() })
+}
+
+/// Waits until the server's push writer has been handed `n` pushes in all.
+async fn until_queued(s: &TestServer, n: u64) {
+    let start = std::time::Instant::now();
+    while s.state.pushes.queued() < n {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "{} pushes queued", s.state.pushes.queued());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+// Group commit (crates/server/src/push_queue.rs)
+#[tokio::test]
+async fn pushes_that_wait_together_commit_together_and_a_refused_one_is_undone_alone() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut phones = Vec::new();
+    for i in 0..8 {
+        phones.push(Device::new(&s, "xa.dakbla", &format!("phone-{i}")).await);
+    }
+    // Another account on a phone whose id phone-0 registers first, in the same
+    // wait: refused inside the write lock, after phone-0's push was applied.
+    let mut thief = Device::new(&s, "tp.kontum", "phone-0").await;
+    let commits_before = s.state.pushes.commits();
+
+    // While another process holds the write lock, every push waits.
+    let other = common::store(dir.path()).await;
+    let lock = other.hold_write_lock().await.unwrap();
+    let mut pending = Vec::new();
+    let mut queued = s.state.pushes.queued();
+    for (i, phone) in phones.iter_mut().enumerate() {
+        let month = Period::month(2024, i as u32 + 2).unwrap();
+        let ms = vec![
+            phone.m(key(DAKBLA, month.clone()), 0, save(&[("ii1.sessions", &(i + 1).to_string())])),
+            phone.m(key(DAKBLA, month), 1, save(&[("ii6.petitions_received", "2")])),
+        ];
+        pending.push(spawn_push(&s, phone, ms));
+        queued += 1;
+        until_queued(&s, queued).await;
+        if i == 0 {
+            let m = thief.m(key(TP_KONTUM, Period::month(2024, 2).unwrap()), 0, save(&[("ii1.sessions", "9")]));
+            pending.push(spawn_push(&s, &thief, vec![m]));
+            queued += 1;
+            until_queued(&s, queued).await;
+        }
+    }
+    lock.release().await.unwrap();
+    other.close().await;
+
+    let mut answers = Vec::new();
+    for p in pending {
+        answers.push(p.await.unwrap());
+    }
+    let thief_answer = answers.remove(1);
+    assert_error(thief_answer, StatusCode::FORBIDDEN, "client_forbidden").await;
+    for (i, answer) in answers.into_iter().enumerate() {
+        assert_eq!(answer.status(), StatusCode::OK, "phone-{i}");
+        let res: PushResponse = answer.json().await.unwrap();
+        let got: Vec<_> = res.results.into_iter().map(|o| o.result).collect();
+        assert_eq!(got, [applied(1), applied(2)], "phone-{i}");
+    }
+    // Nine pushes, at most a first one alone and the rest together.
+    let commits = s.state.pushes.commits() - commits_before;
+    assert!((1..=2).contains(&commits), "{commits} commits for 9 pushes");
+
+    let store = &s.state.store;
+    assert_eq!(count_rows(store, "report_revisions").await, 16, "the refused push left nothing");
+    assert_eq!(count_rows(store, "mutation_results").await, 16);
+    let page = all_reports(store).await;
+    assert_eq!(page.last_change_seq, 16, "change numbers of undone work are not used");
+    assert_eq!(page.rows.len(), 8);
+    assert!(page.rows.iter().all(|(_, r)| r.key.unit_id == DAKBLA));
+    assert_eq!(store.client("phone-0").await.unwrap().unwrap().user_id, user_id_of(store, "xa.dakbla").await);
+    // Each phone's sync time was written with its push.
+    let user = user_id_of(store, "xa.dakbla").await;
+    let devices = store.devices(user, chrono::Utc::now()).await.unwrap();
+    assert_eq!(devices.len(), 8);
+    assert!(devices.iter().all(|d| d.last_sync_at.is_some()), "{devices:?}");
+    s.stop().await;
+}
+
+async fn user_id_of(store: &Store, username: &str) -> i64 {
+    store.user_by_username(username).await.unwrap().unwrap().user.id
+}
+
 // (7)
 #[tokio::test]
 async fn a_client_id_of_another_user_is_refused_before_anything_is_processed() {

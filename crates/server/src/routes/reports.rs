@@ -4,7 +4,8 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use danvan_core::report::{diff, ReportKey};
+use danvan_core::report::{apply_set, diff, ReportKey};
+use danvan_core::sync::MutationOp;
 use danvan_core::{ReportStatus, Values};
 use serde::Serialize;
 
@@ -50,25 +51,30 @@ pub async fn revisions(
     if rows.is_empty() {
         return Err(not_found());
     }
-    let empty = Values::new();
-    let mut previous = &empty;
+    // The values after each revision are the saves replayed in order, as the
+    // report itself was built (`danvan_core::sync::apply_op`).
+    let mut values = Values::new();
     let mut revisions = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let reason = match &r.op {
-            danvan_core::sync::MutationOp::Return { reason } => Some(reason.trim().to_string()),
-            _ => None,
+    for r in rows {
+        let (reason, changes) = match &r.op {
+            MutationOp::Return { reason } => (Some(reason.trim().to_string()), Values::new()),
+            MutationOp::Save { set, .. } => {
+                let before = values.clone();
+                apply_set(&mut values, set);
+                (None, diff(&before, &values))
+            }
+            MutationOp::Submit | MutationOp::Accept => (None, Values::new()),
         };
         revisions.push(RevisionEntry {
             version: r.version,
             op: r.op.name(),
-            user: r.user.clone(),
-            client_id: r.client_id.clone(),
+            user: r.user,
+            client_id: r.client_id,
             created_at: r.created_at,
-            status: r.report.status,
-            changes: diff(previous, &r.report.values),
+            status: r.status,
+            changes,
             reason,
         });
-        previous = &r.report.values;
     }
     Ok(Json(RevisionsResponse { revisions }))
 }

@@ -22,8 +22,8 @@ pub async fn push(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Response, AppError> {
-    let res = crate::sync::push(&state, &auth.user, req).await?;
-    touch_sync(&state, &auth).await;
+    // The device's sync time is written in the same transaction as its push.
+    let res = state.pushes.push(&state, &auth.user, Some(auth.device_id), req).await?;
     let forbidden = res.results.iter().find_map(|o| match &o.result {
         MutationResult::Rejected { code, message } if is_forbidden(&o.result) => {
             Some((o.id, ErrorDetail { code: code.clone(), message: message.clone() }))

@@ -186,6 +186,8 @@ impl Store {
 mod tests {
     use super::*;
 
+    use std::str::FromStr;
+
     use sqlx::migrate::MigrateDatabase;
     use sqlx::Connection;
 
@@ -282,5 +284,62 @@ mod tests {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap();
         assert_eq!(mode, "wal");
         conn.close().await.unwrap();
+    }
+
+    /// Revisions written when they still held a copy of the report keep their
+    /// status through the migration that drops the copy
+    /// (migrations/sqlite/0008_revisions_without_copy.sql,
+    /// migrations/postgres/0003_revisions_without_copy.sql): the old rows are
+    /// written with the old schema's SQL, then the store opens the database.
+    #[tokio::test]
+    async fn revisions_keep_their_status_when_the_copy_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        for url in urls(dir.path()).await {
+            let backend = Backend::of_url(&url).unwrap();
+            let (all, first_new) = match backend {
+                Backend::Sqlite => (&crate::store::sqlite::MIGRATOR, 8),
+                Backend::Postgres => (&crate::store::postgres::MIGRATOR, 3),
+            };
+            let before = sqlx::migrate::Migrator {
+                migrations: all.migrations.iter().filter(|m| m.version < first_new).cloned().collect::<Vec<_>>().into(),
+                ..sqlx::migrate::Migrator::DEFAULT
+            };
+            // Only the revisions matter here: foreign keys are not checked while
+            // the old rows are planted (SQLite: off; PostgreSQL: replica role).
+            let old_rows = [(1, "draft", r#"{"save":{"set":{"a":"1"}}}"#), (2, "submitted", r#""submit""#)];
+            let insert = "INSERT INTO report_revisions (report_id, version, client_id, mutation_id, user_id, op, data, created_at)
+                          VALUES ('r', $1, 'c', $1, 1, $2, $3, '2024-03-01T00:00:00Z')";
+            match backend {
+                Backend::Sqlite => {
+                    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+                        .unwrap()
+                        .create_if_missing(true)
+                        .foreign_keys(false);
+                    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+                    before.run(&mut conn).await.unwrap();
+                    for (version, status, op) in old_rows {
+                        let data = format!(r#"{{"status":"{status}","values":{{"a":"1"}}}}"#);
+                        sqlx::query(insert).bind(version).bind(op).bind(data).execute(&mut conn).await.unwrap();
+                    }
+                    conn.close().await.unwrap();
+                }
+                Backend::Postgres => {
+                    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+                    before.run(&mut conn).await.unwrap();
+                    sqlx::query("SET session_replication_role = replica").execute(&mut conn).await.unwrap();
+                    for (version, status, op) in old_rows {
+                        let data = format!(r#"{{"status":"{status}","values":{{"a":"1"}}}}"#);
+                        sqlx::query(insert).bind(version as i64).bind(op).bind(data).execute(&mut conn).await.unwrap();
+                    }
+                    conn.close().await.unwrap();
+                }
+            }
+            let store = Store::open(&url).await.unwrap();
+            let statuses: Vec<(i64, String)> = on_pool!(&store.pool, db => {
+                sqlx::query_as("SELECT version, status FROM report_revisions ORDER BY version").fetch_all(db).await.unwrap()
+            });
+            assert_eq!(statuses, [(1, "draft".to_string()), (2, "submitted".to_string())], "{url}");
+            store.close().await;
+        }
     }
 }

@@ -85,6 +85,8 @@ pub(crate) trait Dialect {
     /// (`$2`): `unit_id IN (<this>)`. One parameter instead of one per unit — a
     /// province has hundreds of communes.
     fn json_text_values(param: &str) -> String;
+    /// Like [`Dialect::json_text_values`] for a JSON array of integers.
+    fn json_int_values(param: &str) -> String;
     /// One text holding a JSON array with one element per row of `FROM …` — rows
     /// cross sqlx's driver one by one, which for ~10,000 small rows costs more than
     /// the engine's own work (`examples/dashboard_bench.rs`). `items` are SQL

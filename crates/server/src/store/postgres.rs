@@ -88,6 +88,10 @@ impl Dialect for Sql {
         format!("SELECT jsonb_array_elements_text(CAST({param} AS jsonb))")
     }
 
+    fn json_int_values(param: &str) -> String {
+        format!("SELECT CAST(jsonb_array_elements_text(CAST({param} AS jsonb)) AS BIGINT)")
+    }
+
     fn json_rows(items: &[&str]) -> String {
         format!("CAST(COALESCE(json_agg(json_build_array({})), '[]') AS TEXT)", items.join(", "))
     }

@@ -62,6 +62,10 @@ impl Dialect for Sql {
         format!("SELECT value FROM json_each({param})")
     }
 
+    fn json_int_values(param: &str) -> String {
+        format!("SELECT value FROM json_each({param})")
+    }
+
     fn json_rows(items: &[&str]) -> String {
         format!("json_group_array(json_array({}))", items.join(", "))
     }

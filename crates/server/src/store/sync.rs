@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use danvan_core::sync::{MutationOp, MutationResult};
-use danvan_core::Report;
+use danvan_core::{Report, ReportStatus};
 
 use super::{on_pool, on_tx, parse_ts, ts, Cols, DbRow, Dialect, Store, StoreError, Tx};
 
@@ -45,7 +45,10 @@ pub struct PullPage {
     pub has_more: bool,
 }
 
-/// One entry of a report's history, with the author's display name.
+/// One entry of a report's history, with the author's display name. A revision
+/// keeps the operation and the status it left, not a copy of the report: the
+/// values at any version are the saves' `set`s applied in order
+/// (`danvan_core::report::apply_set`), which is what the history shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Revision {
     pub version: u64,
@@ -53,7 +56,8 @@ pub struct Revision {
     pub mutation_id: u64,
     pub user: String,
     pub op: MutationOp,
-    pub report: Report,
+    /// The report's status after this change.
+    pub status: ReportStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -186,7 +190,7 @@ impl Store {
     pub async fn revisions(&self, report_id: &str) -> Result<Vec<Revision>, StoreError> {
         let rows: Vec<RevisionRow> = on_pool!(&self.pool, db => {
             sqlx::query_as(
-                "SELECT r.version, r.client_id, r.mutation_id, u.display_name, r.op, r.data, r.created_at
+                "SELECT r.version, r.client_id, r.mutation_id, u.display_name, r.op, r.status, r.created_at
                  FROM report_revisions r JOIN users u ON u.id = r.user_id
                  WHERE r.report_id = $1 ORDER BY r.version",
             )
@@ -202,7 +206,8 @@ impl Store {
                     mutation_id: to_u64(r.mutation_id)?,
                     user: r.display_name,
                     op: from_json("thao tác", &r.op)?,
-                    report: from_json("báo cáo", &r.data)?,
+                    status: ReportStatus::parse(&r.status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("trạng thái «{}»", r.status)))?,
                     created_at: parse_ts(&r.created_at)?,
                 })
             })
@@ -217,11 +222,18 @@ struct RevisionRow {
     mutation_id: i64,
     display_name: String,
     op: String,
-    data: String,
+    status: String,
     created_at: String,
 }
 
-/// One mutation's transaction. Dropped without [`WriteTx::commit`], it rolls back.
+/// Where a push began inside a group's transaction ([`WriteTx::savepoint`]).
+#[must_use]
+pub struct Savepoint {
+    change_seq: Option<i64>,
+}
+
+/// A push's (or a group of pushes') write transaction. Dropped without
+/// [`WriteTx::commit`], it rolls back.
 pub struct WriteTx {
     tx: Tx,
     /// The counter as committed when the transaction began.
@@ -351,7 +363,7 @@ impl WriteTx {
         .execute(&mut *db)
         .await?; });
         on_tx!(&mut self.tx, db => { sqlx::query(
-            "INSERT INTO report_revisions (report_id, version, client_id, mutation_id, user_id, op, data, created_at)
+            "INSERT INTO report_revisions (report_id, version, client_id, mutation_id, user_id, op, status, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
@@ -360,7 +372,7 @@ impl WriteTx {
         .bind(to_i64(rev.mutation_id)?)
         .bind(rev.user_id)
         .bind(json(rev.op)?)
-        .bind(&data)
+        .bind(report.status.as_str())
         .bind(&at)
         .execute(&mut *db)
         .await?; });
@@ -405,6 +417,45 @@ impl WriteTx {
             .bind(client_id)
             .execute(&mut *db)
             .await?; });
+        Ok(())
+    }
+
+    /// Marks where one push of a group begins (see `crate::push_queue`): a push
+    /// that fails is undone back to here and the others still commit.
+    pub async fn savepoint(&mut self) -> Result<Savepoint, StoreError> {
+        on_tx!(&mut self.tx, db => { sqlx::query("SAVEPOINT push").execute(&mut *db).await?; });
+        Ok(Savepoint { change_seq: self.change_seq })
+    }
+
+    /// Keeps what was done since the savepoint.
+    pub async fn release(&mut self, _savepoint: Savepoint) -> Result<(), StoreError> {
+        on_tx!(&mut self.tx, db => { sqlx::query("RELEASE SAVEPOINT push").execute(&mut *db).await?; });
+        Ok(())
+    }
+
+    /// Undoes what was done since the savepoint, change numbers included.
+    pub async fn rollback_to(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        on_tx!(&mut self.tx, db => {
+            sqlx::query("ROLLBACK TO SAVEPOINT push").execute(&mut *db).await?;
+            sqlx::query("RELEASE SAVEPOINT push").execute(&mut *db).await?;
+        });
+        self.change_seq = savepoint.change_seq;
+        Ok(())
+    }
+
+    /// When these devices last synced (the device list shows it), written with
+    /// the pushes they made instead of one more write transaction each.
+    pub async fn touch_devices(&mut self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        on_tx!(&mut self.tx, db, D => {
+            let sql = format!(
+                "UPDATE devices SET last_sync_at = $1, last_seen_at = $1 WHERE id IN ({})",
+                D::json_int_values("$2")
+            );
+            sqlx::query(&sql).bind(ts(now)).bind(json(&ids)?).execute(&mut *db).await?;
+        });
         Ok(())
     }
 
