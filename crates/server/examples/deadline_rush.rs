@@ -694,6 +694,9 @@ struct Push {
     done_at: Duration,
     /// None: applied; else the kind of failure.
     error: Option<String>,
+    /// Whether the phone sends this mutation again after this answer (a 503 or a
+    /// failure below HTTP, as the app does).
+    retried: bool,
 }
 
 struct Shared {
@@ -758,7 +761,7 @@ async fn push(
             (Some(format!("HTTP {} `{code}`", status.as_u16())), None)
         }
     };
-    (Push { op, latency, done_at: t0.elapsed(), error }, version)
+    (Push { op, latency, done_at: t0.elapsed(), error, retried: false }, version)
 }
 
 /// What went wrong below HTTP, named by the deepest I/O error in the chain (a
@@ -784,6 +787,42 @@ fn transport_error(e: &reqwest::Error, latency: Duration) -> String {
     }
 }
 
+/// How long the app waits before its next sync after a failed one
+/// (`src/sync.rs`, `start_scheduler`: 15 s × 2^failures): 30 s, then 60 s. The
+/// mutation is sent again with the same id; the bench gives up after these.
+const APP_RETRY_WAITS: [Duration; 2] = [Duration::from_secs(30), Duration::from_secs(60)];
+
+/// Whether the app sends a push again after this failure: the server was busy
+/// (503) or the request never got an HTTP answer. A 4xx or a rejection is final.
+fn app_retries(error: &str) -> bool {
+    let below_http = ["HTTP ", "rejected", "conflict", "stopped"].iter().all(|p| !error.starts_with(p));
+    error.starts_with("HTTP 503") || below_http
+}
+
+/// One mutation pushed as the app pushes it: again after [`APP_RETRY_WAITS`] while
+/// the answer is a 503 or no answer. Every attempt is returned.
+async fn push_like_app(
+    http: &reqwest::Client,
+    shared: &Shared,
+    base: &str,
+    phone: &Phone,
+    m: Mutation,
+    t0: Instant,
+) -> (Vec<Push>, Option<u64>) {
+    let mut attempts = Vec::new();
+    for wait in APP_RETRY_WAITS.iter().map(Some).chain([None]) {
+        let (mut attempt, version) = push(http, shared, base, phone, m.clone(), t0).await;
+        let again = wait.is_some() && attempt.error.as_deref().is_some_and(app_retries);
+        attempt.retried = again;
+        attempts.push(attempt);
+        match wait {
+            Some(wait) if again => tokio::time::sleep(*wait).await,
+            _ => return (attempts, version),
+        }
+    }
+    (attempts, None)
+}
+
 /// One unit: its phone wakes at `at`, pushes the filled report to one server and,
 /// once it is applied, submits it through the next one.
 async fn file_report(shared: Arc<Shared>, phone: Arc<Phone>, index: usize, t0: Instant, at: Duration) -> Vec<Push> {
@@ -797,14 +836,13 @@ async fn file_report(shared: Arc<Shared>, phone: Arc<Phone>, index: usize, t0: I
         0,
         MutationOp::Save { form_id: shared.form_id.clone(), set: phone.values.clone(), attach: vec![], detach: vec![] },
     );
-    let (first, version) = push(&http, &shared, &shared.bases[index % k], &phone, save, t0).await;
-    let mut pushes = vec![first];
+    let (mut pushes, version) = push_like_app(&http, &shared, &shared.bases[index % k], &phone, save, t0).await;
     if let Some(version) = version {
         let mut submit = Mutation::new(2, phone.key.clone(), version, MutationOp::Submit);
         // The phone's clock at "Gửi" (`crates/core/src/client.rs`).
         submit.device_time = Some(Utc::now());
-        let (second, _) = push(&http, &shared, &shared.bases[(index + 1) % k], &phone, submit, t0).await;
-        pushes.push(second);
+        let (second, _) = push_like_app(&http, &shared, &shared.bases[(index + 1) % k], &phone, submit, t0).await;
+        pushes.extend(second);
     }
     pushes
 }
@@ -858,8 +896,14 @@ impl VariantResult {
         by_kind
     }
 
+    /// Mutations that failed for good (their last attempt failed).
     fn error_count(&self) -> usize {
-        self.pushes.iter().filter(|p| p.error.is_some()).count()
+        self.pushes.iter().filter(|p| p.error.is_some() && !p.retried).count()
+    }
+
+    /// Attempts answered 503 (the phone waited and sent them again).
+    fn shed_count(&self) -> usize {
+        self.pushes.iter().filter(|p| p.error.as_deref().is_some_and(|e| e.starts_with("HTTP 503"))).count()
     }
 
     fn throughput(&self) -> f64 {
@@ -902,7 +946,7 @@ async fn rush(
     let mut no_submit = 0;
     while let Some(done) = tasks.join_next().await {
         let unit = done.expect("unit task");
-        if unit.len() < 2 {
+        if !unit.iter().any(|p| p.op == Op::Submit) {
             no_submit += 1;
         }
         pushes.extend(unit);
@@ -1050,7 +1094,7 @@ fn section(results: &[VariantResult], units: usize, window: Duration, seed: u64,
         let all = r.latencies(None);
         let rss: Vec<String> = r.servers.iter().map(|s| format!("{:.0}", mb(s.hwm_kb))).collect();
         rows.push_str(&format!(
-            "| {} | {} | **{:.0}** | **{:.0}** | **{:.0}** | {:.0} | **{}** | {:.0} | {} / {} | **{}** |\n",
+            "| {} | {} | **{:.0}** | **{:.0}** | **{:.0}** | {:.0} | **{}** | {} | {:.0} | {} / {} | **{}** |\n",
             label(r.name),
             all.len(),
             ms(percentile(&all, 50.0)),
@@ -1058,6 +1102,7 @@ fn section(results: &[VariantResult], units: usize, window: Duration, seed: u64,
             ms(r.p99()),
             ms(all.last().copied().unwrap_or_default()),
             r.error_count(),
+            r.shed_count(),
             r.throughput(),
             r.submitted_in_db,
             r.units,
@@ -1128,7 +1173,7 @@ fn section(results: &[VariantResult], units: usize, window: Duration, seed: u64,
     let errors = if errors.is_empty() {
         "No push failed in either variant.\n".to_string()
     } else {
-        format!("Failed pushes by kind (HTTP status and error code, or the mutation's rejection code):\n\n| variant | kind | pushes |\n|---|---|---:|\n{errors}")
+        format!("Failed attempts by kind (HTTP status and error code, or the mutation's rejection code), sent again or not:\n\n| variant | kind | attempts |\n|---|---|---:|\n{errors}")
     };
     let mut load = String::new();
     for r in results {
@@ -1209,7 +1254,12 @@ configuration; the plan is plan 413 copied to this year and published; the
 {units} synthetic communes are imported with `danvan-server import-units --apply`
 under the province valid today. In the PostgreSQL variant the two processes share one
 database: each unit's save goes to one and its submit to the other. Latency is one
-push's round trip (request sent to answer read, failures included); throughput is
+push's round trip (request sent to answer read, failures included). A push answered
+503 (the server sheds load beyond `DANVAN_MAX_WAITING_PUSHES` waiting pushes, or after
+10 s of waiting: `crates/server/src/push_queue.rs`) or not answered at all is sent
+again as the app does, 30 s and then 60 s later (`src/sync.rs`); every attempt counts
+as a push in the latencies, "503, sent again" counts those answers, and "errors" counts
+mutations whose last attempt failed. Throughput is
 pushes answered per second from the first arrival to the last answer; peak RSS is each
 server process's VmHWM (/proc/PID/status) at the end, start-up included.
 
@@ -1218,8 +1268,8 @@ Command: `cargo run --profile server -p danvan-server --example deadline_rush`{s
 Measured {date}, commit `{commit}`{dirty}, {nproc} × {cpu} (shared machine; the load generator runs on
 the same cores), files on {fs}.
 
-| variant | pushes | p50 ms | p95 ms | p99 ms | max ms | errors | pushes/s | reports submitted (in the database) | peak RSS per process, MB |
-|---|---:|---:|---:|---:|---:|---:|---:|---|---|
+| variant | pushes | p50 ms | p95 ms | p99 ms | max ms | errors | 503, sent again | pushes/s | reports submitted (in the database) | peak RSS per process, MB |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
 {rows}
 Targets: p99 < {TARGET_P99_MS:.0} ms, 0 errors, RSS < {TARGET_RSS_MB:.0} MB per process.
 

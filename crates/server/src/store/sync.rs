@@ -258,18 +258,23 @@ impl WriteTx {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Client, StoreError> {
-        on_tx!(&mut self.tx, db => { sqlx::query(
+        // Known clients (every push but a phone's first) cost one statement.
+        let known: Option<ClientRow> =
+            on_tx!(&mut self.tx, db => sqlx::query_as(CLIENT).bind(client_id).fetch_optional(&mut *db).await?);
+        if let Some(row) = known {
+            return row.into_client();
+        }
+        let row: ClientRow = on_tx!(&mut self.tx, db => sqlx::query_as(
             "INSERT INTO clients (client_id, user_id, last_mutation_id, revoked, created_at, last_seen_at)
-             VALUES ($1, $2, 0, FALSE, $3, $4) ON CONFLICT (client_id) DO NOTHING",
+             VALUES ($1, $2, 0, FALSE, $3, $4)
+             RETURNING client_id, user_id, last_mutation_id, revoked",
         )
         .bind(client_id)
         .bind(user_id)
         .bind(ts(now))
         .bind(ts(now))
-        .execute(&mut *db)
-        .await?; });
-        let row: ClientRow =
-            on_tx!(&mut self.tx, db => sqlx::query_as(CLIENT).bind(client_id).fetch_one(&mut *db).await?);
+        .fetch_one(&mut *db)
+        .await?);
         row.into_client()
     }
 
