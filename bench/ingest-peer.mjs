@@ -627,7 +627,7 @@ ${rows}
 ${ratios}
 Target: danvan ingests at **≥ ${TARGET_RATIO}× pouchdb-server's rate with its durability kept** — ${
   allMet ? "**met** in both variants" : `**NOT met** (${verdicts.map((x) => `${x.v} client${x.v > 1 ? "s" : ""}: ${x.ratio.toFixed(2)}×`).join(", ")})`
-}. This run is the baseline.
+}.
 
 **Durability is not the same on both sides.** danvan answers a push after its transaction
 is committed with \`synchronous = FULL\`: the WAL is fsynced, so an acknowledged report
@@ -642,20 +642,30 @@ into a table at its next flush, which a longer run would count.
 
 What the bytes say: danvan writes ${fmt(d1.written)} B per report of ${fmt(d1.sent)} B received
 (${(d1.written / d1.sent).toFixed(1)}×), pouchdb-server ${fmt(p1.written)} B of ${fmt(p1.sent)} B (${(p1.written / p1.sent).toFixed(1)}×), one client. danvan keeps
-each report three times as JSON — the report row (\`reports.data\`), and its revision with
-both the op and the resulting report (\`report_revisions.op\`, \`.data\`) — plus its figures, the
-recorded mutation result and the indexes, writes every changed 4 KB page to the WAL, and
+each report twice as JSON — the report row (\`reports.data\`) and the operation of its
+revision (\`report_revisions.op\`; a revision no longer holds a copy of the report) — plus its
+figures, the recorded mutation result and the indexes, writes every changed 4 KB page to the WAL, and
 copies the pages again into the database file at each checkpoint; LevelDB appends the
 document (and its revision tree) to its log and rewrites it, Snappy-compressed, when it
 flushes and compacts its tables. Net of what was cancelled, danvan ${fmt(d1.written - d1.cancelled)} B and
 pouchdb-server ${fmt(p1.written - p1.cancelled)} B per report (${((d1.written - d1.cancelled) / (p1.written - p1.cancelled)).toFixed(1)}×).
 
 Four clients against one: danvan ${(d4.rate / d1.rate).toFixed(2)}×, pouchdb-server ${(p4.rate / p1.rate).toFixed(2)}× the reports/s. Both
-take writes one at a time — SQLite's single write lock (each push is one \`BEGIN IMMEDIATE\`
-transaction), and pouchdb-server's one JavaScript thread in front of LevelDB's single
-writer — so more clients can only overlap their HTTP and JSON work with another's write;
-danvan's four-client batch p95 (${d4.p95.toFixed(0)} ms against ${d1.p95.toFixed(0)} ms for one client) is most likely the
-wait for that lock (see "Sync: server push throughput").
+take writes one at a time — danvan's one writer task, which commits the pushes waiting for it
+together (\`crates/server/src/push_queue.rs\`) on one SQLite connection, and pouchdb-server's one
+JavaScript thread in front of LevelDB's single writer — so more clients can only overlap their
+HTTP and JSON work with another's write; danvan's four-client batch p95 (${d4.p95.toFixed(0)} ms against
+${d1.p95.toFixed(0)} ms for one client) is the wait for that writer. Batches of 100 already share one
+commit, so committing several of them together saves little here; it is what made the deadline rush
+(many small pushes) meet its targets.
+
+Where danvan's time goes (\`perf record\` of the server during this benchmark, 2026-12-02): about
+half of the server's CPU samples are on sqlx's SQLite worker thread, most of them in the kernel
+writing pages (WAL appends, checkpoints) and switching threads (every statement crosses from a
+Tokio worker to that thread and back: four per report); the other part is request handling on
+the Tokio workers — JSON parsing and serialising, the content hash, form validation. Fewer bytes
+per report (one JSON copy instead of two) and multi-row inserts (a few statements per push instead
+of four per report) are the next levers; neither alone is likely to triple the rate.
 The figures of that section (small edits to existing reports) are not comparable with these
 (a whole new ~3 KB report per mutation).
 `;

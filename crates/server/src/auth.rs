@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
 use std::cell::RefCell;
@@ -317,6 +317,8 @@ pub struct AuthUser {
     pub user: User,
     pub token_hash: String,
     pub device_id: i64,
+    /// When this device last synced, as the request found it.
+    pub last_sync_at: Option<DateTime<Utc>>,
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -348,7 +350,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let token_hash = hash_token(token);
         let now = Utc::now();
         match state.store.token_lookup(&token_hash, now).await? {
-            TokenLookup::Active { user, device_id, last_seen_at, app_version } => {
+            TokenLookup::Active { user, device_id, last_seen_at, last_sync_at, app_version } => {
                 let version = parts
                     .headers
                     .get(APP_VERSION_HEADER)
@@ -362,7 +364,7 @@ impl FromRequestParts<AppState> for AuthUser {
                         tracing::warn!(error = %e, device_id, "không cập nhật được thời điểm dùng thiết bị");
                     }
                 }
-                Ok(AuthUser { user, token_hash, device_id })
+                Ok(AuthUser { user, token_hash, device_id, last_sync_at })
             }
             TokenLookup::Ended { reason } => {
                 Err(AppError::coded(StatusCode::UNAUTHORIZED, "device_ended", ended_message(&reason)))

@@ -405,6 +405,26 @@ async fn pushes_that_wait_together_commit_together_and_a_refused_one_is_undone_a
     s.stop().await;
 }
 
+#[tokio::test]
+async fn a_pull_records_when_the_device_last_synced() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let d = Device::new(&s, "tp.kontum", "tp-1").await;
+    let user = user_id_of(&s.state.store, "tp.kontum").await;
+    let synced = || async { s.state.store.devices(user, chrono::Utc::now()).await.unwrap()[0].last_sync_at };
+    assert_eq!(synced().await, None);
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    d.pull(&s, 0, None).await;
+    let first = synced().await.expect("written by the pull");
+    assert!(first >= before, "{first}");
+    // Within the minute the next pages do not write it again (times are kept to
+    // the second: a second later a write would show).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    d.pull(&s, 0, None).await;
+    assert_eq!(synced().await, Some(first));
+    s.stop().await;
+}
+
 async fn user_id_of(store: &Store, username: &str) -> i64 {
     store.user_by_username(username).await.unwrap().unwrap().user.id
 }

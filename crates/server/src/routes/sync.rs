@@ -83,10 +83,15 @@ pub async fn pull(
     Ok(Json(PullResponse { epoch, reset, changes, cursor, has_more: page.has_more, catalog_version: catalog.version }))
 }
 
-/// The device list shows when each phone last synced. Best effort: a busy database
-/// must not fail a sync over it.
+/// The device list shows when each phone last synced, to the minute: a pull writes
+/// it at most once a minute (a reviewer pulls page after page, and on SQLite every
+/// write waits for the push writer). Best effort: a busy database must not fail a
+/// sync over it. Pushes write it in their own transaction (`push_queue.rs`).
 async fn touch_sync(state: &AppState, auth: &AuthUser) {
     let now = chrono::Utc::now();
+    if auth.last_sync_at.is_some_and(|at| now - at < chrono::Duration::minutes(1)) {
+        return;
+    }
     if let Err(e) = state.store.touch_device_sync(auth.device_id, now).await {
         tracing::warn!(error = %e, device_id = auth.device_id, "không ghi được thời điểm đồng bộ của thiết bị");
     }

@@ -88,12 +88,11 @@ pub enum TokenLookup {
         user: User,
         device_id: i64,
         last_seen_at: DateTime<Utc>,
+        last_sync_at: Option<DateTime<Utc>>,
         app_version: Option<String>,
     },
     /// Signed out on purpose (`ended_reason`: logout, user, admin, disabled, password).
-    Ended {
-        reason: String,
-    },
+    Ended { reason: String },
     /// Unknown, or past its idle or absolute expiry.
     Invalid,
 }
@@ -591,7 +590,7 @@ impl Store {
     /// expiry, its account enabled), a deliberately ended one, or nothing.
     pub async fn token_lookup(&self, token_hash: &str, now: DateTime<Utc>) -> Result<TokenLookup, StoreError> {
         let row = on_pool!(&self.pool, db => sqlx::query(
-            "SELECT d.id AS device_id, d.last_seen_at, d.expires_at, d.ended_at, d.ended_reason, d.app_version,
+            "SELECT d.id AS device_id, d.last_seen_at, d.last_sync_at, d.expires_at, d.ended_at, d.ended_reason, d.app_version,
                     u.id, u.username, u.display_name, u.role, u.unit_id, u.disabled_at
              FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
         )
@@ -615,6 +614,7 @@ impl Store {
             user: user_from_row(&r)?,
             device_id: r.int("device_id")?,
             last_seen_at,
+            last_sync_at: r.opt_text("last_sync_at")?.as_deref().map(parse_ts).transpose()?,
             app_version: r.opt_text("app_version")?,
         })
     }
