@@ -52,6 +52,10 @@ use proc_memory::memory_kb;
 #[path = "shared/benchmarks_md.rs"]
 mod benchmarks_md;
 
+#[path = "shared/pg_cluster.rs"]
+mod pg_cluster;
+use pg_cluster::{pg_bin, PgCluster};
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -136,10 +140,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn is_root() -> bool {
-    shell("id -u") == "0"
-}
-
 /// The last lines of a log file, for a failure message.
 fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -215,155 +215,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-// --- PostgreSQL: a cluster of our own ------------------------------------------------
-
-/// A PostgreSQL cluster in a temp dir, started like `scripts/with-postgres.sh`
-/// starts its own (as the `postgres` user when run as root: PostgreSQL refuses to
-/// run as root) but with the defaults for durability, so a commit waits for its
-/// WAL flush as it would in production. Stopped and deleted when dropped.
-struct PgCluster {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    as_postgres: bool,
-    url: String,
-}
-
-impl PgCluster {
-    fn command(&self, program: &str) -> Command {
-        command_as(&self.bin, program, self.as_postgres)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.path().join("server.log")
-    }
-
-    /// The postmaster's pid (first line of `postmaster.pid`).
-    fn postmaster_pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.data().join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
-    }
-
-    fn start(bin: PathBuf) -> PgCluster {
-        let as_postgres = is_root();
-        let dir = tempfile::Builder::new().prefix("danvan-rush-pg.").tempdir().expect("temp dir");
-        if as_postgres {
-            if shell("id -u postgres").is_empty() {
-                let status = Command::new("useradd")
-                    .args(["--system", "--home-dir"])
-                    .arg(dir.path())
-                    .args(["--shell", "/bin/sh", "postgres"])
-                    .status()
-                    .expect("useradd");
-                assert!(status.success(), "could not create the postgres user");
-            }
-            let ok = Command::new("chown").arg("postgres").arg(dir.path()).status().is_ok_and(|s| s.success());
-            assert!(ok, "chown postgres {}", dir.path().display());
-        }
-        let port = free_port();
-        let mut cluster = PgCluster { bin, dir, as_postgres, url: String::new() };
-        let data = cluster.data();
-        let initdb = |locale: &str| {
-            cluster
-                .command("initdb")
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8"])
-                .arg(format!("--locale={locale}"))
-                .output()
-                .expect("initdb")
-        };
-        let out = initdb("C.UTF-8");
-        let out = if out.status.success() { out } else { initdb("C") };
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        // Only where it listens: every durability setting stays at its default.
-        let options = format!("-h 127.0.0.1 -p {port} -k {}", cluster.dir.path().display());
-        let out = cluster
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(cluster.log())
-            .args(["-w", "-t", "60", "-o", &options, "start"])
-            .output()
-            .expect("pg_ctl start");
-        assert!(out.status.success(), "pg_ctl start failed:\n{}", tail(&cluster.log(), 20));
-        let out = cluster
-            .command("createdb")
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "danvan"])
-            .output()
-            .expect("createdb");
-        assert!(out.status.success(), "createdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        cluster.url = format!("postgres://postgres@127.0.0.1:{port}/danvan");
-        cluster
-    }
-
-    /// The settings that decide what a commit costs, as the running cluster
-    /// reports them (`postgres -C` reads them without a connection).
-    fn durability(&self) -> String {
-        ["fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers", "max_connections"]
-            .iter()
-            .map(|name| {
-                let out = self.command("postgres").arg("-D").arg(self.data()).args(["-C", name]).output();
-                let value = out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-                let value = match (*name, value.parse::<u64>()) {
-                    // Printed in 8 kB pages.
-                    ("shared_buffers", Ok(pages)) => format!("{} MB", pages * 8 / 1024),
-                    _ if value.is_empty() => "?".into(),
-                    _ => value,
-                };
-                format!("`{name} = {value}`")
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    fn version(&self) -> String {
-        let out = self.command("postgres").arg("--version").output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
-    }
-}
-
-impl Drop for PgCluster {
-    fn drop(&mut self) {
-        let _ = self.command("pg_ctl").arg("-D").arg(self.data()).args(["-m", "fast", "-w", "stop"]).output();
-        // The TempDir removes the directory (root may delete the postgres user's files).
-    }
-}
-
-fn command_as(bin: &Path, program: &str, as_postgres: bool) -> Command {
-    if as_postgres {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
-        c
-    } else {
-        Command::new(bin.join(program))
-    }
-}
-
-/// `BENCH_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin` with an initdb.
-fn pg_bin() -> PathBuf {
-    if let Ok(dir) = std::env::var("BENCH_PG_BIN") {
-        return PathBuf::from(dir);
-    }
-    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("initdb").is_file().then_some((version, bin))
-        })
-        .collect();
-    dirs.sort();
-    dirs.pop().map(|(_, bin)| bin).unwrap_or_else(|| {
-        panic!("PostgreSQL server binaries not found: `apt-get install postgresql`, or set BENCH_PG_BIN")
-    })
 }
 
 // --- Server processes ----------------------------------------------------------------
@@ -1007,7 +858,7 @@ async fn run_variant(
     let (cluster, url, processes) = match name {
         "sqlite" => (None, format!("sqlite://{}", work.path().join("danvan.db").display()), 1),
         _ => {
-            let cluster = PgCluster::start(pg_bin());
+            let cluster = PgCluster::start(pg_bin(), "danvan-rush-pg.");
             let url = cluster.url.clone();
             (Some(cluster), url, 2)
         }

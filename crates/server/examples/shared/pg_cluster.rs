@@ -1,7 +1,6 @@
 //! A throwaway PostgreSQL cluster for the benchmark examples (`#[path]`-included:
-//! Cargo builds no example from this folder). Started the way `deadline_rush.rs`
-//! starts its own — which still carries its own copy of this code and could use
-//! this file instead — and the way `scripts/with-postgres.sh` does (as the
+//! Cargo builds no example from this folder; `dashboard_bench.rs` and
+//! `deadline_rush.rs` use it). Started the way `scripts/with-postgres.sh` does (as the
 //! `postgres` user when run as root: PostgreSQL refuses to run as root), but with
 //! PostgreSQL's default durability (fsync and synchronous_commit on), so a commit
 //! waits for its WAL flush as it would in production. Stopped and deleted when
