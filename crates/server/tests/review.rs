@@ -122,6 +122,26 @@ async fn dashboard_and_consolidation_follow_the_review_loop_up_to_the_province()
     let ii1 = c.narratives.iter().find(|n| n.section_id == "II.1").unwrap();
     assert!(ii1.fields.iter().any(|f| f.entries.iter().any(|e| e.text == "Tuyên truyền ở 3 thôn")));
 
+    // A province's consolidation asks for thousands of units' figures: beyond a few
+    // hundred the store reads the period whole and keeps the wanted units. Both
+    // ways give the same answer.
+    let period_key = key(DAKBLA).period.key();
+    let store = &s.state.store;
+    let by_list = store.accepted_figures(PLAN, &period_key, &[DAKBLA, QUANGTRUNG]).await.unwrap();
+    assert_eq!(by_list.iter().map(|(u, _)| u.as_str()).collect::<std::collections::BTreeSet<_>>().len(), 2);
+    let others: Vec<String> = (0..600).map(|i| format!("kontum.khong-co.{i}")).collect();
+    let mut many: Vec<&str> = others.iter().map(String::as_str).collect();
+    many.extend([DAKBLA, QUANGTRUNG]);
+    let mut by_period = store.accepted_figures(PLAN, &period_key, &many).await.unwrap();
+    let mut by_list = by_list;
+    by_list.sort();
+    by_period.sort();
+    assert_eq!(by_period, by_list);
+    many.pop();
+    let only_dakbla = store.accepted_figures(PLAN, &period_key, &many).await.unwrap();
+    assert_eq!(only_dakbla.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(), [DAKBLA]);
+    assert_eq!(only_dakbla[0].1["ii1.sessions"], 3);
+
     // The exports of the same consolidation, over HTTP.
     let res = s.get_auth(&q("/api/exports/consolidation.csv", TP_KONTUM), &city.token).await;
     assert_eq!(res.status(), StatusCode::OK);
