@@ -559,30 +559,44 @@ fn rename_path(e: BackupError, tmp: &Path, source: &Path) -> BackupError {
 /// `<kept>-wal`, where SQLite finds it when the copy is opened. The main file is
 /// hard-linked, not moved, so the database never goes missing from its path.
 async fn set_aside(db: &Path) -> Result<Previous> {
-    match checkpoint(db).await {
-        Ok(0) => {}
-        // Another process (an sqlite3 shell…) has it open and in use.
-        Ok(_) => return Err(BackupError::InUse(db.to_path_buf())),
-        Err(_unreadable) => {}
-    }
     let kept = with_suffix(db, &format!(".before-restore-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
-    if kept.symlink_metadata().is_ok() {
-        return Err(BackupError::Exists(kept));
+    let kept_wal = with_suffix(&kept, "-wal");
+    if let Some(taken) = [&kept, &kept_wal].into_iter().find(|p| p.symlink_metadata().is_ok()) {
+        return Err(BackupError::Exists(taken.clone()));
+    }
+    // The -wal is copied before anything opens the database: opening one that
+    // turns out to be unreadable may still delete its -wal when the failed
+    // connection closes — on sqlx's worker thread, possibly after the attempt has
+    // returned — and that -wal may hold the last commits.
+    let wal = with_suffix(db, "-wal");
+    let mut wal_copy = match std::fs::metadata(&wal) {
+        Ok(m) if m.len() > 0 => {
+            std::fs::copy(&wal, &kept_wal).map_err(io("không giữ lại được tệp -wal cũ tại", &kept_wal))?;
+            sync_file(&kept_wal)?;
+            Some(kept_wal)
+        }
+        _ => None,
+    };
+    let drop_copy = |copy: &mut Option<PathBuf>| {
+        if let Some(path) = copy.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    };
+    match checkpoint(db).await {
+        // Everything is in the main file: the copy of the -wal is not needed.
+        Ok(0) => drop_copy(&mut wal_copy),
+        // Another process (an sqlite3 shell…) has it open and in use.
+        Ok(_) => {
+            drop_copy(&mut wal_copy);
+            return Err(BackupError::InUse(db.to_path_buf()));
+        }
+        Err(_unreadable) => {}
     }
     if std::fs::hard_link(db, &kept).is_err() {
         // A file system without hard links: a copy, synced.
         std::fs::copy(db, &kept).map_err(io("không giữ lại được cơ sở dữ liệu cũ tại", &kept))?;
         sync_file(&kept)?;
     }
-    let wal = with_suffix(db, "-wal");
-    let kept_wal = match std::fs::metadata(&wal) {
-        Ok(m) if m.len() > 0 => {
-            let to = with_suffix(&kept, "-wal");
-            std::fs::rename(&wal, &to).map_err(io("không giữ lại được tệp -wal cũ tại", &to))?;
-            Some(to)
-        }
-        _ => None,
-    };
     for stale in [wal, with_suffix(db, "-shm")] {
         match std::fs::remove_file(&stale) {
             Ok(()) => {}
@@ -590,7 +604,7 @@ async fn set_aside(db: &Path) -> Result<Previous> {
             Err(e) => return Err(io("không xoá được", &stale)(e)),
         }
     }
-    Ok(Previous { file: kept, wal: kept_wal })
+    Ok(Previous { file: kept, wal: wal_copy })
 }
 
 /// `PRAGMA wal_checkpoint(TRUNCATE)` then close (the last connection to close
