@@ -54,7 +54,7 @@ mod benchmarks_md;
 
 #[path = "shared/pg_cluster.rs"]
 mod pg_cluster;
-use pg_cluster::{pg_bin, PgCluster};
+use pg_cluster::{pg_bin, shell, tail, PgCluster};
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -128,23 +128,8 @@ fn env_usize(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }
 
-fn shell(cmd: &str) -> String {
-    Command::new("sh")
-        .args(["-c", cmd])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// The last lines of a log file, for a failure message.
-fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Fields 4 (ppid) and 14–17 (utime, stime, cutime, cstime) of /proc/<pid>/stat.

@@ -182,7 +182,8 @@ pub fn pg_bin() -> PathBuf {
     })
 }
 
-fn shell(cmd: &str) -> String {
+/// What `sh -c CMD` prints, trimmed (empty when it fails).
+pub fn shell(cmd: &str) -> String {
     Command::new("sh")
         .args(["-c", cmd])
         .output()
@@ -191,7 +192,7 @@ fn shell(cmd: &str) -> String {
 }
 
 /// The last lines of a log file, for a failure message.
-fn tail(path: &Path, lines: usize) -> String {
+pub fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
