@@ -19,9 +19,11 @@ setup:
 
 # Cargo first (it may download crates and, on the Debian route, std's); then Trunk,
 # offline, so it never fetches tools of its own but uses the ones setup installed.
+# Trunk builds the page and CSS; its post_build hook (scripts/post-build.sh) splits
+# the wasm into modules (scripts/build-app.sh) and writes the service worker.
 app: setup
-	scripts/wasm.sh cargo build --release --locked --target wasm32-unknown-unknown -p danvan-app --bin danvan-app
-	scripts/wasm.sh trunk build --release --offline
+	scripts/wasm.sh --app cargo build --release --locked --target wasm32-unknown-unknown -p danvan-app --bin danvan-app
+	scripts/wasm.sh --app trunk build --release --offline
 
 server:
 	cargo build --profile server -p danvan-server

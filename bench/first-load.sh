@@ -28,6 +28,37 @@ for a in "${assets[@]}"; do
   rows+="| \`$name\` | $raw | $gz | $br |"$'\n'
 done
 rows+="| **total** | **$t_raw** | **$t_gz** | **$t_br** |"
+# After the first screen, the service worker fetches the modules of the role's
+# screens (public/sw.js MODULES; the groups of each role as in src/screens.rs,
+# Group::for_role, plus the sync module).
+modules_json=$(python3 - <<'PY'
+import json, re
+sw = open("dist/sw.js").read()
+print(json.dumps(json.loads(re.search(r"const MODULES = (\{.*?\n\});", sw, re.S).group(1))))
+PY
+)
+declare -A role_groups=(
+  ["commune official (Reporter)"]="reporting plan account sync"
+  ["district reviewer / Sở Nội vụ"]="reporting plan account review overview sync"
+  ["administrator"]="overview plan account admin sync"
+)
+module_br() { # the brotli bytes of every file of the groups named, each counted once
+  local files t=0
+  files=$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); print("\n".join(sorted({f for g in sys.argv[2:] for f in m.get(g, [])})))' "$modules_json" "$@")
+  for f in $files; do t=$((t + $(fetch "$f" br))); done
+  echo "$t"
+}
+role_rows=""
+for role in "commune official (Reporter)" "district reviewer / Sở Nội vụ" "administrator"; do
+  # shellcheck disable=SC2086
+  later=$(module_br ${role_groups[$role]})
+  role_rows+="| $role | $t_br | $later | ${role_groups[$role]} |"$'\n'
+done
+group_rows=""
+for g in $(python3 -c 'import json,sys; print(" ".join(sorted(json.loads(sys.argv[1]))))' "$modules_json"); do
+  group_rows+="| \`$g\` | $(module_br "$g") |"$'\n'
+done
+
 budget=$((200 * 1000))
 verdict=$([ "$t_br" -le "$budget" ] && echo "within" || echo "OVER")
 
@@ -42,8 +73,22 @@ Measured $(date -u +%Y-%m-%d), rustc $(. .tmp/wasm.env 2>/dev/null; rustc --vers
 |---|---:|---:|---:|
 $rows
 
-Budget for the first slice: ≤ 200 KB (200,000 B) brotli — **$verdict** ($t_br B, $((t_br * 100 / budget)) % of budget).
-The service worker then precaches the same files plus icons and the manifest.
+Budget: ≤ 200 KB (200,000 B) brotli before the first screen is usable — **$verdict** ($t_br B, $((t_br * 100 / budget)) % of budget).
+This is every role's first screen (sign-in, then "Nhiệm vụ của tôi"): the main
+module holds sign-in, the task list, storage and the router; every other screen
+and the sync rounds are split modules (\`src/screens.rs\`, \`scripts/build-app.sh\`).
+
+Once the first screen is up, the service worker fetches the modules of the
+role's screens in the background (brotli bytes, shared chunks counted once):
+
+| role | first screen | then in the background | groups |
+|---|---:|---:|---|
+$role_rows
+Each group with the chunks it needs (a chunk shared by several groups counts in each):
+
+| group | brotli |
+|---|---:|
+$group_rows
 MD
 )
 python3 - "$section" <<'PY'

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 mkdir -p .tmp
 
 TRUNK_VERSION=0.22.1
+WASM_SPLIT_VERSION=0.2.3
 # wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
@@ -99,6 +100,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION"; then
       && cargo install --locked --path . --quiet)
     rm -rf "$work"
   fi
+fi
+
+# The splitter that cuts the app's wasm into modules (scripts/build-app.sh). 0.2.3
+# is the first release that works with wasm-bindgen 0.2.128 and later.
+if ! have wasm-split-cli || ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  say "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (a minute, once)"
+  cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --quiet
 fi
 
 # playwright-core and the tests need Node 20 or later (Debian 12's own is 18).

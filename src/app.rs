@@ -1,13 +1,12 @@
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 use crate::components::{BottomNav, StatusBar};
 use crate::hooks::use_online;
 use crate::i18n::{provide_lang, T};
-use crate::pages::{AccountPage, LoginPage, PlanItemPage, PlanPage, ReportPage, ReportsPage, TasksPage};
-use crate::pages::{ConsolidationPage, DashboardPage, EnrolPage};
-use crate::pages::{ObligationsPage, ReviewPage, ReviewReportPage};
+use crate::pages::{LoginPage, TasksPage};
+use crate::screens::LazyScreens;
 use crate::state::{boot, refresh, AppState};
 use crate::sync::{refresh_counts, request_sync, start_scheduler};
 
@@ -45,6 +44,19 @@ pub fn App() -> impl IntoView {
     });
     on_cleanup(move || visibility.remove());
 
+    // Once the first screen is up, the service worker fetches the modules of this
+    // role's other screens in the background (src/screens.rs); again after a
+    // sign-in, since the role decides which.
+    Effect::new(move |_| {
+        let role = state.session.with(|s| s.as_ref().map(|s| s.user.role));
+        if state.booted.get() {
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(1_000).await;
+                crate::screens::keep_offline(role).await;
+            });
+        }
+    });
+
     let signed_in = move || state.session.with(|s| s.is_some());
 
     view! {
@@ -55,30 +67,11 @@ pub fn App() -> impl IntoView {
             >
                 <Show when=signed_in fallback=move || view! { <SignedOut is_online=is_online/> }>
                     <StatusBar is_online=is_online/>
-                    <Routes fallback=|| view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }>
+                    <FlatRoutes fallback=|| view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }>
                         <Route path=path!("/") view=TasksPage/>
-                        <Route path=path!("/kich-hoat") view=EnrolPage/>
-                        <Route path=path!("/ke-hoach") view=PlanPage/>
-                        <Route path=path!("/ke-hoach/:item") view=PlanItemPage/>
-                        <Route path=path!("/bao-cao") view=ReportsPage/>
-                        <Route path=path!("/bao-cao/:period") view=ReportPage/>
-                        <Route path=path!("/tai-khoan") view=AccountPage/>
-                        <Route path=path!("/duyet") view=ReviewPage/>
-                        <Route path=path!("/duyet/:report_id") view=ReviewReportPage/>
-                        <Route path=path!("/ke-hoach-don-vi") view=ObligationsPage/>
-                        <Route path=path!("/tong-quan") view=DashboardPage/>
-                        <Route path=path!("/tong-quan/:unit") view=DashboardPage/>
-                        <Route path=path!("/tong-hop/:unit/:period") view=ConsolidationPage/>
-                        <Route path=path!("/quan-tri") view=crate::pages::AdminAccountsPage/>
-                        <Route path=path!("/quan-tri/tao") view=crate::pages::AdminCreatePage/>
-                        <Route path=path!("/quan-tri/tai-khoan/:id") view=crate::pages::AdminAccountPage/>
-                        <Route path=path!("/quan-tri/nhap") view=crate::pages::AdminImportPage/>
-                        <Route path=path!("/quan-tri/phieu") view=crate::pages::EnrolmentSheetsPage/>
-                        <Route path=path!("/quan-tri/nhat-ky") view=crate::pages::AdminAuditPage/>
-                        <Route path=path!("/quan-tri/don-vi") view=crate::pages::AdminUnitsPage/>
-                        <Route path=path!("/quan-tri/ke-hoach") view=crate::pages::AdminPlansPage/>
-                        <Route path=path!("/quan-tri/ke-hoach/:id") view=crate::pages::AdminPlanEditorPage/>
-                    </Routes>
+                        // Every other screen, loaded on demand (src/screens.rs).
+                        <Route path=path!("/*any") view=LazyScreens/>
+                    </FlatRoutes>
                     <BottomNav/>
                 </Show>
             </Show>
@@ -94,7 +87,7 @@ fn SignedOut(is_online: Signal<bool>) -> impl IntoView {
     let enrolling = move || location.pathname.get().starts_with(danvan_core::account::ENROLMENT_PATH);
     move || {
         if enrolling() {
-            view! { <EnrolPage/> }.into_any()
+            view! { <LazyScreens/> }.into_any()
         } else {
             view! { <LoginPage is_online=is_online/> }.into_any()
         }

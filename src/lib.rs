@@ -13,6 +13,7 @@ pub mod components;
 pub mod hooks;
 pub mod i18n;
 pub mod pages;
+pub mod screens;
 pub mod state;
 pub mod storage;
 pub mod sync;

@@ -2,7 +2,10 @@
 //! refresh from the server, sign out.
 
 use chrono::{DateTime, Utc};
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 
 use danvan_core::api::LoginResponse;
 
@@ -225,7 +228,25 @@ pub async fn sign_out(state: AppState) {
 /// Writes what exists only on this phone (unsent reports and their photos) to a
 /// JSON file the browser downloads; returns how many reports. Offered on the
 /// account screen and whenever the server stops accepting this device.
+///
+/// Its code is part of the account screen's module (src/screens.rs): the status
+/// bar, in the main module, reaches it through this entry point, which fetches
+/// that module first.
 pub async fn export_unsent_backup(state: AppState) -> Result<usize, String> {
+    match export_in_account_module(state).await {
+        Ok(export) => export.await,
+        Err(_) => Err("Không tải được phần sao lưu của ứng dụng: mạng yếu hoặc mất kết nối. Hãy thử lại.".into()),
+    }
+}
+
+#[wasm_split(account, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn export_in_account_module(
+    state: AppState,
+) -> Result<LocalBoxFuture<'static, Result<usize, String>>, crate::screens::ScreenLoadError> {
+    Ok(write_unsent_backup(state).boxed_local())
+}
+
+pub(crate) async fn write_unsent_backup(state: AppState) -> Result<usize, String> {
     use chrono::Datelike;
     let Some(Some(session)) = state.session.try_get_untracked() else {
         return Err("Chưa đăng nhập trên máy này.".into());

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::channel::mpsc;
+use futures::future::LocalBoxFuture;
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
 use danvan_core::sync::{PullRequest, PushRequest, MAX_PUSH_MUTATIONS, SYNC_SCHEMA_VERSION};
 
@@ -74,8 +76,8 @@ pub async fn refresh_counts(state: AppState) {
     if let Ok(n) = db.unsent_count().await {
         state.sync.unsent.try_set(n);
     }
-    if let Ok(c) = db.load_conflicts().await {
-        state.sync.conflicts.try_set(c.len() as u32);
+    if let Ok(n) = db.conflict_count().await {
+        state.sync.conflicts.try_set(n);
     }
     if let Ok(Some(meta)) = db.load_sync_meta().await {
         state.sync.last_synced.try_set(meta.last_synced_at);
@@ -86,7 +88,8 @@ pub async fn refresh_counts(state: AppState) {
 pub async fn sync_now(state: AppState) -> Result<(), SyncError> {
     let Some(Some(session)) = state.session.try_get_untracked() else { return Ok(()) };
     let token = session.token.clone();
-    let outcome = web::with_lock_if_available(LOCK_NAME, run(state, token)).await;
+    let rounds = async move { sync_rounds(state, token).await?.await };
+    let outcome = web::with_lock_if_available(LOCK_NAME, rounds).await;
     state.sync.progress.try_set(None);
     refresh_counts(state).await;
     state.sync.generation.try_update(|g| *g = g.wrapping_add(1));
@@ -113,6 +116,21 @@ pub async fn sync_now(state: AppState) -> Result<(), SyncError> {
             Err(e)
         }
     }
+}
+
+impl From<SplitLoaderError> for SyncError {
+    /// The sync module could not be downloaded: as good as no connection.
+    fn from(_: SplitLoaderError) -> Self {
+        SyncError::Api(ApiError::Network)
+    }
+}
+
+/// The push and pull rounds are a module of their own (the way screens are,
+/// src/screens.rs): a phone's first screen does not wait for them, and they load
+/// right after it, from the service worker's cache once it has them.
+#[wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn sync_rounds(state: AppState, token: String) -> Result<LocalBoxFuture<'static, Result<(), SyncError>>, SyncError> {
+    Ok(run(state, token).boxed_local())
 }
 
 async fn run(state: AppState, token: String) -> Result<(), SyncError> {

@@ -264,3 +264,23 @@ pub async fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
 fn call0(target: &JsValue, method: &str) -> Option<JsValue> {
     Reflect::get(target, &method.into()).ok()?.dyn_into::<Function>().ok()?.call0(target).ok()
 }
+
+/// Asks the service worker (`public/sw.js`) to keep these groups of screens for
+/// offline use: it downloads their modules in the background. Does nothing where
+/// there is no service worker (a plain-http address, an old browser).
+pub async fn precache_modules(groups: &[&str]) -> Result<(), String> {
+    let navigator = window()?.navigator();
+    let has_worker = Reflect::get(&navigator, &"serviceWorker".into()).is_ok_and(|c| !c.is_undefined());
+    if !has_worker {
+        return Ok(());
+    }
+    let ready = navigator.service_worker().ready().map_err(js_err)?;
+    let registration: web_sys::ServiceWorkerRegistration =
+        JsFuture::from(ready).await.map_err(js_err)?.dyn_into().map_err(|_| "không có service worker".to_string())?;
+    let Some(worker) = registration.active() else { return Ok(()) };
+    let message = Object::new();
+    Reflect::set(&message, &"type".into(), &"precache-modules".into()).map_err(js_err)?;
+    let names: Array = groups.iter().map(|g| JsValue::from_str(g)).collect();
+    Reflect::set(&message, &"groups".into(), &names).map_err(js_err)?;
+    worker.post_message(&message).map_err(js_err)
+}

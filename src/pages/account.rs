@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::i18n::{use_lang, LangSwitch, T};
-use crate::state::{export_unsent_backup, sign_out, AppState};
+use crate::state::{sign_out, write_unsent_backup, AppState};
 use crate::storage::{Backup, LocalDb};
 use crate::sync::{refresh_counts, request_sync};
 use crate::web;
@@ -18,7 +18,7 @@ pub fn AccountPage() -> impl IntoView {
 
     let export = move |_| {
         leptos::task::spawn_local(async move {
-            let result = export_unsent_backup(state).await;
+            let result = write_unsent_backup(state).await;
             backup_message.try_set(Some(match result {
                 Ok(n) => (true, format!("Đã xuất {n} báo cáo chưa gửi ra tệp sao lưu.")),
                 Err(e) => (false, e),

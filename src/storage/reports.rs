@@ -148,6 +148,13 @@ impl LocalDb {
         get_json(&tx.object_store(CONFLICTS)?, report_id).await
     }
 
+    /// How many reports wait for the official to settle a conflict. Counted
+    /// without reading them: the status bar needs only the number.
+    pub async fn conflict_count(&self) -> Result<u32, StorageError> {
+        let tx = self.db.transaction(CONFLICTS).build()?;
+        Ok(tx.object_store(CONFLICTS)?.count().primitive()?.await?)
+    }
+
     /// Unsent mutations and unsent photos: what exists only on this device.
     pub async fn unsent_count(&self) -> Result<u32, StorageError> {
         let tx = self.db.transaction(&[OUTBOX, UPLOADS][..]).build()?;

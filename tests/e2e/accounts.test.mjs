@@ -9,7 +9,7 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { serverAndBrowser, phoneContext, recordCspViolations, assertNoCspViolations, signIn } from "./harness.mjs";
-import { thisPeriod, publishThisYearsPlan, openReport, fill, unsent, syncNow } from "./reports.mjs";
+import { thisPeriod, publishThisYearsPlan, openReport, fill, unsent, syncNow, offlineReady } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -77,6 +77,7 @@ test("import, enrolment sheet, enrolment on a phone, device ended by the adminis
   await phone.click("[data-testid=enrol-submit]");
   await phone.waitForSelector("[data-testid=task]");
   await phone.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+  await offlineReady(phone);
   // The template's example commune: the first commune-level unit of today's tree.
   assert.match(await phone.textContent("body"), /Xã Tịnh Khê/);
   await phone.screenshot({ path: join(shots, "enrolled-phone.png") });

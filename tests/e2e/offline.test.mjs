@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, phoneContext, login, signIn, assertNoCspViolations } from "./harness.mjs";
+import { offlineReady } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -48,6 +49,8 @@ test("plan and my tasks render offline after a reload, an ended plan's tasks wit
 
   // The service worker must hold the shell before the network goes.
   await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+  // ...and the modules of this role's other screens, fetched after the first one.
+  await offlineReady(page);
 
   // No network at all: the server is gone and the browser is offline.
   await server.stop();

@@ -110,7 +110,17 @@ export async function signedIn(browser, server, username = "xa.dakbla") {
   // The service worker holds the shell, and the form reached IndexedDB.
   await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
   await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
+  await offlineReady(page);
   return { context, page, errors };
+}
+
+/** Waits until the service worker keeps the signed-in role's screens (and the
+ * sync module) for offline use: it fetches them in the background after the first
+ * screen (public/sw.js, index.html). */
+export async function offlineReady(page) {
+  await page.waitForFunction(() => (document.documentElement.dataset.offlineGroups || "").split(" ").includes("sync"), null, {
+    timeout: 60_000,
+  });
 }
 
 /** Opens this period's report through the app's own navigation. */

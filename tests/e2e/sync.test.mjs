@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, startServer, launchBrowser, persistentPhone, phoneContext, login, vnToday, PASSWORD, assertNoCspViolations } from "./harness.mjs";
-import { PLAN, DAKBLA, testPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow } from "./reports.mjs";
+import { PLAN, DAKBLA, testPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow, offlineReady } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -258,6 +258,7 @@ test("(e) a full disk is a visible error and leaves nothing half written", async
     await page.waitForSelector("[data-testid=task]");
     await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
     await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
+    await offlineReady(page);
     await openReport(page, period);
   };
   // What a signed-in phone with this report open stores (shell cache + data),
