@@ -8,9 +8,11 @@
 #                         and chunk_<n>.wasm for code several groups share
 #   wasm-bindgen          the JS glue for main, keeping the exports the splits import
 #   wasm-opt -Oz          each module
+#   terser                the JS glue
 #
 # Every file is then named after a hash of its content, so an update downloads
-# only what changed, and index.html gets the tags that fetch and start main.
+# only what changed, and index.html gets the tags that fetch and start main (and
+# keeps only the stylesheet of the first screen).
 # modules.json (for scripts/post-build.sh) lists the files of each group.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,13 +39,18 @@ printf '%s\0' "$tmp"/pkg/*.wasm | xargs -0 -P "$(nproc)" -I{} wasm-opt -Oz {} -o
   2> >(grep -v 'unknown name subsection' >&2)
 
 python3 - "$tmp/pkg" "$out" <<'PY'
-import hashlib, json, pathlib, re, shutil, sys
+import hashlib, json, pathlib, re, shutil, subprocess, sys
 
 pkg, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 digest = lambda data: hashlib.sha256(data).hexdigest()[:16]
 
 if (pkg / "snippets").exists():
     sys.exit("build-app.sh: wasm-bindgen wrote snippets/, which this script does not place yet")
+
+def minify(js, module=True):
+    # Trunk minified the JS glue it wrote; this is ours (terser, npm).
+    args = ["terser", "--compress", "passes=2", "--mangle"] + (["--module"] if module else [])
+    return subprocess.run(args, input=js, capture_output=True, text=True, check=True).stdout
 
 # Wasm modules: named after their own content.
 names = {}
@@ -82,8 +89,8 @@ if n == 0:
 
 for old, new in names.items():
     shutil.copyfile(pkg / old, out / new)
-(out / main_name).write_text(main_js)
-(out / link_name).write_text(link)
+(out / main_name).write_text(minify(main_js))
+(out / link_name).write_text(minify(link))
 (out / "modules.json").write_text(json.dumps(modules))
 
 # Start the app the way Trunk would have: preload main's JS and wasm, then one
@@ -102,5 +109,25 @@ html = index.read_text()
 html, n = re.subn(r'<link\b[^>]*\brel="?rust"?[^>]*>', tags, html)
 if n != 1:
     sys.exit("build-app.sh: index.html has no rust link (data-trunk-skip) to replace")
+
+# Only main.css styles the first screen. The other stylesheets leave the page's
+# head for a list the app reads when it first opens a screen of a split module
+# (web::load_deferred_styles); the service worker still keeps them.
+deferred = []
+def defer(m):
+    href = re.search(r'href="?(/[^" >]+\.css)', m.group(0)).group(1)
+    if re.match(r"/main-[0-9a-f]{16}\.css$", href):
+        return m.group(0)
+    deferred.append(href)
+    return ""
+html = re.sub(r'<link\b[^>]*\brel="?stylesheet"?[^>]*>', defer, html)
+if not deferred:
+    sys.exit("build-app.sh: found no stylesheet to defer in index.html")
+html = html.replace(tags, f'<meta name="danvan-styles" content="{" ".join(deferred)}">' + tags)
+# The page's own inline script (the service worker's registration), without its
+# comments; the server allows it by the hash of what it serves.
+def minify_inline(m):
+    return m.group(1) + minify(m.group(2), module=False).strip() + m.group(3)
+html = re.sub(r"(<script>)(.*?)(</script>)", minify_inline, html, flags=re.S)
 index.write_text(html)
 PY

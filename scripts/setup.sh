@@ -115,8 +115,8 @@ if [ "$node_major" -lt 20 ]; then
   say "Node.js 20 or later is required for the browser tests (found ${node_major})"; exit 1
 fi
 
-# --- Node tools (Playwright driver without browser download, wasm-opt) ----------
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
+# --- Node tools (Playwright driver without browser download, wasm-opt, terser) ---
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/terser ] || [ ! -d node_modules/playwright-core ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error

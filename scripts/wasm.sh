@@ -25,7 +25,8 @@ if [ -n "$app" ]; then
   # wasm_split_cli reads the relocations to cut the module (scripts/build-app.sh).
   # erase_components: Leptos's views become one type per output instead of one
   # per closure, far less generic code (measured in BENCHMARKS.md, "First load").
-  flags+=" -Clink-arg=--emit-relocs --cfg erase_components"
+  # danvan_split: the functions src/split.rs marks become the cut points.
+  flags+=" -Clink-arg=--emit-relocs --cfg erase_components --cfg danvan_split"
   if [ -n "${CARGO_UNSTABLE_BUILD_STD:-}" ]; then
     # std is built from source here (the Debian route, or rustup with rust-src and
     # RUSTC_BOOTSTRAP): panics abort without formatting a message, and neither

@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod i18n;
 pub mod pages;
 pub mod screens;
+mod split;
 pub mod state;
 pub mod storage;
 pub mod sync;

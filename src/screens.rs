@@ -15,13 +15,14 @@
 
 use futures::FutureExt;
 use leptos::prelude::*;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
+use leptos::wasm_split::SplitLoaderError;
 use leptos_router::components::{Route, Routes};
 use leptos_router::path;
 
 use danvan_core::api::Role;
 
 use crate::i18n::T;
+use crate::split::in_module;
 use crate::pages;
 
 /// The split modules, one per group of screens opened together. A group is one
@@ -108,84 +109,96 @@ fn not_found() -> impl IntoView {
     view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }
 }
 
-// One entry point per group, returning the group's routes. `wasm_split` moves
+// One entry point per group, returning the group's routes. `in_module!` moves
 // each function body, and all code only it reaches, into the group's module;
 // code several groups share goes into chunks that load with whichever group
 // needs them first.
 
-#[wasm_split(reporting, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_reporting))]
-fn reporting_routes() -> Result<AnyView, ScreenLoadError> {
-    Ok(view! {
-        <Routes fallback=not_found>
-            <Route path=path!("/bao-cao") view=pages::ReportsPage/>
-            <Route path=path!("/bao-cao/:period") view=pages::ReportPage/>
-        </Routes>
+in_module! {
+    reporting, preload(preload_reporting);
+    fn reporting_routes() -> Result<AnyView, ScreenLoadError> {
+        Ok(view! {
+            <Routes fallback=not_found>
+                <Route path=path!("/bao-cao") view=pages::ReportsPage/>
+                <Route path=path!("/bao-cao/:period") view=pages::ReportPage/>
+            </Routes>
+        }
+        .into_any())
     }
-    .into_any())
 }
 
-#[wasm_split(plan, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_plan))]
-fn plan_routes() -> Result<AnyView, ScreenLoadError> {
-    Ok(view! {
-        <Routes fallback=not_found>
-            <Route path=path!("/ke-hoach") view=pages::PlanPage/>
-            <Route path=path!("/ke-hoach/:item") view=pages::PlanItemPage/>
-            <Route path=path!("/ke-hoach-don-vi") view=pages::ObligationsPage/>
-        </Routes>
+in_module! {
+    plan, preload(preload_plan);
+    fn plan_routes() -> Result<AnyView, ScreenLoadError> {
+        Ok(view! {
+            <Routes fallback=not_found>
+                <Route path=path!("/ke-hoach") view=pages::PlanPage/>
+                <Route path=path!("/ke-hoach/:item") view=pages::PlanItemPage/>
+                <Route path=path!("/ke-hoach-don-vi") view=pages::ObligationsPage/>
+            </Routes>
+        }
+        .into_any())
     }
-    .into_any())
 }
 
-#[wasm_split(account, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_account))]
-fn account_routes() -> Result<AnyView, ScreenLoadError> {
-    Ok(view! {
-        <Routes fallback=not_found>
-            <Route path=path!("/tai-khoan") view=pages::AccountPage/>
-            <Route path=path!("/kich-hoat") view=pages::EnrolPage/>
-        </Routes>
+in_module! {
+    account, preload(preload_account);
+    fn account_routes() -> Result<AnyView, ScreenLoadError> {
+        Ok(view! {
+            <Routes fallback=not_found>
+                <Route path=path!("/tai-khoan") view=pages::AccountPage/>
+                <Route path=path!("/kich-hoat") view=pages::EnrolPage/>
+            </Routes>
+        }
+        .into_any())
     }
-    .into_any())
 }
 
-#[wasm_split(review, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_review))]
-fn review_routes() -> Result<AnyView, ScreenLoadError> {
-    Ok(view! {
-        <Routes fallback=not_found>
-            <Route path=path!("/duyet") view=pages::ReviewPage/>
-            <Route path=path!("/duyet/:report_id") view=pages::ReviewReportPage/>
-        </Routes>
+in_module! {
+    review, preload(preload_review);
+    fn review_routes() -> Result<AnyView, ScreenLoadError> {
+        Ok(view! {
+            <Routes fallback=not_found>
+                <Route path=path!("/duyet") view=pages::ReviewPage/>
+                <Route path=path!("/duyet/:report_id") view=pages::ReviewReportPage/>
+            </Routes>
+        }
+        .into_any())
     }
-    .into_any())
 }
 
-#[wasm_split(overview, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_overview))]
-fn overview_routes() -> Result<AnyView, ScreenLoadError> {
-    Ok(view! {
-        <Routes fallback=not_found>
-            <Route path=path!("/tong-quan") view=pages::DashboardPage/>
-            <Route path=path!("/tong-quan/:unit") view=pages::DashboardPage/>
-            <Route path=path!("/tong-hop/:unit/:period") view=pages::ConsolidationPage/>
-        </Routes>
+in_module! {
+    overview, preload(preload_overview);
+    fn overview_routes() -> Result<AnyView, ScreenLoadError> {
+        Ok(view! {
+            <Routes fallback=not_found>
+                <Route path=path!("/tong-quan") view=pages::DashboardPage/>
+                <Route path=path!("/tong-quan/:unit") view=pages::DashboardPage/>
+                <Route path=path!("/tong-hop/:unit/:period") view=pages::ConsolidationPage/>
+            </Routes>
+        }
+        .into_any())
     }
-    .into_any())
 }
 
-#[wasm_split(admin, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_admin))]
-fn admin_routes() -> Result<AnyView, ScreenLoadError> {
-    Ok(view! {
-        <Routes fallback=not_found>
-            <Route path=path!("/quan-tri") view=pages::AdminAccountsPage/>
-            <Route path=path!("/quan-tri/tao") view=pages::AdminCreatePage/>
-            <Route path=path!("/quan-tri/tai-khoan/:id") view=pages::AdminAccountPage/>
-            <Route path=path!("/quan-tri/nhap") view=pages::AdminImportPage/>
-            <Route path=path!("/quan-tri/phieu") view=pages::EnrolmentSheetsPage/>
-            <Route path=path!("/quan-tri/nhat-ky") view=pages::AdminAuditPage/>
-            <Route path=path!("/quan-tri/don-vi") view=pages::AdminUnitsPage/>
-            <Route path=path!("/quan-tri/ke-hoach") view=pages::AdminPlansPage/>
-            <Route path=path!("/quan-tri/ke-hoach/:id") view=pages::AdminPlanEditorPage/>
-        </Routes>
+in_module! {
+    admin, preload(preload_admin);
+    fn admin_routes() -> Result<AnyView, ScreenLoadError> {
+        Ok(view! {
+            <Routes fallback=not_found>
+                <Route path=path!("/quan-tri") view=pages::AdminAccountsPage/>
+                <Route path=path!("/quan-tri/tao") view=pages::AdminCreatePage/>
+                <Route path=path!("/quan-tri/tai-khoan/:id") view=pages::AdminAccountPage/>
+                <Route path=path!("/quan-tri/nhap") view=pages::AdminImportPage/>
+                <Route path=path!("/quan-tri/phieu") view=pages::EnrolmentSheetsPage/>
+                <Route path=path!("/quan-tri/nhat-ky") view=pages::AdminAuditPage/>
+                <Route path=path!("/quan-tri/don-vi") view=pages::AdminUnitsPage/>
+                <Route path=path!("/quan-tri/ke-hoach") view=pages::AdminPlansPage/>
+                <Route path=path!("/quan-tri/ke-hoach/:id") view=pages::AdminPlanEditorPage/>
+            </Routes>
+        }
+        .into_any())
     }
-    .into_any())
 }
 
 /// Has the service worker download the modules of the signed-in role's screens,
@@ -269,7 +282,7 @@ fn LazyGroup(group: Group) -> impl IntoView {
     let load = move || {
         status.set(Status::Loading);
         leptos::task::spawn_local(async move {
-            let outcome = preload(group).await;
+            let (outcome, ()) = futures::join!(preload(group), crate::web::load_deferred_styles());
             // The page may have been left while the module was downloading.
             status.try_set(if outcome.is_ok() { Status::Ready } else { Status::Failed });
         });

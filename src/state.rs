@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 use leptos::prelude::*;
-use leptos::wasm_split::wasm_split;
 
 use danvan_core::api::LoginResponse;
 
 use crate::api::{self, ApiError};
 use crate::storage::{LocalDb, Session, Snapshot, StorageError};
 use crate::sync::SyncSignals;
+use crate::split::in_module;
 use crate::web;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -147,6 +147,10 @@ enum RefreshError {
 
 /// None when the session changed while the requests were in flight: the answer
 /// belongs to the previous official and must not be stored as the new one's.
+///
+/// The task list shows as soon as plans, units and tasks are stored; the report
+/// forms (for drafting offline) come after, through the sync module, so that the
+/// first screen of a first visit does not wait for the forms' code.
 async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapshot>, RefreshError> {
     let (plans, units, tasks) =
         futures::future::try_join3(api::plans(token), api::units(token), api::tasks(token)).await?;
@@ -154,8 +158,6 @@ async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapsho
     if still_current != Some(true) {
         return Ok(None);
     }
-    // The report form of each plan, for drafting offline.
-    let forms = futures::future::try_join_all(plans.plans.iter().map(|p| api::form(token, &p.id))).await?;
     let catalog_version = plans.catalog_version;
     let snapshot = Snapshot { plans: plans.plans, units: units.units, tasks, fetched_at: Utc::now(), catalog_version };
     let db = LocalDb::shared().await?;
@@ -170,12 +172,40 @@ async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapsho
             state.session.try_set(Some(session));
         }
     }
-    for f in &forms {
-        db.save_form(&f.form).await?;
-    }
     db.save_snapshot(&snapshot).await?;
     // Render what IndexedDB now holds, so online and offline show the same thing.
-    Ok(Some(db.load_snapshot().await?.unwrap_or(snapshot)))
+    let stored = db.load_snapshot().await?.unwrap_or(snapshot);
+    state.snapshot.try_set(Some(stored.clone()));
+    let plan_ids: Vec<String> = stored.plans.iter().map(|p| p.id.clone()).collect();
+    store_forms(token.to_string(), plan_ids).await?.await?;
+    Ok(Some(stored))
+}
+
+impl From<leptos::wasm_split::SplitLoaderError> for RefreshError {
+    /// The sync module could not be downloaded: as good as no connection.
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        RefreshError::Api(ApiError::Network)
+    }
+}
+
+in_module! {
+    sync;
+    /// Fetches and stores the report form of each plan. Part of the sync module
+    /// (src/sync.rs): only the editor reads forms.
+    fn store_forms(
+        token: String,
+        plan_ids: Vec<String>,
+    ) -> Result<LocalBoxFuture<'static, Result<(), RefreshError>>, RefreshError> {
+        Ok(async move {
+            let forms = futures::future::try_join_all(plan_ids.iter().map(|id| api::form(&token, id))).await?;
+            let db = LocalDb::shared().await?;
+            for f in &forms {
+                db.save_form(&f.form).await?;
+            }
+            Ok(())
+        }
+        .boxed_local())
+    }
 }
 
 fn session_unit(state: &AppState) -> String {
@@ -239,11 +269,13 @@ pub async fn export_unsent_backup(state: AppState) -> Result<usize, String> {
     }
 }
 
-#[wasm_split(account, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn export_in_account_module(
-    state: AppState,
-) -> Result<LocalBoxFuture<'static, Result<usize, String>>, crate::screens::ScreenLoadError> {
-    Ok(write_unsent_backup(state).boxed_local())
+in_module! {
+    account;
+    fn export_in_account_module(
+        state: AppState,
+    ) -> Result<LocalBoxFuture<'static, Result<usize, String>>, crate::screens::ScreenLoadError> {
+        Ok(write_unsent_backup(state).boxed_local())
+    }
 }
 
 pub(crate) async fn write_unsent_backup(state: AppState) -> Result<usize, String> {

@@ -11,13 +11,14 @@ use futures::channel::mpsc;
 use futures::future::LocalBoxFuture;
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
+use leptos::wasm_split::SplitLoaderError;
 
 use danvan_core::sync::{PullRequest, PushRequest, MAX_PUSH_MUTATIONS, SYNC_SCHEMA_VERSION};
 
 use crate::api::{self, ApiError};
 use crate::state::{AppState, RefreshStatus};
 use crate::storage::{LocalDb, StorageError};
+use crate::split::in_module;
 use crate::web;
 
 /// What the status bar shows about sync.
@@ -125,12 +126,14 @@ impl From<SplitLoaderError> for SyncError {
     }
 }
 
-/// The push and pull rounds are a module of their own (the way screens are,
-/// src/screens.rs): a phone's first screen does not wait for them, and they load
-/// right after it, from the service worker's cache once it has them.
-#[wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn sync_rounds(state: AppState, token: String) -> Result<LocalBoxFuture<'static, Result<(), SyncError>>, SyncError> {
-    Ok(run(state, token).boxed_local())
+in_module! {
+    sync;
+    /// The push and pull rounds are a module of their own (the way screens are,
+    /// src/screens.rs): a phone's first screen does not wait for them, and they
+    /// load right after it, from the service worker's cache once it has them.
+    fn sync_rounds(state: AppState, token: String) -> Result<LocalBoxFuture<'static, Result<(), SyncError>>, SyncError> {
+        Ok(run(state, token).boxed_local())
+    }
 }
 
 async fn run(state: AppState, token: String) -> Result<(), SyncError> {

@@ -284,3 +284,32 @@ pub async fn precache_modules(groups: &[&str]) -> Result<(), String> {
     Reflect::set(&message, &"groups".into(), &names).map_err(js_err)?;
     worker.post_message(&message).map_err(js_err)
 }
+
+/// Adds the stylesheets only lazily loaded screens use — listed by
+/// `scripts/build-app.sh` in `<meta name="danvan-styles">` instead of the page's
+/// head, so the first screen does not wait for them — and waits until they apply
+/// (or fail: a screen without its styles beats no screen). Each is added once.
+pub async fn load_deferred_styles() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(Some(meta)) = document.query_selector("meta[name=danvan-styles]") else { return };
+    let Ok(Some(head)) = document.query_selector("head") else { return };
+    let hrefs = meta.get_attribute("content").unwrap_or_default();
+    let mut pending = Vec::new();
+    for href in hrefs.split_whitespace() {
+        if document.query_selector(&format!("link[href=\"{href}\"]")).ok().flatten().is_some() {
+            continue;
+        }
+        let Ok(link) = document.create_element("link") else { continue };
+        if link.set_attribute("rel", "stylesheet").is_err() || link.set_attribute("href", href).is_err() {
+            continue;
+        }
+        let applied = Promise::new(&mut |resolve, _reject| {
+            let _ = link.add_event_listener_with_callback("load", &resolve);
+            let _ = link.add_event_listener_with_callback("error", &resolve);
+        });
+        if head.append_child(&link).is_ok() {
+            pending.push(JsFuture::from(applied));
+        }
+    }
+    futures::future::join_all(pending).await;
+}

@@ -1,8 +1,11 @@
+use futures::FutureExt;
 use leptos::prelude::*;
 
 use danvan_core::time::format_vn_time_since;
 
 use crate::i18n::{use_lang, T};
+use crate::screens::{Group, ScreenLoadError};
+use crate::split::in_module;
 use crate::state::{refresh, AppState, RefreshStatus};
 use crate::sync::request_sync;
 
@@ -89,9 +92,41 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
         {move || sync.error.get().map(|m| view! { <div class="banner banner-error" role="alert" data-testid="sync-error">{m}</div> })}
         {move || state.storage_error.get().map(|m| view! { <div class="banner banner-error" role="alert">{m}</div> })}
         {move || match state.refresh.get() {
-            RefreshStatus::SessionExpired(message) => Some(view! { <SignedOutNotice message/> }),
+            RefreshStatus::SessionExpired(message) => Some(view! { <LazySignedOutNotice message/> }),
             _ => None,
         }}
+    }
+}
+
+/// The signed-out notice is rare, so its code (with the backup file's) is part of
+/// the account module (src/screens.rs). Until that module is here — or if it
+/// cannot be fetched — the server's message shows on its own.
+#[component]
+fn LazySignedOutNotice(message: String) -> impl IntoView {
+    let loaded = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        if crate::screens::preload(Group::Account).await.is_ok() {
+            loaded.try_set(true);
+        }
+    });
+    move || {
+        let full = loaded.get().then(|| signed_out_notice(message.clone()).now_or_never()).flatten();
+        match full {
+            Some(Ok(view)) => view,
+            _ => view! {
+                <div class="banner banner-warn signed-out" role="alert" data-testid="signed-out">
+                    <p data-testid="signed-out-message">{message.clone()}</p>
+                </div>
+            }
+            .into_any(),
+        }
+    }
+}
+
+in_module! {
+    account;
+    fn signed_out_notice(message: String) -> Result<AnyView, ScreenLoadError> {
+        Ok(view! { <SignedOutNotice message/> }.into_any())
     }
 }
 

@@ -26,10 +26,11 @@ export function freePort() {
   });
 }
 
-/** Starts the server on a fresh database; `stop()` kills it, `dir` holds the db. */
-export async function startServer({ dir, port } = {}) {
+/** Starts the server on a fresh database; `stop()` kills it, `dir` holds the db.
+ * `dist` serves another copy of the built app (an update, in tests/e2e/first-load.test.mjs). */
+export async function startServer({ dir, port, dist = DIST } = {}) {
   if (!existsSync(SERVER_BIN)) throw new Error(`no server binary at ${SERVER_BIN}: run make test`);
-  if (!existsSync(join(DIST, "index.html"))) throw new Error(`no built app in ${DIST}: run make test`);
+  if (!existsSync(join(dist, "index.html"))) throw new Error(`no built app in ${dist}: run make test`);
   dir ??= mkdtempSync(join(tmpdir(), "danvan-e2e-"));
   port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -38,7 +39,7 @@ export async function startServer({ dir, port } = {}) {
       ...process.env,
       DANVAN_ADDR: `127.0.0.1:${port}`,
       DANVAN_DATABASE_URL: `sqlite://${join(dir, "danvan.db")}`,
-      DANVAN_DIST: DIST,
+      DANVAN_DIST: dist,
       DANVAN_DEMO: "accounts",
       RUST_LOG: process.env.RUST_LOG ?? "warn",
     },

@@ -275,6 +275,14 @@ test("(e) a full disk is a visible error and leaves nothing half written", async
   const cdp = await context.newCDPSession(page);
   await cdp.send("Storage.overrideQuotaForOrigin", { origin: url, quotaSize: usage + 600_000 });
   await ready(page, url);
+  // Chromium 156 (Debian, 12/2026) reports the override as active through the
+  // DevTools protocol but neither shows nor enforces it in the page, even on a
+  // page with no app at all. Without a quota there is no full disk to test.
+  const quota = await page.evaluate(async () => (await navigator.storage.estimate()).quota);
+  if (quota > usage + 10_000_000) {
+    t.skip(`this Chromium ignores the DevTools storage-quota override (quota ${quota} B)`);
+    return;
+  }
   await context.setOffline(true);
   await fill(page, { "ii1.sessions": "4" });
   const before = await unsent(page);

@@ -4,13 +4,14 @@
 //! The web app's policy allows scripts only from this origin, WebAssembly
 //! compilation (`'wasm-unsafe-eval'`), and the inline `<script>`s of the built
 //! `index.html` by their SHA-256: the service-worker registration written in the
-//! repository's `index.html`, and the module script Trunk injects to start the
-//! wasm, whose text names the hashed files and so changes with every build. The
+//! repository's `index.html`, and the module script `scripts/build-app.sh` writes
+//! to start the wasm, whose text names the hashed files and so changes with every
+//! build. The
 //! hashes are therefore read from the `index.html` actually served, when it is
 //! first needed and again whenever it is served as a page, so a new build copied
 //! into `DANVAN_DIST` without a restart still starts. No `'unsafe-inline'` for
 //! scripts or styles: the app sets no inline `style` attributes (`src/` has none)
-//! and Trunk links its CSS as files.
+//! and its CSS comes as files (linked by Trunk, or added by the app).
 //!
 //! `/api` answers are data, never documents: they get `default-src 'none'`.
 //!
