@@ -176,6 +176,9 @@ async fn fetch_and_store(state: &AppState, token: &str) -> Result<Option<Snapsho
     // Render what IndexedDB now holds, so online and offline show the same thing.
     let stored = db.load_snapshot().await?.unwrap_or(snapshot);
     state.snapshot.try_set(Some(stored.clone()));
+    // Let the task list render first: Leptos updates the page in microtasks, a
+    // timer runs after them. Only then does the sync module start downloading.
+    gloo_timers::future::TimeoutFuture::new(0).await;
     let plan_ids: Vec<String> = stored.plans.iter().map(|p| p.id.clone()).collect();
     store_forms(token.to_string(), plan_ids).await?.await?;
     Ok(Some(stored))
@@ -235,9 +238,11 @@ pub async fn start_session(state: AppState, response: LoginResponse) -> Result<(
     }
     db.save_session(&session).await.map_err(|e| e.to_string())?;
     state.session.try_set(Some(session));
-    crate::sync::request_sync(std::time::Duration::ZERO);
     state.refresh.try_set(RefreshStatus::Idle);
     refresh(state).await;
+    // The first sync (and the download of its module) after the task list is
+    // shown: on 2G it would otherwise compete with the first screen's data.
+    crate::sync::request_sync(std::time::Duration::ZERO);
     Ok(())
 }
 
@@ -257,28 +262,9 @@ pub async fn sign_out(state: AppState) {
 
 /// Writes what exists only on this phone (unsent reports and their photos) to a
 /// JSON file the browser downloads; returns how many reports. Offered on the
-/// account screen and whenever the server stops accepting this device.
-///
-/// Its code is part of the account screen's module (src/screens.rs): the status
-/// bar, in the main module, reaches it through this entry point, which fetches
-/// that module first.
-pub async fn export_unsent_backup(state: AppState) -> Result<usize, String> {
-    match export_in_account_module(state).await {
-        Ok(export) => export.await,
-        Err(_) => Err("Không tải được phần sao lưu của ứng dụng: mạng yếu hoặc mất kết nối. Hãy thử lại.".into()),
-    }
-}
-
-in_module! {
-    account;
-    fn export_in_account_module(
-        state: AppState,
-    ) -> Result<LocalBoxFuture<'static, Result<usize, String>>, crate::screens::ScreenLoadError> {
-        Ok(write_unsent_backup(state).boxed_local())
-    }
-}
-
-pub(crate) async fn write_unsent_backup(state: AppState) -> Result<usize, String> {
+/// account screen and whenever the server stops accepting this device; both are
+/// in the account module (src/screens.rs).
+pub async fn write_unsent_backup(state: AppState) -> Result<usize, String> {
     use chrono::Datelike;
     let Some(Some(session)) = state.session.try_get_untracked() else {
         return Err("Chưa đăng nhập trên máy này.".into());

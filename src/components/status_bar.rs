@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use danvan_core::time::format_vn_time_since;
 
 use crate::i18n::{use_lang, T};
-use crate::screens::{Group, ScreenLoadError};
+use crate::screens::ScreenLoadError;
 use crate::split::in_module;
 use crate::state::{refresh, AppState, RefreshStatus};
 use crate::sync::request_sync;
@@ -105,7 +105,9 @@ pub fn StatusBar(is_online: Signal<bool>) -> impl IntoView {
 fn LazySignedOutNotice(message: String) -> impl IntoView {
     let loaded = RwSignal::new(false);
     leptos::task::spawn_local(async move {
-        if crate::screens::preload(Group::Account).await.is_ok() {
+        // This entry point's own loader: once it resolves, the call below
+        // completes at once.
+        if preload_signed_out_notice().await.is_ok() {
             loaded.try_set(true);
         }
     });
@@ -124,7 +126,7 @@ fn LazySignedOutNotice(message: String) -> impl IntoView {
 }
 
 in_module! {
-    account;
+    account, preload(preload_signed_out_notice);
     fn signed_out_notice(message: String) -> Result<AnyView, ScreenLoadError> {
         Ok(view! { <SignedOutNotice message/> }.into_any())
     }
@@ -142,7 +144,7 @@ fn SignedOutNotice(message: String) -> impl IntoView {
     let result = RwSignal::new(None::<Result<usize, String>>);
     let export = move |_| {
         leptos::task::spawn_local(async move {
-            let r = crate::state::export_unsent_backup(state).await;
+            let r = crate::state::write_unsent_backup(state).await;
             result.try_set(Some(r));
         });
     };

@@ -32,13 +32,22 @@ test("a commune official's first screen comes before any other screen's code; th
   // Every request of the context: the page's and the service worker's.
   const requested = [];
   context.on("request", (r) => requested.push(new URL(r.url()).pathname));
+  // When the task list first appears, on the page's clock (its resource timings share it).
+  await context.addInitScript(() => {
+    new MutationObserver(() => {
+      if (window.__firstTask === undefined && document.querySelector("[data-testid=task]")) window.__firstTask = performance.now();
+    }).observe(document, { subtree: true, childList: true });
+  });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
 
   await login(page, server.url, "xa.dakbla");
   await page.waitForSelector("[data-testid=task]");
-  const beforeFirstScreen = requested.filter(isModule);
+  const beforeFirstScreen = await page.evaluate(() =>
+    performance.getEntriesByType("resource")
+      .filter((e) => /\/(split|chunk)_/.test(e.name) && e.startTime < window.__firstTask)
+      .map((e) => new URL(e.name).pathname));
   assert.deepEqual(beforeFirstScreen, [], "the task list renders before any split module is requested");
 
   // Then, in the background, the modules of this role's screens — and no others.
@@ -121,7 +130,7 @@ test("an app update while the phone holds unsent work keeps the outbox and moves
   });
   await context.route("**/api/sync/**", (route) => route.abort("internetdisconnected"));
   await context.setOffline(false);
-  await page.reload();
+  await page.goto(server.url);
   await page.waitForSelector("[data-testid=task]");
   await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r && r.update()));
   await page.waitForFunction(() => window.danvanUpdateReady === true, null, { timeout: 60_000 });
