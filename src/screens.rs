@@ -22,8 +22,8 @@ use leptos_router::path;
 use danvan_core::api::Role;
 
 use crate::i18n::T;
-use crate::split::in_module;
 use crate::pages;
+use crate::split::in_module;
 
 /// The split modules, one per group of screens opened together. A group is one
 /// download: small enough not to hold up the screen asked for, large enough that

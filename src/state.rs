@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use danvan_core::api::LoginResponse;
 
 use crate::api::{self, ApiError};
+use crate::split::in_module;
 use crate::storage::{LocalDb, Session, Snapshot, StorageError};
 use crate::sync::SyncSignals;
-use crate::split::in_module;
 use crate::web;
 
 #[derive(Clone, Debug, PartialEq)]

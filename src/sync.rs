@@ -16,9 +16,9 @@ use leptos::wasm_split::SplitLoaderError;
 use danvan_core::sync::{PullRequest, PushRequest, MAX_PUSH_MUTATIONS, SYNC_SCHEMA_VERSION};
 
 use crate::api::{self, ApiError};
+use crate::split::in_module;
 use crate::state::{AppState, RefreshStatus};
 use crate::storage::{LocalDb, StorageError};
-use crate::split::in_module;
 use crate::web;
 
 /// What the status bar shows about sync.
