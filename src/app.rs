@@ -6,7 +6,7 @@ use crate::components::{BottomNav, StatusBar};
 use crate::hooks::use_online;
 use crate::i18n::{provide_lang, T};
 use crate::pages::{LoginPage, TasksPage};
-use crate::screens::LazyScreens;
+use crate::screens::{not_found, LazyScreens};
 use crate::state::{boot, refresh, AppState};
 use crate::sync::{refresh_counts, request_sync, start_scheduler};
 
@@ -67,7 +67,7 @@ pub fn App() -> impl IntoView {
             >
                 <Show when=signed_in fallback=move || view! { <SignedOut is_online=is_online/> }>
                     <StatusBar is_online=is_online/>
-                    <FlatRoutes fallback=|| view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }>
+                    <FlatRoutes fallback=not_found>
                         <Route path=path!("/") view=TasksPage/>
                         // Every other screen, loaded on demand (src/screens.rs).
                         <Route path=path!("/*any") view=LazyScreens/>

@@ -105,7 +105,8 @@ impl From<SplitLoaderError> for ScreenLoadError {
     }
 }
 
-fn not_found() -> impl IntoView {
+/// "Không tìm thấy trang": an address no screen serves.
+pub fn not_found() -> impl IntoView {
     view! { <main class="page"><p class="card empty"><T vi="Không tìm thấy trang." en="Page not found."/></p></main> }
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIST, startServer, launchBrowser, phoneContext, login, assertNoCspViolations } from "./harness.mjs";
 import {
-  testPeriod, openReport, fill, fieldValues, unsent, offlineReady, waitAllSent, apiLogin, serverReports,
+  testPeriod, signedIn, openReport, fill, fieldValues, unsent, offlineReady, waitAllSent, apiLogin, serverReports,
 } from "./reports.mjs";
 
 /** A build's MODULES (public/sw.js): group → its wasm files. */
@@ -96,14 +96,7 @@ test("an app update while the phone holds unsent work keeps the outbox and moves
     await server.cleanup();
     rmSync(dist, { recursive: true, force: true });
   });
-  const context = await phoneContext(browser);
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await login(page, server.url, "xa.dakbla");
-  await page.waitForSelector("[data-testid=task]");
-  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
-  await offlineReady(page);
+  const { context, page, errors } = await signedIn(browser, server);
 
   // Offline, an edit that exists only on this phone.
   const period = testPeriod();
