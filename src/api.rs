@@ -41,7 +41,10 @@ pub(crate) enum Body<'a> {
     /// JSON, gzipped (`Content-Encoding: gzip`).
     GzipJson(Vec<u8>),
     /// A file as it is (an account import).
-    Bytes { bytes: &'a [u8], mime: &'a str },
+    Bytes {
+        bytes: &'a [u8],
+        mime: &'a str,
+    },
 }
 
 /// Sends under one timeout (headers and body alike) and returns the status and the
@@ -374,30 +377,7 @@ fn disposition_file_name(header: &str) -> Option<String> {
 // ---------------------------------------------------------------------------
 // Review history, III.1 implementation plans and "Dân vận khéo" models.
 
-/// One change of a report as `GET /api/reports/{id}/revisions` lists it.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct Revision {
-    pub version: u64,
-    /// `save`, `submit`, `return` or `accept`.
-    pub op: String,
-    /// The author's display name.
-    pub user: String,
-    #[serde(default)]
-    pub client_id: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// The status after this change.
-    pub status: danvan_core::ReportStatus,
-    /// Fields whose value changed ("" = cleared).
-    #[serde(default)]
-    pub changes: danvan_core::Values,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct RevisionsResponse {
-    pub revisions: Vec<Revision>,
-}
+pub use danvan_core::api::{Revision, RevisionsResponse};
 
 fn uri(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))

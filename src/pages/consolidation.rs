@@ -16,8 +16,11 @@ use danvan_core::aggregate::{period_kind, Consolidation, SectionNarratives, Sour
 use danvan_core::form::{FieldKind, PeriodKind};
 use danvan_core::{Period, ReportForm};
 
-use super::dashboard::{current_plan, dashboard_href, use_cached_query, AsOf, Loaded, ModelTable, NothingShown, Scope};
+use super::dashboard::{
+    current_plan, dashboard_href, refusal, scope_query, AsOf, ModelTable, NothingShown, Scope, SHOW_KEPT_AFTER_MS,
+};
 use crate::api;
+use crate::hooks::{use_cached_query_with_options, Loaded, Query, ShowKept, UseCachedQueryOptions};
 use crate::i18n::{use_lang, Lang, T};
 use crate::state::AppState;
 use crate::storage::{consolidation_cache_key, LocalDb};
@@ -38,13 +41,17 @@ pub fn ConsolidationPage() -> impl IntoView {
     let period = Memo::new(move |_| params.with(|p| p.get("period")).and_then(|k| Period::parse_key(&k).ok()));
     let plan = Memo::new(move |_| current_plan(state, period.get()));
     let scope = Memo::new(move |_| {
-        let (plan_id, _) = plan.get()?;
-        let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
-        Some(Scope { plan_id, unit_id: unit.get()?, period: period.get()?, user_id, token })
+        let scope = Scope { plan_id: plan.get()?.0, unit_id: unit.get()?, period: period.get()? };
+        scope_query(state, Some(scope), consolidation_cache_key)
     });
-    let query_state = use_cached_query(scope, consolidation_cache_key, |s: Scope| async move {
-        api::consolidation(&s.token, &s.plan_id, &s.period.key(), &s.unit_id).await
-    });
+    let query_state = use_cached_query_with_options(
+        scope,
+        |q: Query<Scope>| async move {
+            let s = q.args;
+            api::consolidation(&q.token, &s.plan_id, &s.period.key(), &s.unit_id).await
+        },
+        UseCachedQueryOptions { show_kept: ShowKept::After(SHOW_KEPT_AFTER_MS), ..Default::default() },
+    );
     // The form, for the labels and sections of the sums (on the phone since sign-in).
     let form = LocalResource::new(move || {
         let plan_id = plan.get().map(|p| p.0);
@@ -57,7 +64,7 @@ pub fn ConsolidationPage() -> impl IntoView {
     let exporting = RwSignal::new(None::<&'static str>);
     let export_message = RwSignal::new(None::<(bool, String)>);
     let export = move |extension: &'static str| {
-        let Some(s) = scope.get_untracked() else { return };
+        let Some(Query { token, args: s, .. }) = scope.get_untracked() else { return };
         let l = lang.get_untracked();
         let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
         if !online {
@@ -74,7 +81,7 @@ pub fn ConsolidationPage() -> impl IntoView {
         exporting.set(Some(extension));
         export_message.set(None);
         leptos::task::spawn_local(async move {
-            let result = api::export_consolidation(&s.token, extension, &s.plan_id, &s.period.key(), &s.unit_id).await;
+            let result = api::export_consolidation(&token, extension, &s.plan_id, &s.period.key(), &s.unit_id).await;
             let message = match result {
                 Ok(file) => {
                     let name = file
@@ -207,7 +214,7 @@ pub fn ConsolidationPage() -> impl IntoView {
                 let class = if ok { "banner banner-info no-print" } else { "banner banner-error no-print" };
                 view! { <p class=class role="status" data-testid="export-message">{m}</p> }
             })}
-            {move || query_state.error.get().map(|e| view! { <p class="banner banner-error no-print" role="alert">{e}</p> })}
+            {move || refusal(query_state.error.get()).map(|e| view! { <p class="banner banner-error no-print" role="alert">{e}</p> })}
             {move || period.get().is_none().then(|| view! {
                 <p class="banner banner-error" role="alert"><T vi="Kỳ báo cáo không hợp lệ." en="Invalid period."/></p>
             })}

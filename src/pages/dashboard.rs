@@ -5,246 +5,73 @@
 //! Every answer is kept on the phone (`storage::cache`); offline, or when the
 //! server cannot be reached, the last one is shown with the time it was fetched.
 
-use std::future::Future;
-
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use danvan_core::aggregate::{Counts, ModelCounts, ModelField, ObligationState, Timeliness, UnitRow};
-use danvan_core::api::{ObligationCounts, Role};
+use danvan_core::api::ObligationCounts;
 use danvan_core::period::DateWindow;
 use danvan_core::time::{format_date, format_vn_datetime, vn_date, vn_offset};
-use danvan_core::{OrgUnit, Period, ReportStatus};
+use danvan_core::{OrgUnit, Period, ReportStatus, UnitTree};
 
 use crate::api::{self, ApiError};
 use crate::components::charts::{Donut, Legend, Segment, StackedBar};
-use crate::hooks::use_online;
+use crate::hooks::{use_cached_query_with_options, Loaded, Query, ShowKept, Shown, Source, UseCachedQueryOptions};
 use crate::i18n::{use_lang, Lang, T};
-use crate::state::{AppState, RefreshStatus};
-use crate::storage::{dashboard_cache_key, LocalDb};
+use crate::state::AppState;
+use crate::storage::dashboard_cache_key;
 
 // ---------------------------------------------------------------------------
-// Fetch-or-cache, shared with the consolidation page.
+// What the dashboard and the consolidation ask (src/hooks/use_cached_query.rs).
 
-/// What a page asks the server about: a plan, a unit, a period, as one official.
+/// A plan, a unit, a period.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Scope {
     pub plan_id: String,
     pub unit_id: String,
     pub period: Period,
-    pub user_id: i64,
-    pub token: String,
-}
-
-/// A server answer on screen.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) struct Shown<T> {
-    pub value: T,
-    pub fetched_at: DateTime<Utc>,
-    /// Read from the phone because the server could not be reached (or refused).
-    pub offline: bool,
-    /// Read from the phone while a newer answer is on its way.
-    pub updating: bool,
-    /// Read from the phone because the server answered with an error (shown apart).
-    pub refused: bool,
-}
-
-impl<T> Shown<T> {
-    /// Where the figures come from, without them.
-    pub fn about(&self) -> Shown<()> {
-        Shown {
-            value: (),
-            fetched_at: self.fetched_at,
-            offline: self.offline,
-            updating: self.updating,
-            refused: self.refused,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Loaded<T> {
-    Loading,
-    Shown(Shown<T>),
-    /// Nothing on the phone and nothing from the server: offline, or `error`.
-    Nothing {
-        offline: bool,
-        error: Option<String>,
-    },
-}
-
-/// The signals a page renders from.
-#[derive(Clone, Copy)]
-pub(super) struct CachedQuery<T: Send + Sync + 'static> {
-    pub loaded: RwSignal<Loaded<T>>,
-    /// The server refused (session expired, no access) while the phone's copy is shown.
-    pub error: RwSignal<Option<String>>,
 }
 
 /// On 2G the answer may take many seconds: after this long, the copy on the phone
 /// is shown meanwhile. Shorter would flash old numbers before fresh ones on a
 /// good connection.
-const SHOW_CACHE_AFTER_MS: u32 = 2_500;
+pub(super) const SHOW_KEPT_AFTER_MS: u32 = 2_500;
 
-/// Loads `fetch(scope)` whenever the scope changes, the connection returns or the
-/// app refreshes; keeps each answer under `cache_key(plan, unit, period)` and falls
-/// back to it when offline or the server cannot be reached.
-pub(super) fn use_cached_query<T, F, Fut>(
-    scope: Memo<Option<Scope>>,
+/// The query for `scope` as the signed-in official, kept under
+/// `cache_key(plan, unit, period)`.
+pub(super) fn scope_query(
+    state: AppState,
+    scope: Option<Scope>,
     cache_key: fn(&str, &str, &str) -> String,
-    fetch: F,
-) -> CachedQuery<T>
-where
-    T: Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static,
-    F: Fn(Scope) -> Fut + Copy + 'static,
-    Fut: Future<Output = Result<T, ApiError>> + 'static,
-{
-    let state = expect_context::<AppState>();
-    let is_online = use_online().is_online;
-    let loaded = RwSignal::new(Loaded::Loading);
-    let error = RwSignal::new(None::<String>);
-    let reload = RwSignal::new(0u32);
-    // Which load is current (older answers arriving late are dropped), for which key.
-    let generation = StoredValue::new(0u32);
-    let last_key = StoredValue::new(None::<String>);
-    let busy = StoredValue::new(false);
-
-    // The connection came back: ask again.
-    Effect::new(move |was: Option<bool>| {
-        let now = is_online.get();
-        if now && was == Some(false) {
-            reload.update(|n| *n += 1);
-        }
-        now
-    });
-    // The status bar's refresh (or the app's own) finished: ask again, unless a
-    // load is running anyway; and stop waiting for a first refresh that failed.
-    Effect::new(move |was: Option<RefreshStatus>| {
-        let now = state.refresh.get();
-        if was == Some(RefreshStatus::Refreshing) && now != RefreshStatus::Refreshing {
-            let waiting = scope.with_untracked(|s| s.is_none());
-            if waiting || (now == RefreshStatus::Done && !busy.get_value()) {
-                reload.update(|n| *n += 1);
-            }
-        }
-        now
-    });
-
-    Effect::new(move |_| {
-        let _ = reload.get();
-        let Some(scope) = scope.get() else {
-            // Signing in: the plan and units are on their way.
-            let first_refresh = state.refresh.get_untracked() == RefreshStatus::Refreshing;
-            loaded.set(if first_refresh {
-                Loaded::Loading
-            } else {
-                Loaded::Nothing { offline: !is_online.get_untracked(), error: None }
-            });
-            return;
-        };
-        let key = cache_key(&scope.plan_id, &scope.unit_id, &scope.period.key());
-        let same_key = last_key.with_value(|k| k.as_deref() == Some(key.as_str()));
-        last_key.set_value(Some(key.clone()));
-        if !same_key {
-            // Another unit or period: never show the previous one's numbers meanwhile.
-            loaded.set(Loaded::Loading);
-            error.set(None);
-        }
-        let gen = generation.get_value().wrapping_add(1);
-        generation.set_value(gen);
-        let current = move || generation.try_get_value() == Some(gen);
-        let online = is_online.get_untracked();
-        busy.set_value(true);
-        let user_id = scope.user_id;
-        let read_cache = {
-            let key = key.clone();
-            move || {
-                let key = key.clone();
-                async move {
-                    let db = LocalDb::shared().await.ok()?;
-                    db.get_cached::<T>(&key, user_id).await.ok().flatten()
-                }
-            }
-        };
-        leptos::task::spawn_local(async move {
-            let from_cache = |c: crate::storage::Cached<T>, updating: bool, refused: bool| {
-                Loaded::Shown(Shown { value: c.value, fetched_at: c.fetched_at, offline: !updating, updating, refused })
-            };
-            if !online {
-                let shown = match read_cache().await {
-                    Some(c) => from_cache(c, false, false),
-                    None => Loaded::Nothing { offline: true, error: None },
-                };
-                if current() {
-                    loaded.try_set(shown);
-                    busy.try_set_value(false);
-                }
-                return;
-            }
-            let request = Box::pin(fetch(scope));
-            let slow = gloo_timers::future::TimeoutFuture::new(SHOW_CACHE_AFTER_MS);
-            let result = match futures::future::select(request, slow).await {
-                futures::future::Either::Left((result, _)) => result,
-                futures::future::Either::Right(((), request)) => {
-                    if let Some(c) = read_cache().await {
-                        // Only over "loading": a fresh answer already on screen stays.
-                        if current() && loaded.try_with_untracked(|l| matches!(l, Loaded::Loading)) == Some(true) {
-                            loaded.try_set(from_cache(c, true, false));
-                        }
-                    }
-                    request.await
-                }
-            };
-            if !current() {
-                return;
-            }
-            let shown = match result {
-                Ok(value) => {
-                    let now = Utc::now();
-                    if let Ok(db) = LocalDb::shared().await {
-                        // A cache that cannot be written (disk full) only costs the
-                        // offline view; the fresh answer is still shown.
-                        let _ = db.put_cached(&key, user_id, &value, now).await;
-                    }
-                    error.try_set(None);
-                    Loaded::Shown(Shown { value, fetched_at: now, offline: false, updating: false, refused: false })
-                }
-                Err(e) => {
-                    let network = e == ApiError::Network;
-                    if !network {
-                        error.try_set(Some(e.to_string()));
-                    }
-                    match read_cache().await {
-                        Some(c) => from_cache(c, false, !network),
-                        None => Loaded::Nothing { offline: network, error: (!network).then(|| e.to_string()) },
-                    }
-                }
-            };
-            if current() {
-                loaded.try_set(shown);
-                busy.try_set_value(false);
-            }
-        });
-    });
-    CachedQuery { loaded, error }
+) -> Option<Query<Scope>> {
+    let scope = scope?;
+    let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
+    Some(Query {
+        cache_key: cache_key(&scope.plan_id, &scope.unit_id, &scope.period.key()),
+        user_id,
+        token,
+        args: scope,
+    })
 }
 
-/// The unit the dashboard opens on: the province for Sở Nội vụ and the
-/// administrator, otherwise the official's own unit.
+/// The server's refusal, over the phone's copy or instead of it (a lost
+/// connection is said by [`AsOf`] and [`NothingShown`] instead).
+pub(super) fn refusal(error: Option<ApiError>) -> Option<String> {
+    error.filter(|e| *e != ApiError::Network).map(|e| e.to_string())
+}
+
+/// The unit the overview opens on (`danvan_core::access::home_unit`): the province
+/// of today for Sở Nội vụ and the administrator (after a merger, the new one: a
+/// past period is shown over what stood for it then), else the official's own.
 pub(super) fn home_unit(state: AppState) -> Option<String> {
-    let session = state.session.with(|s| s.as_ref().map(|s| (s.user.role, s.user.unit_id.clone())))?;
-    match session.0 {
-        // The province of today (after a merger, the new one: a past period is
-        // shown over what stood for it then).
-        Role::Admin | Role::Aggregator => {
-            state.snapshot.with(|s| s.as_ref().and_then(|s| province_today(&s.units))).or(Some(session.1))
-        }
-        Role::Reviewer | Role::Reporter => Some(session.1),
-    }
+    let (role, own) = state.session.with(|s| s.as_ref().map(|s| (s.user.role, s.user.unit_id.clone())))?;
+    let today = vn_date(Utc::now());
+    Some(state.snapshot.with(|s| {
+        let tree = UnitTree::partial(s.as_ref().map(|s| s.units.clone()).unwrap_or_default());
+        danvan_core::access::home_unit(&tree, role, &own, today).to_string()
+    }))
 }
 
 /// The plan shown, as (id, validity): the one `period` belongs to, else the one
@@ -268,13 +95,6 @@ fn plan_windows(state: AppState) -> Vec<DateWindow> {
     state.snapshot.with(|s| s.as_ref().map(|s| s.plans.iter().map(|p| p.validity()).collect()).unwrap_or_default())
 }
 
-/// The root unit that exists today, else the first root.
-pub(super) fn province_today(units: &[danvan_core::OrgUnit]) -> Option<String> {
-    let today = vn_date(Utc::now());
-    let roots = || units.iter().filter(|u| u.parent.is_none());
-    roots().find(|u| u.valid_on(today)).or_else(|| roots().next()).map(|u| u.id.clone())
-}
-
 /// A unit's name from the phone's copy of the unit tree.
 pub(super) fn unit_name(state: AppState, id: &str) -> Option<String> {
     state.snapshot.with(|s| s.as_ref().and_then(|s| s.units.iter().find(|u| u.id == id).map(|u| u.name.clone())))
@@ -292,16 +112,15 @@ pub(super) fn format_date_time(t: DateTime<Utc>) -> String {
 /// `data-offline` is true for both: the figures are the phone's copy.
 #[component]
 pub(super) fn AsOf(shown: Shown<()>, lang: Lang) -> impl IntoView {
-    let Shown { fetched_at, offline, updating, refused, .. } = shown;
-    let mut text = format!("{} {}", lang.pick("Số liệu lúc", "Figures as of"), format_vn_datetime(fetched_at));
-    if offline && refused {
-        text.push_str(lang.pick(" (bản lưu trên máy)", " (copy on this phone)"));
-    } else if offline {
-        text.push_str(lang.pick(" (đang ngoại tuyến)", " (offline)"));
+    let mut text = format!("{} {}", lang.pick("Số liệu lúc", "Figures as of"), format_vn_datetime(shown.fetched_at));
+    match shown.source {
+        Source::KeptRefused => text.push_str(lang.pick(" (bản lưu trên máy)", " (copy on this phone)")),
+        Source::KeptOffline => text.push_str(lang.pick(" (đang ngoại tuyến)", " (offline)")),
+        Source::KeptWhileUpdating => text.push_str(lang.pick(" · Đang cập nhật…", " · Updating…")),
+        Source::Server => {}
     }
-    if updating {
-        text.push_str(lang.pick(" · Đang cập nhật…", " · Updating…"));
-    }
+    let offline = matches!(shown.source, Source::KeptOffline | Source::KeptRefused);
+    let updating = shown.source == Source::KeptWhileUpdating;
     let class = if offline { "as-of banner banner-warn" } else { "as-of" };
     view! {
         <p class=class data-testid="as-of" data-offline=offline.to_string() data-updating=updating.to_string() role="status">
@@ -312,8 +131,8 @@ pub(super) fn AsOf(shown: Shown<()>, lang: Lang) -> impl IntoView {
 
 /// What to say when there is nothing to show.
 #[component]
-pub(super) fn NothingShown(offline: bool, error: Option<String>) -> impl IntoView {
-    match error {
+pub(super) fn NothingShown(offline: bool, error: Option<ApiError>) -> impl IntoView {
+    match error.map(|e| e.to_string()) {
         Some(e) => view! { <p class="banner banner-error" role="alert" data-testid="no-data">{e}</p> }.into_any(),
         None if offline => view! {
             <p class="card empty" data-testid="no-data">
@@ -377,15 +196,7 @@ pub(super) fn ModelTable(models: ModelCounts, lang: Lang) -> impl IntoView {
 }
 
 fn model_field_label(f: ModelField, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Vi => f.label_vi(),
-        Lang::En => match f {
-            ModelField::Economy => "Economy",
-            ModelField::CultureSociety => "Culture and society",
-            ModelField::DefenceSecurity => "Defence and security",
-            ModelField::PoliticalSystem => "Political system",
-        },
-    }
+    lang.pick(f.label_vi(), f.label_en())
 }
 
 // ---------------------------------------------------------------------------
@@ -469,20 +280,12 @@ fn count_segments(c: &Counts, lang: Lang) -> Vec<Segment> {
 }
 
 fn obligation_segments(c: &ObligationCounts, lang: Lang) -> Vec<Segment> {
-    let label = |s: ObligationState| match lang {
-        Lang::Vi => s.label_vi(),
-        Lang::En => match s {
-            ObligationState::Done => "Issued on time",
-            ObligationState::Late => "Issued late",
-            ObligationState::Missing => "Not issued (overdue)",
-            ObligationState::NotDue => "Not issued (not yet due)",
-        },
-    };
+    let label = |s: ObligationState| lang.pick(s.label_vi(), s.label_en());
     vec![
-        Segment::new(c.done, "done", label(ObligationState::Done)),
-        Segment::new(c.late, "late", label(ObligationState::Late)),
-        Segment::new(c.missing, "missing", label(ObligationState::Missing)),
-        Segment::new(c.not_due, "not_due", label(ObligationState::NotDue)),
+        Segment::new(c.done, ObligationState::Done.as_str(), label(ObligationState::Done)),
+        Segment::new(c.late, ObligationState::Late.as_str(), label(ObligationState::Late)),
+        Segment::new(c.missing, ObligationState::Missing.as_str(), label(ObligationState::Missing)),
+        Segment::new(c.not_due, ObligationState::NotDue.as_str(), label(ObligationState::NotDue)),
     ]
 }
 
@@ -539,13 +342,17 @@ pub fn DashboardPage() -> impl IntoView {
     });
     let plan = Memo::new(move |_| current_plan(state, Some(period.get())));
     let scope = Memo::new(move |_| {
-        let (plan_id, _) = plan.get()?;
-        let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
-        Some(Scope { plan_id, unit_id: unit.get()?, period: period.get(), user_id, token })
+        let scope = Scope { plan_id: plan.get()?.0, unit_id: unit.get()?, period: period.get() };
+        scope_query(state, Some(scope), dashboard_cache_key)
     });
-    let query_state = use_cached_query(scope, dashboard_cache_key, |s: Scope| async move {
-        api::dashboard(&s.token, &s.plan_id, &s.period.key(), Some(&s.unit_id)).await
-    });
+    let query_state = use_cached_query_with_options(
+        scope,
+        |q: Query<Scope>| async move {
+            let s = q.args;
+            api::dashboard(&q.token, &s.plan_id, &s.period.key(), Some(&s.unit_id)).await
+        },
+        UseCachedQueryOptions { show_kept: ShowKept::After(SHOW_KEPT_AFTER_MS), ..Default::default() },
+    );
     let filter = RwSignal::new(None::<Timeliness>);
 
     let on_period = move |ev: leptos::ev::Event| {
@@ -662,7 +469,7 @@ pub fn DashboardPage() -> impl IntoView {
             <h1><T vi="Tổng quan" en="Overview"/></h1>
             {crumbs}
             <div class="dash-controls">{picker}</div>
-            {move || query_state.error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+            {move || refusal(query_state.error.get()).map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
             {body}
         </main>
     }

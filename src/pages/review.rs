@@ -7,50 +7,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use danvan_core::api::Role;
+use danvan_core::access::{is_reviewer, may_review};
 use danvan_core::client::{Conflict, LocalReport};
-use danvan_core::{OrgUnit, Period, ReportStatus};
+use danvan_core::{OrgUnit, Period, ReportStatus, UnitTree};
 
 use crate::components::history::vn_date_time;
 use crate::i18n::{use_lang, T};
 use crate::state::AppState;
 use crate::storage::LocalDb;
-
-/// Whether `unit` lies strictly below `ancestor` in the (possibly partial) list of
-/// units this phone knows.
-pub(crate) fn is_below(units: &[OrgUnit], unit: &str, ancestor: &str) -> bool {
-    let parents: HashMap<&str, Option<&str>> = units.iter().map(|u| (u.id.as_str(), u.parent.as_deref())).collect();
-    let mut current = parents.get(unit).copied().flatten();
-    // Bounded walk: a damaged cache must not loop forever.
-    for _ in 0..64 {
-        match current {
-            Some(p) if p == ancestor => return true,
-            Some(p) => current = parents.get(p).copied().flatten(),
-            None => return false,
-        }
-    }
-    false
-}
-
-/// Whether the signed-in official may return or accept reports of `unit` (the
-/// server's rule, so the buttons only appear where they will be honoured): a
-/// reviewer those of units strictly below its own, Sở Nội vụ those of any other
-/// unit. Nobody reviews their own unit.
-pub(crate) fn may_review(role: Role, own_unit: &str, units: &[OrgUnit], unit: &str) -> bool {
-    if unit == own_unit {
-        return false;
-    }
-    match role {
-        Role::Aggregator => true,
-        Role::Reviewer => is_below(units, unit, own_unit),
-        Role::Reporter | Role::Admin => false,
-    }
-}
-
-/// Whether the role reviews anybody's reports.
-pub(crate) fn is_reviewer(role: Role) -> bool {
-    matches!(role, Role::Reviewer | Role::Aggregator)
-}
 
 /// The status to show: a review the server refused outright (the report is
 /// unchanged there) goes back to the server's status; when someone else acted
@@ -167,13 +131,14 @@ pub fn ReviewPage() -> impl IntoView {
         let Some(Ok((reports, conflicts))) = data.get() else { return Vec::new() };
         state.snapshot.with(|s| {
             let units: &[OrgUnit] = s.as_ref().map(|s| s.units.as_slice()).unwrap_or(&[]);
+            let tree = UnitTree::partial(units.to_vec());
             let index: HashMap<&str, (usize, &str)> =
                 units.iter().enumerate().map(|(i, u)| (u.id.as_str(), (i, u.name.as_str()))).collect();
             let conflicts: HashMap<String, Conflict> =
                 conflicts.into_iter().map(|c| (c.report_id.clone(), c)).collect();
             reports
                 .into_iter()
-                .filter(|l| may_review(role, &own, units, &l.report.key.unit_id))
+                .filter(|l| may_review(&tree, role, &own, &l.report.key.unit_id))
                 .filter_map(|l| {
                     let id = l.report.id();
                     let status = effective_status(&l, conflicts.get(&id));

@@ -10,11 +10,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use danvan_core::access::may_review;
 use danvan_core::client::{Conflict, LocalReport};
 use danvan_core::sync::{MutationOp, MAX_REASON_CHARS};
-use danvan_core::{ReportForm, ReportKey, ReportStatus, Values};
+use danvan_core::{ReportForm, ReportKey, ReportStatus, UnitTree, Values};
 
-use super::review::{effective_status, may_review, status_chip};
+use super::review::{effective_status, status_chip};
 use crate::components::history::{vn_date_time, RevisionHistory};
 use crate::components::report_form::{FormBinding, SectionView};
 use crate::i18n::{use_lang, Lang, T};
@@ -110,7 +111,10 @@ fn Review(key: ReportKey) -> impl IntoView {
         let unit = key.with_value(|k| k.unit_id.clone());
         let who = state.session.with(|s| s.as_ref().map(|s| (s.user.role, s.user.unit_id.clone())));
         let Some((role, own)) = who else { return false };
-        state.snapshot.with(|s| may_review(role, &own, s.as_ref().map(|s| s.units.as_slice()).unwrap_or(&[]), &unit))
+        state.snapshot.with(|s| {
+            let tree = UnitTree::partial(s.as_ref().map(|s| s.units.clone()).unwrap_or_default());
+            may_review(&tree, role, &own, &unit)
+        })
     });
     let can_act = move || {
         allowed.get()

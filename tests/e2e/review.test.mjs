@@ -112,6 +112,54 @@ test("the review loop across three phones ends in the province dashboard, late a
   })).json();
   assert.equal(c.totals["ii1.sessions"], 12);
   assert.equal(c.totals["ii6.petitions_resolved"], 7);
+  // 6. What was read online stays readable offline, dated "(đang ngoại tuyến)"
+  // (src/hooks/use_cached_query.rs): Sở Nội vụ's dashboard and consolidation…
+  await snv.context.setOffline(true);
+  await snv.page.goto(`${server.url}/tong-quan/${CITY}?ky=${period}`);
+  await snv.page.waitForSelector("[data-testid=as-of][data-offline=true]");
+  assert.match(await snv.page.textContent("[data-testid=as-of]"), /đang ngoại tuyến/);
+  assert.equal(await snv.page.getAttribute(row, "data-timeliness"), "late");
+  await snv.page.goto(`${server.url}/tong-hop/${CITY}/${period}`);
+  await snv.page.waitForSelector("[data-testid=as-of][data-offline=true]");
+  assert.equal(await sum("ii6.petitions_resolved"), "7");
+  await snv.context.setOffline(false);
+
+  // …the city's own implementation plan (where it stands is the server's
+  // answer), and the review page with the report's history.
+  const implState = "[data-testid=impl-state]:not([data-state=unknown])";
+  await city.page.goto(`${server.url}/ke-hoach-don-vi`);
+  await city.page.waitForSelector(implState);
+  assert.equal(await city.page.$("[data-testid=impl-cached]"), null, "fresh from the server");
+  await city.context.setOffline(true);
+  await city.page.reload();
+  await city.page.waitForSelector("[data-testid=impl-cached]");
+  await city.page.waitForSelector(implState);
+  await city.page.goto(`${server.url}/duyet/${encodeURIComponent(id)}`);
+  await city.page.waitForSelector("[data-testid=history-cached]");
+  assert.equal((await city.page.$$("[data-testid=revision]")).length, 6);
+
+  // 7. The city starts its own report from its communes' accepted reports, from
+  // the copy of the consolidation kept on the phone while offline, then online.
+  await city.page.goto(`${server.url}/bao-cao/${period}`);
+  await city.page.waitForSelector("[data-testid=report-field]");
+  await city.page.click("[data-testid=prefill-consolidation]");
+  const message = await city.page.waitForSelector("[data-testid=prefill-message], [data-testid=prefill-confirm]");
+  assert.equal(await message.getAttribute("data-testid"), "prefill-message", "nothing kept yet: it needs the network");
+  await city.context.setOffline(false);
+  await city.page.click("[data-testid=prefill-consolidation]");
+  await city.page.waitForSelector("[data-testid=prefill-confirm]");
+  assert.match(await city.page.textContent("[data-testid=prefill-confirm]"), /của 1 đơn vị cấp dưới \(số liệu lúc/);
+  await city.page.click("[data-testid=cancel-prefill]");
+  await city.context.setOffline(true);
+  await city.page.click("[data-testid=prefill-consolidation]");
+  await city.page.waitForSelector("[data-testid=prefill-confirm]");
+  assert.match(await city.page.textContent("[data-testid=prefill-confirm]"), /bản lưu trên máy lúc/);
+  await city.page.click("[data-testid=confirm-prefill]");
+  await city.page.waitForSelector("[data-testid=save-status][data-state=saved]");
+  assert.equal(await city.page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), FULL_REPORT["ii1.sessions"]);
+  assert.equal(await city.page.inputValue("[data-testid=report-field][data-field='ii6.petitions_resolved']"), "7");
+  await city.context.setOffline(false);
+
   for (const p of [commune, city, snv]) assert.deepEqual(p.errors, []);
   for (const p of [commune, city, snv]) assertNoCspViolations(p.page);
 });

@@ -295,6 +295,25 @@ impl ObligationState {
             ObligationState::NotDue => "Chưa ban hành (còn hạn)",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ObligationState::Done => "Issued on time",
+            ObligationState::Late => "Issued late",
+            ObligationState::Missing => "Not issued (overdue)",
+            ObligationState::NotDue => "Not issued (not yet due)",
+        }
+    }
+
+    /// The wire name (`data-state`, CSS classes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObligationState::Done => "done",
+            ObligationState::Late => "late",
+            ObligationState::Missing => "missing",
+            ObligationState::NotDue => "not_due",
+        }
+    }
 }
 
 /// `issued_on` is the date on the unit's document; `due` the last day allowed.
@@ -363,6 +382,15 @@ impl ModelField {
             ModelField::PoliticalSystem => "Xây dựng hệ thống chính trị",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ModelField::Economy => "Economy",
+            ModelField::CultureSociety => "Culture and society",
+            ModelField::DefenceSecurity => "Defence and security",
+            ModelField::PoliticalSystem => "Building the political system",
+        }
+    }
 }
 
 /// A model's step in the movement: registered by the unit, recognised by the level
@@ -373,6 +401,33 @@ pub enum ModelStage {
     Registered,
     Recognised,
     Commended,
+}
+
+impl ModelStage {
+    /// The wire name (`data-stage`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStage::Registered => "registered",
+            ModelStage::Recognised => "recognised",
+            ModelStage::Commended => "commended",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            ModelStage::Registered => "Đã đăng ký",
+            ModelStage::Recognised => "Đã công nhận",
+            ModelStage::Commended => "Đã khen thưởng",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ModelStage::Registered => "Registered",
+            ModelStage::Recognised => "Recognised",
+            ModelStage::Commended => "Commended",
+        }
+    }
 }
 
 /// A "Dân vận khéo" model as the register holds it.

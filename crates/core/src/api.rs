@@ -210,3 +210,32 @@ pub struct ModelStep {
     #[serde(default)]
     pub note: Option<String>,
 }
+
+// ---------------------------------------------------------------------------
+// A report's history.
+
+/// One change of a report as `GET /api/reports/{id}/revisions` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    pub version: u64,
+    /// `save`, `submit`, `return` or `accept` (`MutationOp::name`).
+    pub op: String,
+    /// The author's display name.
+    pub user: String,
+    #[serde(default)]
+    pub client_id: String,
+    pub created_at: DateTime<Utc>,
+    /// The status after this change.
+    pub status: crate::ReportStatus,
+    /// Fields whose value differs from the previous revision ("" = cleared).
+    #[serde(default)]
+    pub changes: crate::Values,
+    /// The return reason, on a `return`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevisionsResponse {
+    pub revisions: Vec<Revision>,
+}

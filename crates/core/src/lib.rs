@@ -4,6 +4,7 @@
 //! This crate has no web, UI or server dependency so that the exact same rules run
 //! on a phone with no network and on the server that records what was filed.
 
+pub mod access;
 pub mod account;
 pub mod aggregate;
 pub mod api;

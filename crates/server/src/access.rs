@@ -62,18 +62,10 @@ pub fn may_write_report_of(user: &User, unit_id: &str) -> bool {
     user.role != Role::Admin && user.unit_id == unit_id
 }
 
-/// Whether `user` may review (return, accept) reports of `unit_id`: a reviewer the
-/// reports of units strictly below its own; Sở Nội vụ (aggregator) those of every
-/// other unit. Nobody reviews their own unit's report.
+/// Whether `user` may review (return, accept) reports of `unit_id`: the shared
+/// rule, `danvan_core::access::may_review` (the app shows its buttons by it).
 pub fn may_review_report_of(tree: &UnitTree, user: &User, unit_id: &str) -> bool {
-    if tree.get(unit_id).is_none() || unit_id == user.unit_id {
-        return false;
-    }
-    match user.role {
-        Role::Aggregator => true,
-        Role::Reviewer => tree.is_within(unit_id, &user.unit_id),
-        Role::Reporter | Role::Admin => false,
-    }
+    danvan_core::access::may_review(tree, user.role, &user.unit_id, unit_id)
 }
 
 #[cfg(test)]

@@ -9,9 +9,7 @@ use danvan_core::aggregate::{
     classify_once, consolidate, consolidation_sources, count_models, dashboard, implementation_plan_obligation,
     owes_implementation_plan, period_kind, AcceptedReport, Consolidation, ModelCounts, MovementModel, NO_VALUES,
 };
-use danvan_core::api::{
-    DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts, Role,
-};
+use danvan_core::api::{DashboardResponse, ImplementationPlanRecord, ImplementationPlansResponse, ObligationCounts};
 use danvan_core::time::vn_date;
 use danvan_core::{Period, Plan, ReportForm, UnitTree};
 use serde::Deserialize;
@@ -82,10 +80,7 @@ impl Scope {
         let date = period.map(|p| p.due_date()).unwrap_or_else(|| today.clamp(v.first, v.last));
         let unit_id = match &self.unit {
             Some(u) => u.clone(),
-            None => match user.role {
-                Role::Aggregator | Role::Admin => catalog.root_on(date).map(|u| u.id.clone()).unwrap_or_default(),
-                Role::Reviewer | Role::Reporter => user.unit_id.clone(),
-            },
+            None => danvan_core::access::home_unit(&catalog.tree, user.role, &user.unit_id, date).to_string(),
         };
         if catalog.tree.get(&unit_id).is_none() {
             return Err(AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()));

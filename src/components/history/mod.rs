@@ -7,11 +7,10 @@ use leptos::prelude::*;
 
 use danvan_core::ReportForm;
 
-use crate::api::{self, ApiError, Revision, RevisionsResponse};
-use crate::hooks::use_online;
+use crate::api::{self, ApiError, Revision};
+use crate::hooks::{use_cached_query_with_options, Query, UseCachedQueryOptions};
 use crate::i18n::{use_lang, Lang, T};
 use crate::state::AppState;
-use crate::storage::LocalDb;
 
 /// "dd/mm/yyyy HH:MM" in Vietnam time, whatever the phone's zone.
 pub fn vn_date_time(t: DateTime<Utc>) -> String {
@@ -48,15 +47,6 @@ fn cache_key(report_id: &str) -> String {
     format!("cache:revisions:{report_id}")
 }
 
-/// What is on screen: the revisions and when they were fetched.
-#[derive(Clone, Debug, PartialEq)]
-struct Shown {
-    revisions: Vec<Revision>,
-    fetched_at: DateTime<Utc>,
-    /// From the phone's cache (offline, or the server could not be reached).
-    cached: bool,
-}
-
 /// Texts longer than this are folded behind "Xem đủ".
 const FOLD_CHARS: usize = 140;
 /// A revision lists this many changed fields, the rest behind "Xem thêm".
@@ -75,112 +65,47 @@ pub fn RevisionHistory(
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let lang = use_lang();
-    let online = use_online().is_online;
     let open = RwSignal::new(start_open);
-    let shown = RwSignal::new(None::<Shown>);
-    let loading = RwSignal::new(false);
-    // Asked for again while a fetch was running: fetch once more after it.
-    let again = StoredValue::new(false);
-    let message = RwSignal::new(None::<String>);
     let report_id = StoredValue::new(report_id);
-
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            if loading.try_get_untracked() != Some(false) {
-                again.try_set_value(true);
-                return;
-            }
-            loading.try_set(true);
-            loop {
-                again.try_set_value(false);
-                let id = report_id.get_value();
-                let session = state.session.try_get_untracked().flatten();
-                let user_id = session.as_ref().map(|s| s.user.id).unwrap_or_default();
-                let db = LocalDb::shared().await.ok();
-                // What this phone kept, at once (2G answers take seconds).
-                if shown.try_with_untracked(|s| s.is_none()) == Some(true) {
-                    if let Some(db) = &db {
-                        if let Ok(Some(c)) = db.get_cached::<RevisionsResponse>(&cache_key(&id), user_id).await {
-                            shown.try_set(Some(Shown {
-                                revisions: c.value.revisions,
-                                fetched_at: c.fetched_at,
-                                cached: true,
-                            }));
-                        }
-                    }
-                }
-                let lang = lang.try_get_untracked().unwrap_or(Lang::Vi);
-                let is_online = online.try_get_untracked().unwrap_or(false);
-                let outcome = match (&session, is_online) {
-                    (Some(s), true) => Some(api::report_revisions(&s.token, &id).await),
-                    _ => None,
-                };
-                match outcome {
-                    Some(Ok(answer)) => {
-                        let now = Utc::now();
-                        if let Some(db) = &db {
-                            // Best effort: a full disk must not hide the answer.
-                            let _ = db.put_cached(&cache_key(&id), user_id, &answer, now).await;
-                        }
-                        shown.try_set(Some(Shown { revisions: answer.revisions, fetched_at: now, cached: false }));
-                        message.try_set(None);
-                    }
-                    Some(Err(ApiError::Server { status: 404, .. })) => {
-                        shown.try_set(Some(Shown { revisions: Vec::new(), fetched_at: Utc::now(), cached: false }));
-                        message.try_set(Some(
-                            lang.pick(
-                                "Báo cáo chưa lên máy chủ lần nào nên chưa có lịch sử.",
-                                "The report has not reached the server yet, so it has no history.",
-                            )
-                            .to_string(),
-                        ));
-                    }
-                    Some(Err(e)) => {
-                        let kept = shown.try_with_untracked(|s| s.is_some()) == Some(true);
-                        shown.try_update(|s| {
-                            if let Some(s) = s {
-                                s.cached = true;
-                            }
-                        });
-                        message.try_set(Some(match e {
-                            ApiError::Network => unreachable_text(kept, lang),
-                            other => other.to_string(),
-                        }));
-                    }
-                    None => {
-                        let kept = shown.try_with_untracked(|s| s.is_some()).unwrap_or(false);
-                        message.try_set(Some(unreachable_text(kept, lang)));
-                    }
-                }
-                if !again.try_get_value().unwrap_or(false) {
-                    break;
-                }
-            }
-            loading.try_set(false);
-        });
-    };
-
-    // Fetch on opening, again when the report's version moves or the connection
-    // returns while open.
-    Effect::new(move |_| {
-        let is_open = open.get();
-        let _ = version.get();
-        let _ = online.get();
-        if is_open {
-            load();
-        }
+    // Fetched on opening, again when the report's version moves or the
+    // connection returns while open.
+    let query = Memo::new(move |_| {
+        let (user_id, token) = state.session.with(|s| s.as_ref().map(|s| (s.user.id, s.token.clone())))?;
+        let id = report_id.get_value();
+        Some(Query { cache_key: cache_key(&id), user_id, token, args: (id, version.get()) })
     });
+    let history = use_cached_query_with_options(
+        query,
+        |q: Query<(String, u64)>| async move { api::report_revisions(&q.token, &q.args.0).await },
+        UseCachedQueryOptions { enabled: open.into(), ..Default::default() },
+    );
+    let shown = Memo::new(move |_| history.loaded.with(|l| l.shown().cloned()));
+    let message = move || {
+        let lang = lang.get();
+        let kept = shown.with(|s| s.is_some());
+        Some(match history.error.get()? {
+            ApiError::Server { status: 404, .. } => lang
+                .pick(
+                    "Báo cáo chưa lên máy chủ lần nào nên chưa có lịch sử.",
+                    "The report has not reached the server yet, so it has no history.",
+                )
+                .to_string(),
+            ApiError::Network => unreachable_text(kept, lang),
+            other => other.to_string(),
+        })
+    };
+    let loading = move || history.loading.get() && shown.with(|s| s.is_none());
 
     let entries = move || {
         let lang = lang.get();
         let form = form.get();
         shown.get().map(|s| {
-            let mut list = s.revisions.clone();
+            let mut list = s.value.revisions.clone();
             // Newest first: the last change is what a reviewer looks for.
             list.sort_by(|a, b| b.version.cmp(&a.version));
             let empty = list.is_empty();
             view! {
-                {s.cached.then(|| view! {
+                {s.source.is_kept().then(|| view! {
                     <p class="muted history-stamp" data-testid="history-cached">
                         {format!("{} {}", lang.pick("Số liệu lúc", "Data from"), vn_date_time(s.fetched_at))}
                     </p>
@@ -206,10 +131,10 @@ pub fn RevisionHistory(
                 <span aria-hidden="true">{move || if open.get() { "▲" } else { "▼" }}</span>
             </button>
             <Show when=move || open.get()>
-                {move || loading.get().then(|| view! {
+                {move || loading().then(|| view! {
                     <p class="muted" role="status"><T vi="Đang tải lịch sử…" en="Loading the history…"/></p>
                 })}
-                {move || message.get().map(|m| view! { <p class="banner banner-warn" data-testid="history-message">{m}</p> })}
+                {move || message().map(|m| view! { <p class="banner banner-warn" data-testid="history-message">{m}</p> })}
                 {entries}
             </Show>
         </section>

@@ -4,9 +4,11 @@
 
 mod conflict;
 mod photos;
+mod prefill;
 
 pub use conflict::ConflictView;
 pub use photos::Photos;
+pub use prefill::ConsolidationPrefill;
 
 use leptos::prelude::*;
 

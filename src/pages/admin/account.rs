@@ -285,7 +285,7 @@ fn AccountScreen() -> impl IntoView {
                 <form class="card admin-form admin-section" novalidate on:submit=on_save data-testid="account-form">
                     <h2>{l.pick("Sửa thông tin", "Edit details")}</h2>
                     <p class="muted">{format!("{} {}", l.pick("Tên đăng nhập:", "Username:"), a.username)}</p>
-                    <AccountFields fields=fields errors=errors units=list root=ctx.home_unit() creating=false/>
+                    <AccountFields fields=fields errors=errors units=list root=ctx.own_unit() creating=false/>
                     <button type="submit" class="btn btn-primary" data-testid="account-save" disabled=move || busy.get()>
                         {move || if save.pending().get() {
                             lang.get().pick("Đang lưu…", "Saving…")

@@ -106,7 +106,7 @@ fn Accounts() -> impl IntoView {
     let print_unit = {
         let navigate = navigate.clone();
         move |_| {
-            let unit_id = Some(unit.get_untracked()).filter(|u| !u.is_empty()).or_else(|| ctx.home_unit());
+            let unit_id = Some(unit.get_untracked()).filter(|u| !u.is_empty()).or_else(|| ctx.own_unit());
             let Some(unit_id) = unit_id else { return };
             issuing.set(true);
             issue_error.set(None);
@@ -132,7 +132,7 @@ fn Accounts() -> impl IntoView {
                     <span>{l.pick("Đơn vị", "Unit")}</span>
                     <UnitSelect
                         units=list
-                        root=ctx.home_unit()
+                        root=ctx.own_unit()
                         value=unit_choice
                         all=l.pick("Tất cả đơn vị", "All units")
                         testid="unit-filter"

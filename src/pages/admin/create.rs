@@ -22,7 +22,7 @@ fn Create() -> impl IntoView {
     let lang = ctx.lang;
     let query = use_query_map();
     let navigate = use_navigate();
-    let start_unit = query.with_untracked(|q| q.get("don-vi")).or_else(|| ctx.home_unit()).unwrap_or_default();
+    let start_unit = query.with_untracked(|q| q.get("don-vi")).or_else(|| ctx.own_unit()).unwrap_or_default();
     let fields = Fields::new(start_unit);
     let errors = RwSignal::new(FieldErrors::default());
     let created = RwSignal::new(None::<EnrolmentCode>);
@@ -89,7 +89,7 @@ fn Create() -> impl IntoView {
             Some(Err(e)) => failure_view(ctx, e),
             Some(Ok(list)) => view! {
                 <form class="card admin-form" novalidate on:submit=on_submit data-testid="account-form">
-                    <AccountFields fields=fields errors=errors units=list root=ctx.home_unit() creating=true/>
+                    <AccountFields fields=fields errors=errors units=list root=ctx.own_unit() creating=true/>
                     <button
                         type="submit"
                         class="btn btn-primary"

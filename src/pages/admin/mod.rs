@@ -74,7 +74,7 @@ impl Ctx {
     }
 
     /// The administrator's own unit: the root of everything it manages.
-    pub fn home_unit(&self) -> Option<String> {
+    pub fn own_unit(&self) -> Option<String> {
         self.state.session.with(|s| s.as_ref().map(|s| s.user.unit_id.clone()))
     }
 

@@ -198,7 +198,7 @@ fn NoCodes() -> impl IntoView {
     let ctx = Ctx::new();
     let lang = ctx.lang;
     let units = use_units(ctx);
-    let unit = RwSignal::new(ctx.home_unit().unwrap_or_default());
+    let unit = RwSignal::new(ctx.own_unit().unwrap_or_default());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let issue = move |_| {
@@ -228,7 +228,7 @@ fn NoCodes() -> impl IntoView {
             Some(Ok(list)) => view! {
                 <label class="admin-field">
                     <span>{lang.get().pick("Đơn vị", "Unit")}</span>
-                    <UnitSelect units=list root=ctx.home_unit() value=unit testid="sheet-unit"/>
+                    <UnitSelect units=list root=ctx.own_unit() value=unit testid="sheet-unit"/>
                 </label>
             }
             .into_any(),

@@ -71,7 +71,7 @@ impl Catalog {
 
     /// The province: the root of the tree that exists on `date` (or any root).
     pub fn root_on(&self, date: NaiveDate) -> Option<&OrgUnit> {
-        self.tree.roots_on(date).into_iter().next().or_else(|| self.tree.all().iter().find(|u| u.parent.is_none()))
+        danvan_core::access::province_on(&self.tree, date).and_then(|id| self.tree.get(id))
     }
 }
 

@@ -3,39 +3,15 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::{DateTime, Utc};
+use danvan_core::api::{Revision, RevisionsResponse};
 use danvan_core::report::{apply_set, diff, ReportKey};
 use danvan_core::sync::MutationOp;
-use danvan_core::{ReportStatus, Values};
-use serde::Serialize;
+use danvan_core::Values;
 
 use crate::access::may_see_data_of;
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::state::AppState;
-
-#[derive(Debug, Serialize)]
-pub struct RevisionsResponse {
-    pub revisions: Vec<RevisionEntry>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RevisionEntry {
-    pub version: u64,
-    /// `save`, `submit`, `return` or `accept`.
-    pub op: &'static str,
-    /// Display name of the author.
-    pub user: String,
-    pub client_id: String,
-    pub created_at: DateTime<Utc>,
-    /// The status after this change.
-    pub status: ReportStatus,
-    /// Fields whose value differs from the previous revision ("" = cleared).
-    pub changes: Values,
-    /// The return reason, on a `return`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
 
 pub async fn revisions(
     auth: AuthUser,
@@ -65,9 +41,9 @@ pub async fn revisions(
             }
             MutationOp::Submit | MutationOp::Accept => (None, Values::new()),
         };
-        revisions.push(RevisionEntry {
+        revisions.push(Revision {
             version: r.version,
-            op: r.op.name(),
+            op: r.op.name().to_string(),
             user: r.user,
             client_id: r.client_id,
             created_at: r.created_at,
