@@ -46,6 +46,7 @@ test-e2e: app server
 ## First-load transfer size, sync wire bytes, autosave latency, push throughput, ingest against pouchdb-server, dashboard and login-flood memory into BENCHMARKS.md
 bench: app server
 	bench/first-load.sh
+	node bench/lighthouse.mjs
 	node bench/sync-bytes.mjs
 	node bench/autosave.mjs
 	cargo run --profile server -p danvan-server --example push_throughput

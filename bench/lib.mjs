@@ -60,6 +60,17 @@ export function writeSection(heading, section) {
   writeFileSync(path, text);
 }
 
+/** As `writeSection`, but a section not yet in the file goes right before the section
+ * headed `before` (so related sections stay together), or at the end if that is missing. */
+export function writeSectionBefore(heading, section, before) {
+  if (process.env.BENCH_NO_WRITE) return;
+  const path = join(ROOT, "BENCHMARKS.md");
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const at = text.indexOf("\n" + before + "\n");
+  if (text.includes(heading + "\n") || at < 0) return writeSection(heading, section);
+  writeFileSync(path, text.slice(0, at + 1) + section.trim() + "\n\n" + text.slice(at + 1));
+}
+
 /** FNV-1a 64 over UTF-8 bytes, as `danvan_core::sync::content_hash`. */
 export function fnv1a64(text) {
   let h = 0xcbf29ce484222325n;
