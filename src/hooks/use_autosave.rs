@@ -56,6 +56,8 @@ pub struct UseAutosaveReturn {
     pending: StoredValue<Values>,
     first_change_at: StoredValue<Option<f64>>,
     writing: StoredValue<bool>,
+    /// How many changes were made on this screen (see [`UseAutosaveReturn::edit_mark`]).
+    edits: StoredValue<u64>,
 }
 
 pub fn use_autosave(key: StoredValue<ReportKey>) -> UseAutosaveReturn {
@@ -68,6 +70,7 @@ pub fn use_autosave(key: StoredValue<ReportKey>) -> UseAutosaveReturn {
         pending: StoredValue::new(Values::new()),
         first_change_at: StoredValue::new(None),
         writing: StoredValue::new(false),
+        edits: StoredValue::new(0),
     }
 }
 
@@ -90,6 +93,7 @@ impl UseAutosaveReturn {
             }
         });
         self.pending.update_value(|p| p.extend(changes));
+        self.edits.update_value(|n| *n += 1);
         self.first_change_at.update_value(|t| {
             t.get_or_insert_with(web::now_ms);
         });
@@ -97,17 +101,31 @@ impl UseAutosaveReturn {
         leptos::task::spawn_local(self.flush());
     }
 
-    /// Nothing typed is waiting or being written: what the phone holds may replace
-    /// what is on screen (after a sync).
+    /// Nothing typed is waiting or being written.
     pub fn is_settled(self) -> bool {
         !self.writing.try_get_value().unwrap_or(false) && self.pending.try_with_value(Values::is_empty).unwrap_or(true)
     }
 
-    /// Shows what the phone holds (loaded, or changed by sync), unless typing is
-    /// still being written: that would undo it on screen.
-    pub fn show_loaded(self, report: Option<LocalReport>) {
-        if self.is_settled() {
-            self.values.try_set(report.as_ref().map(|r| r.report.values.clone()).unwrap_or_default());
+    /// Marks the start of a read of the report from the phone, for
+    /// [`UseAutosaveReturn::show_loaded`].
+    pub fn edit_mark(self) -> u64 {
+        self.edits.try_get_value().unwrap_or(0)
+    }
+
+    /// Shows what the phone holds (loaded, or changed by sync) as read since `mark`,
+    /// unless the person changed something since: a read that started before a
+    /// keystroke's write holds the report without it, and showing it would undo
+    /// the keystroke on screen (and the next one would be typed into the old text).
+    pub fn show_loaded(self, mark: u64, report: Option<LocalReport>) {
+        if self.edit_mark() != mark || !self.is_settled() {
+            return;
+        }
+        let values = report.as_ref().map(|r| r.report.values.clone()).unwrap_or_default();
+        // Unchanged (the usual case after a sync): no signal is set, nothing redrawn.
+        if self.values.try_with_untracked(|v| *v != values) == Some(true) {
+            self.values.try_set(values);
+        }
+        if self.local.try_with_untracked(|l| *l != report) == Some(true) {
             self.local.try_set(report);
         }
     }
@@ -121,6 +139,7 @@ impl UseAutosaveReturn {
         }
         self.writing.set_value(true);
         let busy = web::BusyGuard::new();
+        let mut new_entry = false;
         loop {
             let changes = self.pending.try_update_value(std::mem::take).unwrap_or_default();
             if changes.is_empty() {
@@ -137,6 +156,8 @@ impl UseAutosaveReturn {
                     if let Some(t0) = started {
                         record_save_latency(web::now_ms() - t0);
                     }
+                    let before = self.local.try_with_untracked(|l| l.as_ref().and_then(|l| l.last_mutation)).flatten();
+                    new_entry |= saved.last_mutation != before;
                     self.local.try_set(Some(saved));
                     // "Saved" only when everything typed so far is committed.
                     if self.pending.with_value(Values::is_empty) {
@@ -159,7 +180,13 @@ impl UseAutosaveReturn {
         self.writing.set_value(false);
         drop(busy);
         request_sync(Duration::from_secs(10));
-        refresh_counts(self.state).await;
+        // The status bar's "chưa gửi" count moves only when a write opened a new
+        // outbox entry; a change folded into the open one leaves it as it is, and
+        // reading it again (a transaction of its own) would sit between two
+        // keystrokes on a slow phone.
+        if new_entry {
+            refresh_counts(self.state).await;
+        }
     }
 
     /// A change made elsewhere (a photo, a submit, a settled conflict) is committed.

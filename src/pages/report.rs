@@ -91,6 +91,7 @@ fn Editor(key: ReportKey) -> impl IntoView {
     let show_required = RwSignal::new(false);
 
     let load = move || async move {
+        let mark = autosave.edit_mark();
         let db = match LocalDb::shared().await {
             Ok(db) => db,
             Err(e) => {
@@ -108,9 +109,11 @@ fn Editor(key: ReportKey) -> impl IntoView {
         .await;
         match result {
             Ok(Some(l)) => {
-                autosave.show_loaded(l.local);
-                conflict.try_set(l.conflict);
-                form.try_set(Some(l.form));
+                // Every sync reloads: only what changed is set, so an unchanged form
+                // is not rebuilt under the person's fingers (focus, keyboard).
+                autosave.show_loaded(mark, l.local);
+                set_if_changed(conflict, l.conflict);
+                set_if_changed(form, Some(l.form));
             }
             Ok(None) => {
                 load_error.try_set(Some(lang.get_untracked().pick(
@@ -245,6 +248,36 @@ fn Editor(key: ReportKey) -> impl IntoView {
             .unwrap_or_default()
     };
 
+    // "Đang lưu…" only for a write still running after `SLOW_SAVE`: a write takes
+    // tens of milliseconds, and flipping the line at every keystroke only makes
+    // the page lay out and paint twice per key on a slow phone. Until then the
+    // line keeps what it said (`data-state` says "saving" at once).
+    let slow_save = RwSignal::new(false);
+    Effect::new(move |_| {
+        if save_state.with(|s| *s == SaveState::Saving) {
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::sleep(SLOW_SAVE).await;
+                if save_state.try_with_untracked(|s| *s == SaveState::Saving) == Some(true) {
+                    slow_save.try_set(true);
+                }
+            });
+        } else {
+            slow_save.set(false);
+        }
+    });
+    let footer_text = Memo::new(move |shown: Option<&String>| {
+        let lang = lang.get();
+        match save_state.get() {
+            SaveState::Idle => String::new(),
+            SaveState::Saving if !slow_save.get() => shown.cloned().unwrap_or_default(),
+            SaveState::Saving => lang.pick("Đang lưu…", "Saving…").to_string(),
+            SaveState::Saved(t) => {
+                format!("{} {}", lang.pick("Đã lưu trên máy lúc", "Saved on this phone at"), time_of_day(t))
+            }
+            SaveState::Failed(m) => m,
+        }
+    });
+
     view! {
         <h1 data-testid="report-title">
             {move || lang.get().pick(
@@ -330,12 +363,7 @@ fn Editor(key: ReportKey) -> impl IntoView {
         </Show>
         <div class="editor-footer">
             <p class="save-status" data-testid="save-status" role="status" data-state=move || save_state.with(SaveState::as_str)>
-                {move || match save_state.get() {
-                    SaveState::Idle => String::new(),
-                    SaveState::Saving => lang.get().pick("Đang lưu…", "Saving…").to_string(),
-                    SaveState::Saved(t) => format!("{} {}", lang.get().pick("Đã lưu trên máy lúc", "Saved on this phone at"), time_of_day(t)),
-                    SaveState::Failed(m) => m,
-                }}
+                {footer_text}
             </p>
             <button
                 class="btn btn-primary"
@@ -346,6 +374,16 @@ fn Editor(key: ReportKey) -> impl IntoView {
                 <T vi="Gửi báo cáo" en="Submit report"/>
             </button>
         </div>
+    }
+}
+
+/// How long a write may run before the footer says "Đang lưu…".
+const SLOW_SAVE: Duration = Duration::from_millis(300);
+
+/// Sets `signal` only when `value` differs: a set always notifies its readers.
+fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+    if signal.try_with_untracked(|v| *v != value) == Some(true) {
+        signal.try_set(value);
     }
 }
 

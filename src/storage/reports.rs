@@ -201,8 +201,17 @@ impl LocalDb {
         blob: Option<(AttachmentRef, &web_sys::Blob)>,
     ) -> Result<LocalReport, EditError> {
         let tx = self.write_tx(&[META, FORMS, REPORTS, OUTBOX, BLOBS, UPLOADS])?;
+        // Each await is a round trip to the browser's storage, paid in full on a slow
+        // phone between two keystrokes: the two reads go out together, and the writes
+        // are queued without waiting for each (the transaction applies them in order,
+        // and any that fails aborts it, so `commit` fails).
         let meta_store = tx.object_store(META)?;
-        let mut meta: SyncMeta = get_json(&meta_store, KEY_SYNC).await?.ok_or(EditError::NoSyncState)?;
+        let reports = tx.object_store(REPORTS)?;
+        let id = key.id();
+        let (meta_text, local_text): (Option<String>, Option<String>) =
+            futures::try_join!(meta_store.get(KEY_SYNC).primitive()?, reports.get(id.as_str()).primitive()?)?;
+        let mut meta: SyncMeta = meta_text.as_deref().map(decode).transpose()?.ok_or(EditError::NoSyncState)?;
+        let local: Option<LocalReport> = local_text.as_deref().map(decode).transpose()?;
         let form = match self.cached_form(&key.plan_id) {
             Some(form) => form,
             None => {
@@ -215,9 +224,6 @@ impl LocalDb {
         if let MutationOp::Save { form_id, .. } = &mut op {
             *form_id = form.id.clone();
         }
-        let reports = tx.object_store(REPORTS)?;
-        let id = key.id();
-        let local: Option<LocalReport> = get_json(&reports, id.as_str()).await?;
         let outbox = tx.object_store(OUTBOX)?;
         let open = match local.as_ref().and_then(|l| l.last_mutation) {
             Some(m) => {
@@ -228,23 +234,21 @@ impl LocalDb {
         };
         let recorded = client::record_edit(local, || Report::new(key.clone(), &form.id), open, op, &form, &meta, now)
             .map_err(EditError::Refused)?;
-        put_json(&reports, id.clone(), &recorded.local).await?;
-        outbox.put(encode(&recorded.entry)?).with_key(outbox_key(recorded.entry.id)).primitive()?.await?;
+        // Issued now; the request futures are dropped (only their listeners go).
+        let _ = reports.put(encode(&recorded.local)?).with_key(id.clone()).primitive()?;
+        let _ = outbox.put(encode(&recorded.entry)?).with_key(outbox_key(recorded.entry.id)).primitive()?;
         if recorded.took_new_id {
             meta.next_mutation_id = recorded.entry.id + 1;
-            put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
+            let _ = meta_store.put(encode(&meta)?).with_key(KEY_SYNC.to_string()).primitive()?;
         }
         if let Some((attachment, blob)) = blob {
-            tx.object_store(BLOBS)?
-                .put(JsValue::from(blob.clone()))
-                .with_key(attachment.id.clone())
-                .primitive()?
-                .await?;
-            tx.object_store(UPLOADS)?
+            let _ =
+                tx.object_store(BLOBS)?.put(JsValue::from(blob.clone())).with_key(attachment.id.clone()).primitive()?;
+            let _ = tx
+                .object_store(UPLOADS)?
                 .put(encode(&(attachment.clone(), id))?)
                 .with_key(attachment.id)
-                .primitive()?
-                .await?;
+                .primitive()?;
         }
         commit(tx).await?;
         Ok(recorded.local)

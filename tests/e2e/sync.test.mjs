@@ -379,3 +379,33 @@ test("(f) a server restored from an older backup gets back what the phone holds"
   assert.deepEqual(errors, []);
   assertNoCspViolations(page);
 });
+
+test("(g) a sync while the official types keeps the field, its focus and every keystroke", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const { context, page, errors } = await signedIn(browser, server, "xa.dakbla");
+  const period = testPeriod();
+  await openReport(page, period);
+  const selector = "[data-testid=report-field][data-field='ii1.result']";
+  await page.click(selector);
+  await page.keyboard.type("Họp dân thôn Kon Rơ Bàng", { delay: 20 });
+  const field = await page.$(selector);
+  // A sync runs (push, pull) by itself — the connection comes back — while the
+  // field keeps the focus; the editor reloads what the phone holds afterwards
+  // (src/pages/report.rs): an unchanged form must not be rebuilt under the fingers.
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await waitAllSent(page);
+  // The reload after the sync reads IndexedDB: give it time to land.
+  await page.waitForTimeout(500);
+  await page.keyboard.type(" về nước sạch.", { delay: 20 });
+  await page.waitForSelector("[data-testid=save-status][data-state=saved]");
+  assert.equal(await field.evaluate((e) => e.isConnected && document.activeElement === e), true, "the same field, still focused");
+  assert.equal(await page.inputValue(selector), "Họp dân thôn Kon Rơ Bàng về nước sạch.");
+  await syncNow(page);
+  await waitAllSent(page);
+  const token = await apiLogin(server.url, "xa.dakbla");
+  const reports = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0].values["ii1.result"], "Họp dân thôn Kon Rơ Bàng về nước sạch.");
+  assert.deepEqual(errors, []);
+});

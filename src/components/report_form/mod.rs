@@ -56,9 +56,11 @@ fn FieldInput(field: Field, binding: FormBinding) -> impl IntoView {
     let lang = use_lang();
     let id = field.id.clone();
     let dom_id = format!("f-{}", field.id.replace('.', "-"));
+    // A memo per field: a keystroke changes one value, and only that field's
+    // element is touched (31 fields on the monthly form).
     let value = {
         let id = id.clone();
-        move || binding.values.with(|v| v.get(&id).cloned().unwrap_or_default())
+        Memo::new(move |_| binding.values.with(|v| v.get(&id).cloned().unwrap_or_default()))
     };
     let issue = {
         let id = id.clone();
