@@ -53,7 +53,7 @@ const RUNS = envInt("BENCH_LH_RUNS", 3);
 const WARM_RUNS = envInt("BENCH_WARM_RUNS", 7);
 const SIMULATE = process.env.BENCH_LH_SIMULATE !== "0";
 
-// The targets.
+// The targets this bench checks (BENCHMARKS.md, "First load").
 const TTI_TARGET = { slow4g: 2500, reg3g: 5000 };
 const WARM_TARGET_MS = 800;
 const SCORE_TARGET = 100;

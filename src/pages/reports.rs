@@ -37,18 +37,11 @@ pub fn ReportsPage() -> impl IntoView {
     let reports = LocalResource::new(move || {
         // Re-read when sync changed something.
         let _ = state.sync.generation.get();
-        async move {
-            let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
-            db.load_reports().await.map_err(|e| e.to_string())
-        }
+        async move { LocalDb::shared().await?.load_reports().await }
     });
     let unit = move || state.session.with(|s| s.as_ref().map(|s| s.user.unit_id.clone()));
-    let rows = move || {
+    let rows = move |list: Vec<LocalReport>| {
         let Some(me) = unit() else { return Vec::new() };
-        let list = match reports.get() {
-            Some(Ok(list)) => list,
-            _ => Vec::new(),
-        };
         let (plans, tree, task_plans) = state.snapshot.with(|s| match s {
             Some(s) => (
                 s.plans.clone(),
@@ -132,8 +125,21 @@ pub fn ReportsPage() -> impl IntoView {
                     "Periods follow Decree 09/2019; file before the 15th.",
                 )}
             </p>
-            {move || reports.get().and_then(|r| r.err()).map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
-            <ul class="task-list" data-testid="report-list">{rows}</ul>
+            // `Transition`, not `Suspense`: the list is read again after every sync,
+            // and the previous one stays on screen meanwhile.
+            <Transition fallback=move || view! {
+                <p class="card empty" role="status" data-testid="loading"><T vi="Đang tải…" en="Loading…"/></p>
+            }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <p class="banner banner-error" role="alert">
+                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" ")}
+                    </p>
+                }>
+                    <ul class="task-list" data-testid="report-list">
+                        {move || Suspend::new(async move { reports.await.map(rows) })}
+                    </ul>
+                </ErrorBoundary>
+            </Transition>
         </main>
     }
 }
