@@ -8,6 +8,7 @@ use danvan_core::task::TaskStatus;
 use danvan_core::time::{format_date, vn_date};
 use danvan_core::{Period, ReportStatus, UnitTree};
 
+use crate::components::{load_failed, LoadingLine};
 use crate::i18n::{use_lang, T};
 use crate::state::AppState;
 use crate::storage::LocalDb;
@@ -127,14 +128,8 @@ pub fn ReportsPage() -> impl IntoView {
             </p>
             // `Transition`, not `Suspense`: the list is read again after every sync,
             // and the previous one stays on screen meanwhile.
-            <Transition fallback=move || view! {
-                <p class="card empty" role="status" data-testid="loading"><T vi="Đang tải…" en="Loading…"/></p>
-            }>
-                <ErrorBoundary fallback=|errors| view! {
-                    <p class="banner banner-error" role="alert">
-                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" ")}
-                    </p>
-                }>
+            <Transition fallback=LoadingLine>
+                <ErrorBoundary fallback=load_failed>
                     <ul class="task-list" data-testid="report-list">
                         {move || Suspend::new(async move { reports.await.map(rows) })}
                     </ul>

@@ -12,9 +12,10 @@ use danvan_core::client::{Conflict, LocalReport};
 use danvan_core::{OrgUnit, Period, ReportStatus, UnitTree};
 
 use crate::components::history::vn_date_time;
+use crate::components::{load_failed, LoadingLine};
 use crate::i18n::{use_lang, T};
 use crate::state::AppState;
-use crate::storage::LocalDb;
+use crate::storage::{LocalDb, StorageError};
 
 /// The status to show: a review the server refused outright (the report is
 /// unchanged there) goes back to the server's status; when someone else acted
@@ -117,10 +118,8 @@ pub fn ReviewPage() -> impl IntoView {
         // Re-read whenever sync changed local reports.
         let _ = state.sync.generation.get();
         async move {
-            let db = LocalDb::shared().await.map_err(|e| e.to_string())?;
-            let reports = db.load_reports().await.map_err(|e| e.to_string())?;
-            let conflicts = db.load_conflicts().await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((reports, conflicts))
+            let db = LocalDb::shared().await?;
+            Ok::<_, StorageError>((db.load_reports().await?, db.load_conflicts().await?))
         }
     });
     let who = move || state.session.with(|s| s.as_ref().map(|s| (s.user.role, s.user.unit_id.clone())));
@@ -227,13 +226,21 @@ pub fn ReviewPage() -> impl IntoView {
                         />
                     </p>
                     <nav class="filter-chips" aria-label="Lọc theo trạng thái">{chips}</nav>
-                    {move || data.get().and_then(|r| r.err()).map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
-                    {move || empty().then(|| view! {
-                        <p class="card empty" data-testid="review-empty">
-                            <T vi="Không có báo cáo nào ở mục này." en="No reports here."/>
-                        </p>
-                    })}
-                    <div data-testid="review-list">{groups}</div>
+                    // Read again after every sync: `Transition` keeps the list meanwhile.
+                    <Transition fallback=LoadingLine>
+                        <ErrorBoundary fallback=load_failed>
+                            {move || Suspend::new(async move {
+                                data.await.map(|_| view! {
+                                    {move || empty().then(|| view! {
+                                        <p class="card empty" data-testid="review-empty">
+                                            <T vi="Không có báo cáo nào ở mục này." en="No reports here."/>
+                                        </p>
+                                    })}
+                                    <div data-testid="review-list">{groups}</div>
+                                })
+                            })}
+                        </ErrorBoundary>
+                    </Transition>
                 }.into_any(),
                 _ => view! {
                     <p class="card empty" data-testid="not-reviewer">
