@@ -13,7 +13,7 @@ use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
 use leptos::wasm_split::SplitLoaderError;
 
-use danvan_core::sync::{PullRequest, PushRequest, MAX_PUSH_MUTATIONS, SYNC_SCHEMA_VERSION};
+use danvan_core::sync::{PullRequest, PushRequest, SYNC_SCHEMA_VERSION};
 
 use crate::api::{self, ApiError};
 use crate::split::in_module;
@@ -68,8 +68,6 @@ pub enum SyncError {
 /// continues on the next trigger instead of holding the lock for minutes.
 const MAX_ROUNDS: usize = 20;
 const LOCK_NAME: &str = "danvan-sync";
-/// Largest push body this device builds (before gzip).
-const MAX_PUSH_BYTES: usize = 512 * 1024;
 
 /// Reads the counts the status bar shows from IndexedDB.
 pub async fn refresh_counts(state: AppState) {
@@ -179,22 +177,10 @@ async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), Syn
     let mut sent = 0;
     let mut gap_restarts = 0;
     for _ in 0..MAX_ROUNDS {
-        let (meta, mut batch) = db.take_outbox_batch(MAX_PUSH_MUTATIONS as u32).await?;
+        let (meta, batch) = db.take_outbox_batch().await?;
         if batch.is_empty() {
             return Ok(());
         }
-        // Keep a push well under the server's 1 MiB body limit (a 413 would be
-        // retried forever): long narratives make a mutation up to ~150 KB.
-        let mut bytes = 0;
-        let keep = batch
-            .iter()
-            .take_while(|m| {
-                bytes += serde_json::to_string(m).map(|j| j.len()).unwrap_or(0);
-                bytes <= MAX_PUSH_BYTES
-            })
-            .count()
-            .max(1);
-        batch.truncate(keep);
         state.sync.progress.try_set(Some((sent, total.max(sent + batch.len() as u32))));
         let request = PushRequest {
             client_id: meta.client_id.clone(),
@@ -207,14 +193,13 @@ async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), Syn
             Err(ApiError::Server { status: 409, code, .. }) if code == "epoch_mismatch" => {
                 // The server's database was replaced: pull (which renumbers this
                 // device's outbox under a new client id), then push again.
-                db.clear_inflight().await?;
                 pull_all(db, token).await?;
                 continue;
             }
-            Err(e) => {
-                db.clear_inflight().await?;
-                return Err(e.into());
-            }
+            // The entries stay marked as sent (the server may have applied
+            // them before the answer was lost): they go again unchanged, with the
+            // same ids, and later edits queue behind them.
+            Err(e) => return Err(e.into()),
         };
         db.take_push_outcomes(&batch, &response.results).await?;
         sent += response.results.len() as u32;

@@ -84,8 +84,8 @@ async fn a_refused_edit_writes_nothing() {
 async fn entries_in_flight_are_not_changed_and_only_acknowledged_ones_go() {
     let db = fresh("inflight").await;
     db.record_edit(&key(), save(&[("ii1.sessions", "1")]), Utc::now()).await.unwrap();
-    let (meta, batch) = db.take_outbox_batch(100).await.unwrap();
-    assert_eq!(meta.inflight_upto, 1);
+    let (meta, batch) = db.take_outbox_batch().await.unwrap();
+    assert_eq!(meta.sent_upto, 1);
     assert_eq!(batch.len(), 1);
     // Typed while the push is on the wire: a new entry, the sent one untouched.
     db.record_edit(&key(), save(&[("ii1.sessions", "2")]), Utc::now()).await.unwrap();
@@ -101,7 +101,44 @@ async fn entries_in_flight_are_not_changed_and_only_acknowledged_ones_go() {
     assert_eq!(local.report.version, 1);
     assert_eq!(local.report.value("ii1.sessions"), "2", "the newer edit stays");
     assert_eq!(local.last_mutation, Some(2));
-    assert_eq!(db.load_sync_meta().await.unwrap().unwrap().inflight_upto, 0);
+    assert_eq!(db.load_sync_meta().await.unwrap().unwrap().sent_upto, 1, "the mark never goes down");
+    db.delete().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_whose_answer_was_lost_goes_again_unchanged() {
+    // The push reached the server, which applied it, but the answer never came
+    // back (a timeout on 2G). The entry must go again exactly as it was: the
+    // server answers a resend of the same id and hash with the first outcome.
+    let db = fresh("lost-answer").await;
+    db.record_edit(&key(), save(&[("ii1.sessions", "1")]), Utc::now()).await.unwrap();
+    let (_, first_push) = db.take_outbox_batch().await.unwrap();
+    assert_eq!(first_push.len(), 1);
+    // No answer: nothing is taken in. The official types on.
+    db.record_edit(&key(), save(&[("ii1.sessions", "2"), ("ii1.participants", "30")]), Utc::now()).await.unwrap();
+    let outbox = db.load_outbox().await.unwrap();
+    assert_eq!(outbox.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2], "the later edit is an entry of its own");
+    assert_eq!(outbox[0], first_push[0], "the sent entry is untouched");
+    assert_eq!(outbox[0].content_hash, outbox[0].expected_hash());
+    // The retry sends both; the first again with the same id and hash.
+    let (meta, retry) = db.take_outbox_batch().await.unwrap();
+    assert_eq!(meta.sent_upto, 2);
+    assert_eq!(retry.len(), 2);
+    assert_eq!(retry[0], first_push[0]);
+    // Typed after the retry left: a third entry, neither sent one changes.
+    db.record_edit(&key(), save(&[("ii1.sessions", "3")]), Utc::now()).await.unwrap();
+    assert_eq!(db.load_outbox().await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3]);
+    let outcomes = [
+        MutationOutcome { id: 1, result: MutationResult::Applied { version: 1 } },
+        MutationOutcome { id: 2, result: MutationResult::Applied { version: 2 } },
+    ];
+    db.take_push_outcomes(&retry, &outcomes).await.unwrap();
+    let local = db.load_report(&key().id()).await.unwrap().unwrap();
+    assert_eq!(local.error, None, "a lost answer shows no error");
+    assert_eq!(local.base.as_ref().map(|b| b.value("ii1.participants")), Some("30"));
+    assert_eq!(local.report.value("ii1.sessions"), "3");
+    assert_eq!(local.last_mutation, Some(3));
+    assert!(db.load_conflict(&key().id()).await.unwrap().is_none());
     db.delete().await.unwrap();
 }
 
@@ -109,7 +146,7 @@ async fn entries_in_flight_are_not_changed_and_only_acknowledged_ones_go() {
 async fn a_conflict_is_kept_until_settled_and_the_choice_is_queued() {
     let db = fresh("conflict").await;
     db.record_edit(&key(), save(&[("ii1.sessions", "5"), ("assessment", "Tốt")]), Utc::now()).await.unwrap();
-    let (_, batch) = db.take_outbox_batch(100).await.unwrap();
+    let (_, batch) = db.take_outbox_batch().await.unwrap();
     let mut theirs = Report::new(key(), "kh-413-ubnd-2024.bao-cao");
     theirs.values = Values::from([("ii1.sessions".to_string(), "9".to_string())]);
     theirs.version = 3;
@@ -149,7 +186,7 @@ async fn a_restored_server_gets_the_unsent_work_renumbered_from_one() {
     let db = fresh("restart").await;
     let other = ReportKey { period: Period::month(2024, 4).unwrap(), ..key() };
     db.record_edit(&key(), save(&[("ii1.sessions", "1")]), Utc::now()).await.unwrap();
-    let (_, batch) = db.take_outbox_batch(100).await.unwrap();
+    let (_, batch) = db.take_outbox_batch().await.unwrap();
     db.take_push_outcomes(&batch, &[MutationOutcome { id: 1, result: MutationResult::Applied { version: 1 } }])
         .await
         .unwrap();
@@ -173,7 +210,7 @@ async fn another_official_cannot_take_over_a_phone_with_unsent_work() {
     let err = db.ensure_sync_meta(8, "client-z".into()).await.unwrap_err();
     assert!(matches!(err, StorageError::OtherUsersWork(1)), "{err:?}");
     assert!(db.load_report(&key().id()).await.unwrap().is_some());
-    let (_, batch) = db.take_outbox_batch(100).await.unwrap();
+    let (_, batch) = db.take_outbox_batch().await.unwrap();
     db.take_push_outcomes(&batch, &[MutationOutcome { id: 1, result: MutationResult::Applied { version: 1 } }])
         .await
         .unwrap();

@@ -17,7 +17,7 @@ use wasm_bindgen::JsValue;
 
 use danvan_core::client::{self, Conflict, LocalReport, Side, SyncMeta};
 use danvan_core::report::AttachmentRef;
-use danvan_core::sync::{Mutation, MutationOp, MutationOutcome, PullResponse, Rejection};
+use danvan_core::sync::{Mutation, MutationOp, MutationOutcome, PullResponse, Rejection, MAX_PUSH_MUTATIONS};
 use danvan_core::{Report, ReportForm, ReportKey};
 
 use super::{
@@ -254,36 +254,22 @@ impl LocalDb {
         Ok(recorded.local)
     }
 
-    /// The oldest unsent mutations (at most `limit`), marked as being sent so an
-    /// edit made meanwhile goes into a new entry instead of changing one in flight.
-    pub async fn take_outbox_batch(&self, limit: u32) -> Result<(SyncMeta, Vec<Mutation>), StorageError> {
+    /// The next push: the oldest unsent entries (`client::push_batch`), marked as
+    /// sent for good, so an edit made meanwhile or after a lost answer goes into a
+    /// new entry instead of changing one the server may already have applied.
+    pub async fn take_outbox_batch(&self) -> Result<(SyncMeta, Vec<Mutation>), StorageError> {
         let tx = self.write_tx(&[META, OUTBOX])?;
         let meta_store = tx.object_store(META)?;
         let Some(mut meta) = get_json::<SyncMeta>(&meta_store, KEY_SYNC).await? else {
             return Err(StorageError::Other("chưa có trạng thái đồng bộ".into()));
         };
-        let batch: Vec<Mutation> =
-            decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(limit).primitive()?.await?)?;
-        meta.inflight_upto = batch.last().map(|m| m.id).unwrap_or(0);
+        let oldest: Vec<Mutation> =
+            decode_all(tx.object_store(OUTBOX)?.get_all().with_limit(MAX_PUSH_MUTATIONS as u32).primitive()?.await?)?;
+        let batch = client::push_batch(oldest);
+        meta.mark_sent(&batch);
         put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         commit(tx).await?;
         Ok((meta, batch))
-    }
-
-    /// Forgets the in-flight mark after a push failed; the same entries go again.
-    pub async fn clear_inflight(&self) -> Result<(), StorageError> {
-        self.update_meta(|m| m.inflight_upto = 0).await
-    }
-
-    async fn update_meta(&self, change: impl FnOnce(&mut SyncMeta)) -> Result<(), StorageError> {
-        let tx = self.write_tx(&[META])?;
-        let store = tx.object_store(META)?;
-        if let Some(mut meta) = get_json::<SyncMeta>(&store, KEY_SYNC).await? {
-            change(&mut meta);
-            put_json(&store, KEY_SYNC.to_string(), &meta).await?;
-        }
-        commit(tx).await?;
-        Ok(())
     }
 
     /// Takes in the server's answers: each acknowledged entry is removed in the
@@ -333,8 +319,7 @@ impl LocalDb {
             }
             outbox.delete(outbox_key(entry.id)).await?;
         }
-        if let Some(mut meta) = meta {
-            meta.inflight_upto = 0;
+        if let Some(meta) = meta {
             put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
         commit(tx).await?;
@@ -406,7 +391,8 @@ impl LocalDb {
         if let Some(mut meta) = get_json::<SyncMeta>(&meta_store, KEY_SYNC).await? {
             meta.client_id = new_client_id;
             meta.next_mutation_id = renumbered.len() as u64 + 1;
-            meta.inflight_upto = 0;
+            // Nothing has been sent under the new client id.
+            meta.sent_upto = 0;
             meta.cursor = 0;
             meta.epoch = Some(epoch.to_string());
             put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;

@@ -21,10 +21,12 @@ pub struct SyncMeta {
     /// The user the outbox belongs to (another official gets a new client id).
     pub user_id: i64,
     pub next_mutation_id: u64,
-    /// Entries up to this id have been handed to a push in flight and must not be
-    /// changed any more (0: none).
-    #[serde(default)]
-    pub inflight_upto: u64,
+    /// The highest outbox id ever handed to a push under this client id (0: none).
+    /// An entry at or below it may have reached the server even if no answer came
+    /// back (a timeout after the commit), so it is never changed again: a later
+    /// edit goes into a new entry. Only a new client id (`restart_sync`) lowers it.
+    #[serde(default, alias = "inflight_upto")]
+    pub sent_upto: u64,
     #[serde(default)]
     pub cursor: u64,
     #[serde(default)]
@@ -34,17 +36,41 @@ pub struct SyncMeta {
 }
 
 impl SyncMeta {
-    pub fn new(client_id: String, user_id: i64) -> SyncMeta {
-        SyncMeta {
-            client_id,
-            user_id,
-            next_mutation_id: 1,
-            inflight_upto: 0,
-            cursor: 0,
-            epoch: None,
-            last_synced_at: None,
+    /// Records that the entries of `batch` (ids ascending) are about to leave the
+    /// phone. The mark only moves up: a failed push does not make them editable.
+    pub fn mark_sent(&mut self, batch: &[Mutation]) {
+        if let Some(last) = batch.iter().map(|m| m.id).max() {
+            self.sent_upto = self.sent_upto.max(last);
         }
     }
+
+    pub fn new(client_id: String, user_id: i64) -> SyncMeta {
+        SyncMeta { client_id, user_id, next_mutation_id: 1, sent_upto: 0, cursor: 0, epoch: None, last_synced_at: None }
+    }
+}
+
+/// Largest push body a device builds (before gzip): well under the server's 1 MiB
+/// body limit, since a 413 would be retried forever; long narratives make one
+/// mutation up to ~150 KB.
+pub const MAX_PUSH_BYTES: usize = 512 * 1024;
+
+/// The oldest outbox entries that go in one push: at most `MAX_PUSH_MUTATIONS` and
+/// `MAX_PUSH_BYTES` of JSON, but always at least one (an entry alone over the
+/// budget still goes, and the server answers it).
+pub fn push_batch(oldest_first: Vec<Mutation>) -> Vec<Mutation> {
+    let mut bytes = 0;
+    let keep = oldest_first
+        .iter()
+        .take(crate::sync::MAX_PUSH_MUTATIONS)
+        .take_while(|m| {
+            bytes += serde_json::to_string(m).map(|j| j.len()).unwrap_or(0);
+            bytes <= MAX_PUSH_BYTES
+        })
+        .count()
+        .max(1);
+    let mut batch = oldest_first;
+    batch.truncate(keep);
+    batch
 }
 
 /// A report as the device keeps it.
@@ -138,8 +164,8 @@ pub struct RecordedEdit {
 /// device, `fresh` gives it) the way the server will apply it.
 ///
 /// Consecutive saves fold into the report's still-unsent outbox entry instead of
-/// queuing one mutation per keystroke; an entry the sync engine has already taken
-/// for sending (`id <= inflight_upto`) is never changed, a new one is made instead.
+/// queuing one mutation per keystroke; an entry the sync engine has ever taken
+/// for sending (`id <= sent_upto`) is never changed, a new one is made instead.
 pub fn record_edit(
     local: Option<LocalReport>,
     fresh: impl FnOnce() -> Report,
@@ -149,7 +175,7 @@ pub fn record_edit(
     meta: &SyncMeta,
     now: DateTime<Utc>,
 ) -> Result<RecordedEdit, Rejection> {
-    let (next_mutation_id, inflight_upto) = (meta.next_mutation_id, meta.inflight_upto);
+    let (next_mutation_id, sent_upto) = (meta.next_mutation_id, meta.sent_upto);
     let mut local = local.unwrap_or_else(|| LocalReport {
         report: fresh(),
         base: None,
@@ -158,9 +184,8 @@ pub fn record_edit(
         error: None,
     });
     apply_op(&mut local.report, &op, form, now)?;
-    let foldable = open_entry.filter(|e| {
-        Some(e.id) == local.last_mutation && e.id > inflight_upto && matches!(e.op, MutationOp::Save { .. })
-    });
+    let foldable = open_entry
+        .filter(|e| Some(e.id) == local.last_mutation && e.id > sent_upto && matches!(e.op, MutationOp::Save { .. }));
     let (entry, took_new_id) = match (foldable, op) {
         (Some(open), MutationOp::Save { form_id, set, attach, detach }) => {
             let MutationOp::Save { set: mut old_set, attach: mut old_attach, detach: mut old_detach, .. } = open.op
@@ -453,18 +478,12 @@ mod tests {
         }
     }
 
-    fn meta(next: u64, inflight: u64) -> SyncMeta {
-        SyncMeta { next_mutation_id: next, inflight_upto: inflight, ..SyncMeta::new("c".into(), 1) }
+    fn meta(next: u64, sent: u64) -> SyncMeta {
+        SyncMeta { next_mutation_id: next, sent_upto: sent, ..SyncMeta::new("c".into(), 1) }
     }
 
-    fn edit(
-        local: Option<LocalReport>,
-        open: Option<Mutation>,
-        op: MutationOp,
-        next: u64,
-        inflight: u64,
-    ) -> RecordedEdit {
-        record_edit(local, || Report::new(key(), "f"), open, op, &form(), &meta(next, inflight), Utc::now()).unwrap()
+    fn edit(local: Option<LocalReport>, open: Option<Mutation>, op: MutationOp, next: u64, sent: u64) -> RecordedEdit {
+        record_edit(local, || Report::new(key(), "f"), open, op, &form(), &meta(next, sent), Utc::now()).unwrap()
     }
 
     #[test]
@@ -490,6 +509,47 @@ mod tests {
         assert!(second.took_new_id);
         assert_eq!(second.entry.id, 2);
         assert_eq!(second.local.last_mutation, Some(2));
+    }
+
+    #[test]
+    fn an_entry_sent_without_an_answer_is_never_changed_again() {
+        // A push times out after the server committed entry 1: the mark stays, so
+        // the next edit does not change what the server may already have applied
+        // (resent with the same id and another hash, it would be refused).
+        let first = edit(None, None, save(&[("a", "1")]), 1, 0);
+        let mut m = meta(2, 0);
+        m.mark_sent(std::slice::from_ref(&first.entry));
+        assert_eq!(m.sent_upto, 1);
+        m.mark_sent(&[]);
+        assert_eq!(m.sent_upto, 1, "an empty batch does not lower it");
+        let second = record_edit(
+            Some(first.local),
+            || unreachable!(),
+            Some(first.entry.clone()),
+            save(&[("a", "2")]),
+            &form(),
+            &m,
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(second.took_new_id);
+        assert_eq!(second.entry.id, 2);
+        assert_eq!(first.entry.content_hash, first.entry.expected_hash());
+        let old: SyncMeta =
+            serde_json::from_str(r#"{"client_id":"c","user_id":1,"next_mutation_id":5,"inflight_upto":4}"#).unwrap();
+        assert_eq!(old.sent_upto, 4, "a phone's stored mark is kept across the rename");
+    }
+
+    #[test]
+    fn a_push_batch_is_bounded_by_count_and_bytes() {
+        let entry = |id: u64, chars: usize| Mutation::new(id, key(), 0, save(&[("t", &"x".repeat(chars))]));
+        let small: Vec<_> = (1..=150).map(|i| entry(i, 10)).collect();
+        assert_eq!(push_batch(small).len(), crate::sync::MAX_PUSH_MUTATIONS);
+        let big: Vec<_> = (1..=10).map(|i| entry(i, 150_000)).collect();
+        let batch = push_batch(big);
+        assert_eq!(batch.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(push_batch(vec![entry(1, 600_000)]).len(), 1, "one over the budget still goes");
+        assert!(push_batch(vec![]).is_empty());
     }
 
     #[test]
