@@ -2,7 +2,7 @@
 
 use danvan_core::account::{ChangePasswordRequest, DevicesResponse, EnrolRequest, EnrolmentInfo, EnrolmentLookup};
 use danvan_core::api::{ErrorBody, LoginRequest, LoginResponse, PlansResponse, TasksResponse, UnitsResponse};
-use danvan_core::report::AttachmentRef;
+use danvan_core::report::{is_plain_id, AttachmentRef};
 use danvan_core::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -234,6 +234,11 @@ pub async fn upload_attachment(
     report_id: &str,
     blob: &web_sys::Blob,
 ) -> Result<(), ApiError> {
+    // The id came from this phone's storage, which a restored backup file fills:
+    // never put an id that is not a plain one into a URL.
+    if !is_plain_id(&attachment.id) {
+        return Err(invalid_attachment_id());
+    }
     let path = format!("/api/attachments/{}?report={}", attachment.id, js_sys::encode_uri_component(report_id));
     let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
     let request = Request::put(&path)
@@ -256,7 +261,20 @@ pub async fn upload_attachment(
     Err(error_for(status, &text))
 }
 
+/// A refusal made on the phone, before any request: the id of a photo is not a
+/// plain one (`danvan_core::report::is_plain_id`).
+fn invalid_attachment_id() -> ApiError {
+    ApiError::Server {
+        status: 400, code: "invalid_id".into(), message: "Mã tệp đính kèm không hợp lệ".into()
+    }
+}
+
+/// A photo's bytes. The id comes from a report the server sent (checked there
+/// when it was saved), and is checked again here before it becomes a URL.
 pub async fn download_attachment(token: &str, id: &str) -> Result<web_sys::Blob, ApiError> {
+    if !is_plain_id(id) {
+        return Err(invalid_attachment_id());
+    }
     let response = Request::get(&format!("/api/attachments/{id}"))
         .header("Authorization", &bearer(token))
         .send()
@@ -391,8 +409,14 @@ async fn send_json_ignoring_body<B: Serialize>(builder: RequestBuilder, token: &
 }
 
 /// `GET /api/reports/{id}/revisions`.
-pub async fn report_revisions(token: &str, report_id: &str) -> Result<RevisionsResponse, ApiError> {
-    get(&format!("/api/reports/{}/revisions", uri(report_id)), token).await
+/// The newest page of a report's history; `before` a version: the page before it.
+pub async fn report_revisions(
+    token: &str,
+    report_id: &str,
+    before: Option<u64>,
+) -> Result<RevisionsResponse, ApiError> {
+    let page = before.map(|b| format!("?before={b}")).unwrap_or_default();
+    get(&format!("/api/reports/{}/revisions{page}", uri(report_id)), token).await
 }
 
 /// `GET /api/implementation-plans?plan=&unit=`: the subtree's III.1 plans.

@@ -41,6 +41,8 @@ pub struct AppState {
     /// A storage failure the person must know about (private mode, disk full).
     pub storage_error: RwSignal<Option<String>>,
     pub sync: SyncSignals,
+    /// What the last sign-out left on this phone, said on the sign-in screen.
+    pub signed_out: RwSignal<Option<crate::storage::Forgotten>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             refresh: RwSignal::new(RefreshStatus::Idle),
             storage_error: RwSignal::new(None),
             sync: SyncSignals::new(),
+            signed_out: RwSignal::new(None),
         }
     }
 
@@ -256,6 +259,21 @@ pub async fn sign_out(state: AppState) {
         }
     }
     state.session.try_set(None);
+    // A shared phone: the next person must not find this official's reports,
+    // photos or dashboards — unless some are unsent, which only this official
+    // can still send (the sign-in screen says which it was).
+    if let Ok(db) = LocalDb::shared().await {
+        match db.forget_signed_out_user().await {
+            Ok(forgotten) => {
+                if forgotten == crate::storage::Forgotten::All {
+                    state.snapshot.try_set(None);
+                }
+                state.signed_out.try_set(Some(forgotten));
+                crate::sync::refresh_counts(state).await;
+            }
+            Err(e) => state.report_storage(&e),
+        }
+    }
     // Best effort: offline, the token simply expires.
     let _ = api::logout(&session.token).await;
 }

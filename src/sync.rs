@@ -156,18 +156,31 @@ async fn run(state: AppState, token: String) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// Uploads the photos waiting to go. A photo the server refuses for good is set
+/// aside with its reason (`LocalDb::refuse_upload`) and the rest carry on; no
+/// connection, an expired session or a busy server stop the round, to be retried.
 async fn upload_photos(db: &LocalDb, token: &str) -> Result<(), SyncError> {
     for (attachment, report_id) in db.pending_uploads().await? {
-        match db.load_blob(&attachment.id).await? {
-            Some(blob) => {
-                api::upload_attachment(token, &attachment, &report_id, &blob).await?;
-                db.mark_uploaded(&attachment.id).await?;
-            }
+        let Some(blob) = db.load_blob(&attachment.id).await? else {
             // The bytes are gone (storage cleared under us): nothing to send.
-            None => db.mark_uploaded(&attachment.id).await?,
+            db.mark_uploaded(&attachment.id).await?;
+            continue;
+        };
+        match api::upload_attachment(token, &attachment, &report_id, &blob).await {
+            Ok(()) => db.mark_uploaded(&attachment.id).await?,
+            Err(ApiError::Server { status, message, .. }) if refused_for_good(status) => {
+                db.refuse_upload(&attachment, &report_id, &message).await?
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
+}
+
+/// A client error that sending the same bytes again cannot change (not a
+/// timeout, not "too many requests", not a sign-in to renew).
+fn refused_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 408 | 429)
 }
 
 async fn push_all(state: &AppState, db: &LocalDb, token: &str) -> Result<(), SyncError> {

@@ -255,3 +255,50 @@ async fn a_photo_is_stored_with_its_report_and_survives_a_backup_round_trip() {
     db.delete().await.unwrap();
     restored.delete().await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_photo_the_server_refuses_for_good_is_set_aside_and_the_report_says_why() {
+    let db = fresh("refused-photo").await;
+    let bytes = vec![0xff, 0xd8, 0xff, 1, 2, 3];
+    let blob = danvan_app::web::bytes_to_blob(&bytes, "image/jpeg").unwrap();
+    let attachment = AttachmentRef {
+        id: "c3d4".into(),
+        section: "II.1".into(),
+        name: "anh-lon.jpg".into(),
+        mime: "image/jpeg".into(),
+        size: bytes.len() as u64,
+        sha256: danvan_app::web::sha256_hex(&bytes).await.unwrap(),
+    };
+    db.attach_blob(&key(), attachment.clone(), &blob, Utc::now()).await.unwrap();
+    assert_eq!(db.unsent_count().await.unwrap(), 2, "the report's entry and the photo");
+    db.refuse_upload(&attachment, &key().id(), "Tệp đính kèm quá lớn (tối đa 3 MiB)").await.unwrap();
+    assert!(db.pending_uploads().await.unwrap().is_empty(), "no longer waits to upload");
+    assert_eq!(db.unsent_count().await.unwrap(), 1, "the report's entry still goes");
+    let local = db.load_report(&key().id()).await.unwrap().unwrap();
+    assert_eq!(local.error.as_deref(), Some("Ảnh «anh-lon.jpg» không gửi được: Tệp đính kèm quá lớn (tối đa 3 MiB)"));
+    assert!(db.load_blob("c3d4").await.unwrap().is_some(), "the photo stays on the phone");
+    db.delete().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn signing_out_forgets_the_officials_data_once_nothing_is_unsent() {
+    use danvan_app::storage::Forgotten;
+    let db = fresh("sign-out").await;
+    db.record_edit(&key(), save(&[("ii1.sessions", "1")]), Utc::now()).await.unwrap();
+    db.put_cached("cache:dashboard:p:u:2024-03", 7, &"số liệu", Utc::now()).await.unwrap();
+    // Something unsent: the reports stay for their owner; the kept answers go.
+    assert_eq!(db.forget_signed_out_user().await.unwrap(), Forgotten::KeptUnsent(1));
+    assert!(db.load_report(&key().id()).await.unwrap().is_some());
+    assert_eq!(db.load_outbox().await.unwrap().len(), 1);
+    assert!(db.get_cached::<String>("cache:dashboard:p:u:2024-03", 7).await.unwrap().is_none());
+    // Sent and acknowledged: nothing of theirs is left.
+    let (_, batch) = db.take_outbox_batch().await.unwrap();
+    let ack = [MutationOutcome { id: 1, result: MutationResult::Applied { version: 1 } }];
+    db.take_push_outcomes(&batch, &ack).await.unwrap();
+    db.put_cached("cache:dashboard:p:u:2024-03", 7, &"số liệu", Utc::now()).await.unwrap();
+    assert_eq!(db.forget_signed_out_user().await.unwrap(), Forgotten::All);
+    assert!(db.load_reports().await.unwrap().is_empty());
+    assert!(db.load_sync_meta().await.unwrap().is_none(), "the next sign-in starts a new outbox");
+    assert!(db.get_cached::<String>("cache:dashboard:p:u:2024-03", 7).await.unwrap().is_none());
+    db.delete().await.unwrap();
+}

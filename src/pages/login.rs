@@ -2,6 +2,7 @@ use crate::i18n::{use_lang, LangSwitch, T};
 use leptos::prelude::*;
 
 use crate::state::{sign_in, AppState};
+use crate::storage::Forgotten;
 
 #[component]
 pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
@@ -29,6 +30,24 @@ pub fn LoginPage(is_online: Signal<bool>) -> impl IntoView {
                 <h1><T vi="Công tác dân vận" en="Mass mobilisation work"/></h1>
                 <p class="muted">"Kế hoạch 413/KH-UBND · UBND tỉnh Kon Tum"</p>
             </header>
+            {move || state.signed_out.get().map(|left| match left {
+                Forgotten::All => view! {
+                    <p class="banner banner-ok" role="status" data-testid="signed-out-cleared">
+                        <T
+                            vi="Đã đăng xuất. Báo cáo, ảnh và số liệu của tài khoản vừa rồi đã được xoá khỏi máy này."
+                            en="Signed out. The reports, photos and figures of that account were removed from this phone."
+                        />
+                    </p>
+                }.into_any(),
+                Forgotten::KeptUnsent(n) => view! {
+                    <p class="banner banner-warn" role="status" data-testid="signed-out-kept">
+                        {move || lang.get().pick(
+                            format!("Đã đăng xuất. {n} mục chưa gửi được giữ lại trên máy này: chỉ tài khoản vừa rồi đăng nhập lại mới gửi được."),
+                            format!("Signed out. {n} unsent items stay on this phone: only that account, signing in again, can send them."),
+                        )}
+                    </p>
+                }.into_any(),
+            })}
             <form class="card form" on:submit=on_submit>
                 <label for="username"><T vi="Tên đăng nhập" en="Username"/></label>
                 <input

@@ -408,7 +408,7 @@ async fn attach_photo(key: &ReportKey, section: String, file: web_sys::File) -> 
     let attachment = AttachmentRef {
         id: web::random_hex(16),
         section,
-        name: file.name(),
+        name: danvan_core::report::attachment_name(&file.name()),
         mime: "image/jpeg".into(),
         size: bytes.len() as u64,
         sha256: web::sha256_hex(&bytes).await?,

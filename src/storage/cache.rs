@@ -83,6 +83,18 @@ impl LocalDb {
     }
 }
 
+/// Deletes every cached answer (a sign-out on a shared phone), inside the
+/// caller's transaction on `meta`.
+pub(super) async fn forget_all(meta: &indexed_db_futures::object_store::ObjectStore<'_>) -> Result<(), StorageError> {
+    let text: Option<String> = meta.get(KEY_INDEX).primitive()?.await?;
+    let index: Vec<(String, DateTime<Utc>)> = text.as_deref().and_then(|t| decode(t).ok()).unwrap_or_default();
+    for (key, _) in &index {
+        meta.delete(key.as_str()).await?;
+    }
+    meta.delete(KEY_INDEX).await?;
+    Ok(())
+}
+
 /// [`Cached`] borrowing its value, to store without cloning it.
 #[derive(Serialize)]
 struct CachedRef<'a, T> {

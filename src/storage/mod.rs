@@ -14,7 +14,7 @@ pub use backup::{Backup, BACKUP_FORMAT};
 pub use cache::{consolidation_cache_key, dashboard_cache_key, Cached};
 pub use error::StorageError;
 pub use records::{Session, Snapshot};
-pub use reports::EditError;
+pub use reports::{EditError, Forgotten};
 
 use std::cell::RefCell;
 

@@ -21,10 +21,20 @@ use danvan_core::sync::{Mutation, MutationOp, MutationOutcome, PullResponse, Rej
 use danvan_core::{Report, ReportForm, ReportKey};
 
 use super::{
-    commit, decode, decode_all, encode, LocalDb, StorageError, BLOBS, CONFLICTS, FORMS, META, OUTBOX, REPORTS, UPLOADS,
+    commit, decode, decode_all, encode, LocalDb, StorageError, ALL_STORES, BLOBS, CONFLICTS, FORMS, META, OUTBOX,
+    REPORTS, UPLOADS,
 };
 
 const KEY_SYNC: &str = "sync";
+
+/// What a sign-out left on the phone ([`LocalDb::forget_signed_out_user`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forgotten {
+    /// Nothing of the official who left.
+    All,
+    /// Their unsent edits, photos and open conflicts (this many) were kept.
+    KeptUnsent(u32),
+}
 
 thread_local! {
     static FORM_CACHE: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<ReportForm>>> =
@@ -126,6 +136,32 @@ impl LocalDb {
         put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         commit(tx).await?;
         Ok(meta)
+    }
+
+    /// After a sign-out on a shared phone: forgets what the official who left
+    /// had here — reports, photos, conflicts, the unit's task list, the kept
+    /// dashboards and histories — so the next person sees none of it. Only when
+    /// nothing of theirs is unsent: otherwise their reports and photos stay (for
+    /// them to send on their next sign-in) and the count says why.
+    pub async fn forget_signed_out_user(&self) -> Result<Forgotten, StorageError> {
+        let tx = self.write_tx(&ALL_STORES)?;
+        let meta = tx.object_store(META)?;
+        super::cache::forget_all(&meta).await?;
+        let unsent = tx.object_store(OUTBOX)?.count().primitive()?.await?
+            + tx.object_store(UPLOADS)?.count().primitive()?.await?
+            + tx.object_store(CONFLICTS)?.count().primitive()?.await?;
+        if unsent > 0 {
+            commit(tx).await?;
+            return Ok(Forgotten::KeptUnsent(unsent));
+        }
+        for store in [REPORTS, CONFLICTS, BLOBS, UPLOADS, super::PLANS, super::UNITS] {
+            tx.object_store(store)?.clear()?.await?;
+        }
+        for key in [KEY_SYNC, super::KEY_TASKS, super::KEY_FETCHED_AT, super::KEY_CATALOG_VERSION] {
+            meta.delete(key).await?;
+        }
+        commit(tx).await?;
+        Ok(Forgotten::All)
     }
 
     pub async fn load_report(&self, id: &str) -> Result<Option<LocalReport>, StorageError> {
@@ -444,6 +480,27 @@ impl LocalDb {
     pub async fn mark_uploaded(&self, id: &str) -> Result<(), StorageError> {
         let tx = self.write_tx(&[UPLOADS])?;
         tx.object_store(UPLOADS)?.delete(id).await?;
+        commit(tx).await?;
+        Ok(())
+    }
+
+    /// The server will never take this photo (too large, a type it refuses, the
+    /// unit's space used up, …): it stops waiting to upload, so the rest of the
+    /// outbox goes, and its report shows why until the next edit. The photo stays
+    /// on this phone; the official can remove it or attach another.
+    pub async fn refuse_upload(
+        &self,
+        attachment: &AttachmentRef,
+        report_id: &str,
+        reason: &str,
+    ) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[UPLOADS, REPORTS])?;
+        tx.object_store(UPLOADS)?.delete(attachment.id.as_str()).await?;
+        let reports = tx.object_store(REPORTS)?;
+        if let Some(mut local) = get_json::<LocalReport>(&reports, report_id).await? {
+            local.error = Some(format!("Ảnh «{}» không gửi được: {reason}", attachment.name));
+            put_json(&reports, report_id.to_string(), &local).await?;
+        }
         commit(tx).await?;
         Ok(())
     }

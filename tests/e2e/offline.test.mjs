@@ -6,7 +6,37 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, phoneContext, login, signIn, assertNoCspViolations } from "./harness.mjs";
-import { offlineReady } from "./reports.mjs";
+import { offlineReady, openReport, fill, testPeriod, waitAllSent } from "./reports.mjs";
+
+/** What the app keeps in IndexedDB for an official: reports, unsent entries,
+ * photos, and kept server answers (dashboards, histories). */
+async function localCounts(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("danvan");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const tx = db.transaction(["reports", "outbox", "blobs", "uploads", "meta"]);
+          const out = {};
+          const count = (name) =>
+            new Promise((done) => {
+              const r = tx.objectStore(name).count();
+              r.onsuccess = () => done((out[name] = r.result));
+            });
+          const cached = new Promise((done) => {
+            const r = tx.objectStore("meta").getAllKeys();
+            r.onsuccess = () => done((out.cached = r.result.filter((k) => String(k).startsWith("cache:")).length));
+          });
+          Promise.all([count("reports"), count("outbox"), count("blobs"), count("uploads"), cached]).then(() => {
+            db.close();
+            resolve(out);
+          });
+        };
+      }),
+  );
+}
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -108,9 +138,25 @@ test("a shared phone: the next official sees their own unit, and deep links open
 
   await signIn(page, "xa.dakbla");
   await page.waitForSelector("[data-testid=plan-item]");
+  // An edit the server has not got yet (its pushes fail): signing out keeps it,
+  // for this official to send, and says so.
+  await page.route("**/api/sync/push", (route) => route.abort("connectionrefused"));
+  await openReport(page, testPeriod());
+  await fill(page, { "ii1.sessions": "4" });
   await page.click("nav >> text=Tài khoản");
   await page.click("[data-testid=sign-out]");
-  await page.waitForSelector("#username");
+  await page.waitForSelector("[data-testid=signed-out-kept]");
+  assert.match(await page.textContent("[data-testid=signed-out-kept]"), /^Đã đăng xuất\. 1 mục chưa gửi được giữ lại trên máy này/);
+  assert.equal((await localCounts(page)).reports, 1);
+  // The same official again: the edit goes, and signing out now leaves nothing
+  // of theirs for the next person.
+  await page.unroute("**/api/sync/push");
+  await signIn(page, "xa.dakbla");
+  await waitAllSent(page);
+  await page.click("nav >> text=Tài khoản");
+  await page.click("[data-testid=sign-out]");
+  await page.waitForSelector("[data-testid=signed-out-cleared]");
+  assert.deepEqual(await localCounts(page), { reports: 0, outbox: 0, blobs: 0, uploads: 0, cached: 0 });
 
   await signIn(page, "tp.kontum");
   await page.click("nav >> text=Nhiệm vụ");

@@ -68,7 +68,7 @@ test("(a) a report filled offline survives a reload and reaches the server exact
   assertNoCspViolations(page);
 });
 
-test("(b) a push whose response is lost after the commit is retried and applied once", async (t) => {
+test("(b) a push whose response is lost after the commit is retried and applied once, and a later edit goes on its own", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
   const { context, page, errors } = await signedIn(browser, server);
   const period = testPeriod();
@@ -89,12 +89,17 @@ test("(b) a push whose response is lost after the commit is retried and applied 
   });
   await fill(page, { "ii1.sessions": "9", "ii1.participants": "300", "assessment": "Ổn định" });
   await syncNow(page);
-  await page.waitForFunction(() => true);
   const deadline = Date.now() + 20_000;
   while (dropped === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.equal(dropped, 1, "the response was dropped");
   // Still unsent on the device: it has no acknowledgement.
   assert.ok((await unsent(page)) >= 1);
+
+  // The official types on before the retry: the entry already sent must not
+  // change (the server has it; a changed resend would be refused as a replay
+  // that does not match), so this edit waits in an entry of its own.
+  await fill(page, { "ii1.sessions": "10" });
+  await page.waitForFunction(() => document.querySelector("[data-testid=sync-status]")?.dataset.unsent === "2", null, { timeout: 5_000 });
 
   // The retry replays the same mutation id; the server answers from its record.
   await syncNow(page);
@@ -104,10 +109,14 @@ test("(b) a push whose response is lost after the commit is retried and applied 
   const token = await apiLogin(server.url, "xa.dakbla");
   const reports = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
   assert.equal(reports.length, 1);
-  assert.deepEqual(reports[0].values, { "ii1.sessions": "9", "ii1.participants": "300", "assessment": "Ổn định" });
-  assert.equal(reports[0].version, 1, "applied once, not twice");
-  assert.equal((await revisions(server.url, token, reportId(period))).length, 1);
-  assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "9");
+  assert.deepEqual(reports[0].values, { "ii1.sessions": "10", "ii1.participants": "300", "assessment": "Ổn định" });
+  assert.equal(reports[0].version, 2, "each edit applied once");
+  assert.deepEqual((await revisions(server.url, token, reportId(period))).map((r) => r.op), ["save", "save"]);
+  assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "10");
+  // What was only a lost answer shows the official no error.
+  assert.equal(await page.locator("[data-testid=server-error]").count(), 0);
+  assert.equal(await page.locator("[data-testid=sync-error]").count(), 0);
+  assert.equal(await page.locator("[data-testid=conflict-screen]").count(), 0);
   assert.deepEqual(errors, []);
   assertNoCspViolations(page);
   await context.close();
@@ -243,6 +252,41 @@ test("(d) a photo attached offline arrives on the server intact", async (t) => {
   await other.context.setOffline(true);
   await other.page.reload();
   await other.page.waitForSelector("[data-testid=photo-thumb] img");
+
+  // A photo the server will never take (the unit's space is used up) does not
+  // hold back the rest: the edit made after it still reaches the server, and
+  // the report says which photo did not go and why.
+  let refusals = 0;
+  await page.route("**/api/attachments/**", (route) => {
+    if (route.request().method() !== "PUT") return route.continue();
+    refusals += 1;
+    return route.fulfill({
+      status: 409,
+      contentType: "application/json",
+      body: JSON.stringify({ error: { code: "unit_quota", message: "Đơn vị đã dùng hết dung lượng tệp đính kèm (1024 MiB); hãy báo quản trị hệ thống" } }),
+    });
+  });
+  await page.setInputFiles("[data-testid=photo-input][data-section='II.2']", {
+    name: "doi-thoai.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(png),
+  });
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=photo-thumb] img").length === 2);
+  await fill(page, { "ii2.result": "Đối thoại với bà con thôn 5" });
+  await syncNow(page);
+  await waitAllSent(page);
+  assert.equal(refusals, 1, "tried once, then set aside");
+  await page.waitForSelector("[data-testid=server-error]");
+  assert.equal(
+    await page.textContent("[data-testid=server-error]"),
+    "Máy chủ từ chối: Ảnh «doi-thoai.png» không gửi được: Đơn vị đã dùng hết dung lượng tệp đính kèm (1024 MiB); hãy báo quản trị hệ thống",
+  );
+  const [after] = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
+  assert.equal(after.values["ii2.result"], "Đối thoại với bà con thôn 5");
+  // Later syncs do not send it again.
+  await syncNow(page);
+  await page.waitForFunction(() => document.querySelector("[data-testid=sync-status]")?.dataset.unsent === "0");
+  assert.equal(refusals, 1);
   assert.deepEqual([...errors, ...other.errors], []);
   assertNoCspViolations(page);
   assertNoCspViolations(other.page);

@@ -416,6 +416,10 @@ pub fn audit_action_label(action: &str) -> &str {
         "plan.draft" => "Lưu bản nháp kế hoạch",
         "plan.copy" => "Sao chép kế hoạch sang năm mới",
         "plan.discard" => "Bỏ bản nháp kế hoạch",
+        "implementation_plan.record" => "Ghi kế hoạch triển khai (mục III.1)",
+        "model.register" => "Đăng ký mô hình «Dân vận khéo»",
+        "model.recognise" => "Công nhận mô hình «Dân vận khéo»",
+        "model.commend" => "Khen thưởng mô hình «Dân vận khéo»",
         other => other,
     }
 }

@@ -235,7 +235,28 @@ pub struct Revision {
     pub reason: Option<String>,
 }
 
+/// Revisions in one answer unless the request asks for fewer.
+pub const REVISIONS_PAGE: u32 = 30;
+/// The most revisions one answer carries.
+pub const MAX_REVISIONS_PAGE: u32 = 100;
+
+/// `GET /api/reports/{id}/revisions?before=&limit=`: the newest `limit` revisions
+/// with a version below `before` (all of them when absent).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionsQuery {
+    #[serde(default)]
+    pub before: Option<u64>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One page of a report's history, oldest first. A long-edited report's history
+/// comes in pages so the review screen opens on 2G; the newest page first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RevisionsResponse {
     pub revisions: Vec<Revision>,
+    /// Older revisions exist: ask again with `before` set to this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<u64>,
 }

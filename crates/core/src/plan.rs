@@ -138,7 +138,32 @@ pub enum PlanError {
     InvertedValidity { from: String, to: String },
 }
 
+/// How long before a plan's issue date a unit's implementation plan (III.1) or a
+/// "Dân vận khéo" decision may be dated: a unit may carry on work it began
+/// under the previous year's plan, but a date years back is a typing mistake
+/// (01/01/1900 from a date picker), and it would count in the wrong year.
+pub const OBLIGATION_PAST_MARGIN_DAYS: i64 = 366;
+
 impl Plan {
+    /// Why `on` cannot be the date of a unit's document under this plan
+    /// (Vietnamese, to follow the field's name), or None: never after `today`
+    /// (Vietnam's date), never more than [`OBLIGATION_PAST_MARGIN_DAYS`] before
+    /// the plan's issue date.
+    pub fn obligation_date_problem(&self, on: NaiveDate, today: NaiveDate) -> Option<String> {
+        let earliest = self.issued_on - chrono::Duration::days(OBLIGATION_PAST_MARGIN_DAYS);
+        if on > today {
+            return Some(format!("không được sau hôm nay ({})", crate::time::format_date(today)));
+        }
+        if on < earliest {
+            return Some(format!(
+                "không được trước {} (một năm trước ngày ban hành kế hoạch {})",
+                crate::time::format_date(earliest),
+                crate::time::format_date(self.issued_on)
+            ));
+        }
+        None
+    }
+
     /// Checks what the rest of the code relies on.
     pub fn validate(&self) -> Result<(), PlanError> {
         let v = self.validity();

@@ -117,6 +117,73 @@ pub struct AttachmentRef {
 /// Attachment limits, checked on the device before storing and on the server.
 pub const MAX_ATTACHMENT_BYTES: u64 = 3 * 1024 * 1024;
 pub const MAX_ATTACHMENTS_PER_REPORT: usize = 20;
+/// Longest file name kept with an attachment (a phone's name is cut to it).
+pub const MAX_ATTACHMENT_NAME_CHARS: usize = 200;
+
+/// What may be attached: photos as phones take them, and PDF scans. Nothing a
+/// browser would run (HTML, SVG) is ever stored, so nothing is served back as it.
+pub const ATTACHMENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "application/pdf"];
+
+/// Ids made on devices (client ids, attachment ids) are ASCII letters, digits, `_`
+/// and `-`, 1 to 64 of them: they appear in logs and URLs and must not smuggle
+/// anything (a path, a query, a script).
+pub fn is_plain_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A SHA-256 as the device and the server write it: 64 lowercase hex digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl AttachmentRef {
+    /// Why this reference cannot be kept in a report of `form` (Vietnamese), or
+    /// None. Checked by the server on every save and by the device before it
+    /// stores a photo, so what one side keeps the other takes.
+    pub fn problem(&self, form: &crate::form::ReportForm) -> Option<String> {
+        let name = if self.name.chars().count() <= 40 {
+            self.name.clone()
+        } else {
+            format!("{}…", self.name.chars().take(40).collect::<String>())
+        };
+        if !is_plain_id(&self.id) {
+            return Some(format!("Tệp đính kèm «{name}»: mã tệp không hợp lệ"));
+        }
+        if !ATTACHMENT_TYPES.contains(&self.mime.as_str()) {
+            return Some(format!("Tệp đính kèm «{name}»: chỉ nhận ảnh JPEG, PNG, WebP hoặc tệp PDF"));
+        }
+        if !is_sha256_hex(&self.sha256) {
+            return Some(format!("Tệp đính kèm «{name}»: mã SHA-256 không hợp lệ"));
+        }
+        if self.size == 0 || self.size > MAX_ATTACHMENT_BYTES {
+            return Some(format!("Tệp đính kèm «{name}»: kích thước phải từ 1 byte đến 3 MiB"));
+        }
+        if self.name.trim().is_empty()
+            || self.name.chars().count() > MAX_ATTACHMENT_NAME_CHARS
+            || self.name.chars().any(char::is_control)
+        {
+            return Some(format!(
+                "Tệp đính kèm «{name}»: tên tệp phải có từ 1 đến {MAX_ATTACHMENT_NAME_CHARS} ký tự, không có ký tự điều khiển"
+            ));
+        }
+        if !form.sections.iter().any(|s| s.id == self.section) {
+            return Some(format!("Tệp đính kèm «{name}»: mẫu báo cáo không có mục «{}»", self.section));
+        }
+        None
+    }
+}
+
+/// A file name as the phone gave it, made fit to keep: control characters out,
+/// cut to [`MAX_ATTACHMENT_NAME_CHARS`], never empty.
+pub fn attachment_name(raw: &str) -> String {
+    let clean: String =
+        raw.chars().filter(|c| !c.is_control()).take(MAX_ATTACHMENT_NAME_CHARS).collect::<String>().trim().to_string();
+    if clean.is_empty() {
+        "anh.jpg".to_string()
+    } else {
+        clean
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {

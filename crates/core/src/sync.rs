@@ -21,6 +21,12 @@ pub const MAX_PUSH_MUTATIONS: usize = 100;
 /// Most changes in one pull page.
 pub const PULL_PAGE: usize = 200;
 
+/// Most report JSON in one pull page (before gzip; one report larger than this
+/// still comes alone): a reviewer's first pull of long narratives arrives in
+/// pages a 2G connection finishes (~40 KB gzipped each) instead of one that
+/// times out and starts over.
+pub const PULL_PAGE_BYTES: usize = 256 * 1024;
+
 /// Longest return reason.
 pub const MAX_REASON_CHARS: usize = 2000;
 
@@ -82,6 +88,10 @@ impl MutationOp {
             MutationOp::Return { .. } => "return",
             MutationOp::Accept => "accept",
         }
+    }
+
+    pub fn is_save(&self) -> bool {
+        matches!(self, MutationOp::Save { .. })
     }
 
     /// Whether the op is the reporting unit's (save, submit) or a reviewer's.
@@ -209,8 +219,11 @@ pub fn apply_op(report: &mut Report, op: &MutationOp, form: &ReportForm, now: Da
             if let Some(issue) = blocking.first() {
                 return Err(Rejection::new("invalid", format!("{}: {}", issue.field, issue.message)));
             }
-            if let Some(a) = attach.iter().find(|a| a.size > crate::report::MAX_ATTACHMENT_BYTES || a.id.is_empty()) {
-                return Err(Rejection::new("invalid", format!("Tệp đính kèm «{}» không hợp lệ", a.name)));
+            if let Some(problem) = attach.iter().find_map(|a| a.problem(form)) {
+                return Err(Rejection::new("invalid", problem));
+            }
+            if detach.iter().any(|id| !crate::report::is_plain_id(id)) {
+                return Err(Rejection::new("invalid", "Mã tệp đính kèm cần gỡ không hợp lệ"));
             }
             report.apply_changes(set);
             report.apply_attachments(attach, detach);
@@ -306,6 +319,58 @@ mod tests {
             attach: vec![],
             detach: vec![],
         }
+    }
+
+    #[test]
+    fn attachment_references_are_checked_before_they_are_kept() {
+        let f = form();
+        let good = AttachmentRef {
+            id: "a1b2c3".into(),
+            section: "s".into(),
+            name: "ảnh buổi tiếp dân.jpg".into(),
+            mime: "image/jpeg".into(),
+            size: 1000,
+            sha256: "ab".repeat(32),
+        };
+        let attach = |a: AttachmentRef| MutationOp::Save {
+            form_id: "f".into(),
+            set: Values::new(),
+            attach: vec![a],
+            detach: vec![],
+        };
+        let mut r = report();
+        assert_eq!(apply_op(&mut r, &attach(good.clone()), &f, Utc::now()), Ok(()));
+        assert_eq!(r.attachments, vec![good.clone()]);
+        let bad = [
+            AttachmentRef { id: "../../admin".into(), ..good.clone() },
+            AttachmentRef { id: "".into(), ..good.clone() },
+            AttachmentRef { id: "x".repeat(65), ..good.clone() },
+            AttachmentRef { mime: "text/html".into(), ..good.clone() },
+            AttachmentRef { mime: "image/svg+xml".into(), ..good.clone() },
+            AttachmentRef { sha256: "AB".repeat(32), ..good.clone() },
+            AttachmentRef { sha256: "ab".repeat(31), ..good.clone() },
+            AttachmentRef { sha256: "zz".repeat(32), ..good.clone() },
+            AttachmentRef { name: "x".repeat(201), ..good.clone() },
+            AttachmentRef { name: " ".into(), ..good.clone() },
+            AttachmentRef { name: "a\u{0}b.jpg".into(), ..good.clone() },
+            AttachmentRef { section: "khong-co".into(), ..good.clone() },
+            AttachmentRef { size: 0, ..good.clone() },
+            AttachmentRef { size: crate::report::MAX_ATTACHMENT_BYTES + 1, ..good.clone() },
+        ];
+        for a in bad {
+            let mut r = report();
+            let err = apply_op(&mut r, &attach(a.clone()), &f, Utc::now()).unwrap_err();
+            assert_eq!(err.code, "invalid", "{a:?}");
+            assert!(err.message.starts_with("Tệp đính kèm"), "{}", err.message);
+            assert!(r.attachments.is_empty());
+        }
+        let ok_name = AttachmentRef { name: "x".repeat(200), ..good.clone() };
+        assert_eq!(ok_name.problem(&f), None);
+        let detach =
+            MutationOp::Save { form_id: "f".into(), set: Values::new(), attach: vec![], detach: vec!["a/b".into()] };
+        assert_eq!(apply_op(&mut report(), &detach, &f, Utc::now()).unwrap_err().code, "invalid");
+        assert_eq!(crate::report::attachment_name(&format!("{}\u{7}", "ả".repeat(250))).chars().count(), 200);
+        assert_eq!(crate::report::attachment_name("\u{1b}  "), "anh.jpg");
     }
 
     #[test]

@@ -329,3 +329,18 @@ fn form_rules_catch_resolved_over_received() {
     let submit = form.validate(&values, PeriodKind::Month, Stage::Submit);
     assert!(submit.iter().any(|i| i.field == "assessment" && i.kind == IssueKind::Required));
 }
+
+#[test]
+fn obligation_dates_are_neither_future_nor_years_before_the_plan() {
+    let p = plan();
+    assert_eq!(p.issued_on, d(2024, 2, 1));
+    let today = d(2026, 12, 3);
+    assert_eq!(p.obligation_date_problem(d(2024, 2, 15), today), None);
+    assert_eq!(p.obligation_date_problem(today, today), None);
+    assert_eq!(p.obligation_date_problem(d(2023, 1, 31), today), None, "366 days before the plan");
+    let future = p.obligation_date_problem(d(2026, 12, 4), today).unwrap();
+    assert_eq!(future, "không được sau hôm nay (03/12/2026)");
+    let old = p.obligation_date_problem(d(2023, 1, 30), today).unwrap();
+    assert_eq!(old, "không được trước 31/01/2023 (một năm trước ngày ban hành kế hoạch 01/02/2024)");
+    assert!(p.obligation_date_problem(d(1900, 1, 1), today).is_some());
+}

@@ -577,23 +577,42 @@ async fn generate(
         for lane in 0..LANES {
             let (store, plans, models) = (store.clone(), plans.clone(), models.clone());
             lanes.spawn(async move {
+                let actor = |id: i64| Actor { user_id: Some(id), name: "bench".into(), address: None };
                 for (unit, doc, issued) in plans.iter().skip(lane).step_by(LANES) {
                     store
-                        .put_implementation_plan(PLAN, unit, doc, *issued, reviewer, at(*issued, 3))
+                        .put_implementation_plan(PLAN, unit, doc, *issued, reviewer, &actor(reviewer), at(*issued, 3))
                         .await
                         .expect("implementation plan");
                 }
                 for m in models.iter().skip(lane).step_by(LANES) {
                     let created = at(m.registered, 2);
                     let id = store
-                        .insert_model(PLAN, &m.unit, &m.name, m.field, &m.description, m.registered, reporter, created)
+                        .insert_model(
+                            PLAN,
+                            &m.unit,
+                            &m.name,
+                            m.field,
+                            &m.description,
+                            m.registered,
+                            reporter,
+                            &actor(reporter),
+                            created,
+                        )
                         .await
                         .expect("model");
                     if let Some(on) = m.recognised {
-                        store.recognise_model(id, on, reviewer).await.expect("recognise");
+                        let row = store.model(id).await.expect("model").expect("stored");
+                        store
+                            .recognise_model(&row, on, reviewer, &actor(reviewer), at(on, 4))
+                            .await
+                            .expect("recognise");
                     }
                     if let Some(on) = m.commended {
-                        store.commend_model(id, on, COMMENDATION, reviewer).await.expect("commend");
+                        let row = store.model(id).await.expect("model").expect("stored");
+                        store
+                            .commend_model(&row, on, COMMENDATION, reviewer, &actor(reviewer), at(on, 5))
+                            .await
+                            .expect("commend");
                     }
                 }
             });

@@ -38,7 +38,7 @@ pub struct Config {
     /// Connection limits (`serve::Limits`): `DANVAN_HEADER_TIMEOUT_SECS`,
     /// `DANVAN_IDLE_TIMEOUT_SECS`, `DANVAN_BODY_TIMEOUT_SECS`,
     /// `DANVAN_REQUEST_TIMEOUT_SECS`, `DANVAN_MAX_CONNECTIONS`,
-    /// `DANVAN_MAX_WAITING_PUSHES`.
+    /// `DANVAN_MAX_WAITING_PUSHES`, `DANVAN_UNIT_ATTACHMENT_MB`.
     pub limits: crate::serve::Limits,
 }
 
@@ -227,6 +227,8 @@ fn limits_from(get: &impl Fn(&str) -> Option<String>) -> Result<crate::serve::Li
         max_connections: number("DANVAN_MAX_CONNECTIONS", 1, 1_000_000)?.map_or(d.max_connections, |n| n as usize),
         max_waiting_pushes: number("DANVAN_MAX_WAITING_PUSHES", 1, 1_000_000)?
             .map_or(d.max_waiting_pushes, |n| n as usize),
+        unit_attachment_bytes: number("DANVAN_UNIT_ATTACHMENT_MB", 1, 1_000_000)?
+            .map_or(d.unit_attachment_bytes, |mb| mb * 1024 * 1024),
     })
 }
 

@@ -1061,6 +1061,14 @@ async fn write_registers(
             .map(|p| p.user.id)
             .ok_or_else(|| DemoError::Account(format!("không có người thứ {person}")))
     };
+    // Logged as the person who did it, from no address (made on the server).
+    let actor = |person: usize| {
+        people
+            .list
+            .get(person)
+            .map(|p| crate::store::Actor { user_id: Some(p.user.id), name: p.user.username.clone(), address: None })
+            .ok_or_else(|| DemoError::Account(format!("không có người thứ {person}")))
+    };
     // A record an official entered stays.
     let mut recorded: HashSet<(String, String)> = HashSet::new();
     for plan_id in registers.implementation_plans.iter().map(|p| p.plan_id.as_str()).collect::<HashSet<_>>() {
@@ -1080,6 +1088,7 @@ async fn write_registers(
                 &p.doc_number,
                 p.issued_on,
                 user_id(p.person)?,
+                &actor(p.person)?,
                 p.recorded_at,
             )
             .await?;
@@ -1097,15 +1106,20 @@ async fn write_registers(
                 &m.description,
                 m.registered_on,
                 user_id(m.person)?,
+                &actor(m.person)?,
                 created_at,
             )
             .await?;
         summary.models[0] += 1;
         if let Some((on, reviewer)) = m.recognised {
-            state.store.recognise_model(id, on, user_id(reviewer)?).await?;
+            let decided_at = office_time_at(on, 14 * 60);
+            let row = state.store.model(id).await?.ok_or_else(|| DemoError::Account(format!("mô hình {id}")))?;
+            state.store.recognise_model(&row, on, user_id(reviewer)?, &actor(reviewer)?, decided_at).await?;
             summary.models[1] += 1;
             if let Some((on, note)) = &m.commended {
-                state.store.commend_model(id, *on, note, user_id(reviewer)?).await?;
+                let row = state.store.model(id).await?.ok_or_else(|| DemoError::Account(format!("mô hình {id}")))?;
+                let decided_at = office_time_at(*on, 14 * 60);
+                state.store.commend_model(&row, *on, note, user_id(reviewer)?, &actor(reviewer)?, decided_at).await?;
                 summary.models[2] += 1;
             }
         }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod maintenance;
 pub mod net;
 pub mod push_queue;
 pub mod routes;

@@ -83,6 +83,8 @@ pub struct Limits {
     /// Pushes waiting for the writer beyond which a new one is answered 503 with
     /// `Retry-After` at once (`push_queue.rs`).
     pub max_waiting_pushes: usize,
+    /// Bytes of attachments one unit may keep (`routes/attachments.rs`).
+    pub unit_attachment_bytes: u64,
 }
 
 impl Default for Limits {
@@ -94,6 +96,9 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(60),
             max_connections: 1024,
             max_waiting_pushes: 2_000,
+            // A commune's year: 13 reports of up to 20 photos, ~300 KB each as the
+            // app resizes them, is under 100 MB; 1 GiB leaves room for PDF scans.
+            unit_attachment_bytes: 1024 * 1024 * 1024,
         }
     }
 }

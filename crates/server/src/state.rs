@@ -35,6 +35,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Pushes are written by one task that commits concurrent ones together.
     pub pushes: PushQueue,
+    /// `serve::Limits::unit_attachment_bytes`.
+    pub unit_attachment_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,12 +110,7 @@ impl AppState {
                  rồi đăng nhập để tạo tài khoản cho các đơn vị"
             );
         }
-        // The longest throttling window is 15 minutes: older failures count no more.
-        store.purge_login_failures(Utc::now() - chrono::Duration::hours(1)).await?;
-        let purged = store.purge_old_devices(Utc::now()).await?;
-        if purged > 0 {
-            tracing::info!(purged, "đã xoá thiết bị đã đăng xuất hoặc hết hạn lâu ngày");
-        }
+        crate::maintenance::run_once(&store, Utc::now()).await?;
         let dummy_hash = password_work(move || hash_password(cost, "không phải mật khẩu của ai"))
             .await
             .and_then(|r| r)
@@ -133,7 +130,9 @@ impl AppState {
             trusted_proxies: config.trusted_proxies.clone().into(),
             throttle,
             pushes: PushQueue::start(config.limits.max_waiting_pushes),
+            unit_attachment_bytes: config.limits.unit_attachment_bytes,
         };
+        crate::maintenance::start(state.store.clone());
         // After the state exists: the history is filed through the real push,
         // which needs it. It reloads the catalog itself after adding its plan.
         if config.demo_history {

@@ -39,14 +39,7 @@ pub const CODE_FORBIDDEN: &str = "forbidden";
 pub const MSG_CLIENT_FORBIDDEN: &str =
     "Thiết bị này đã được đăng ký cho tài khoản khác hoặc đã bị thu hồi; hãy đăng nhập lại trên thiết bị";
 
-/// Ids made on devices (client ids, attachment ids) are ASCII letters, digits, `_`
-/// and `-`, 1 to 64 of them: they appear in logs and URLs and must not smuggle
-/// anything.
-pub fn is_plain_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_CLIENT_ID_CHARS
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
+pub use danvan_core::report::is_plain_id;
 
 fn bad_request(code: &'static str, message: impl Into<crate::error::Msg>) -> AppError {
     AppError::coded(StatusCode::BAD_REQUEST, code, message)
@@ -283,8 +276,15 @@ async fn decide(
         return Ok(MutationResult::Conflict { server: Box::new(report) });
     }
     let first_submission = report.first_submitted_at.is_none();
+    let before = (m.op.is_save()).then(|| (report.values.clone(), report.attachments.clone()));
     if let Err(rejection) = apply_op(&mut report, &m.op, form, now) {
         return Ok(rejection.into_result());
+    }
+    // A save that changes nothing (the same values typed again, a folded edit
+    // undone) is acknowledged at the current version: no revision, no new version,
+    // so the history and the reviewers' pulls carry only real changes.
+    if before.is_some_and(|(values, attachments)| values == report.values && attachments == report.attachments) {
+        return Ok(MutationResult::Applied { version: report.version });
     }
     // The phone's clock at "Gửi", kept beside the server's receipt (README, "Đúng
     // hạn hay trễ hạn").
@@ -315,21 +315,30 @@ fn unauthorized(catalog: &Catalog, user: &User, m: &Mutation) -> Option<String> 
 /// plan with a form, a known unit, a period kind the plan asks for, and (for a save
 /// naming its form) the plan's form.
 fn valid_target<'c>(catalog: &'c Catalog, m: &Mutation) -> Result<&'c danvan_core::ReportForm, String> {
-    let ReportKey { plan_id, unit_id, .. } = &m.key;
+    let form = report_form(catalog, &m.key)?;
+    if let danvan_core::sync::MutationOp::Save { form_id, .. } = &m.op {
+        if !form_id.is_empty() && *form_id != form.id {
+            let plan = catalog.plan(&m.key.plan_id).map_or(m.key.plan_id.as_str(), |p| p.number.as_str());
+            return Err(format!("Mẫu báo cáo «{form_id}» không phải mẫu hiện hành của kế hoạch «{plan}»"));
+        }
+    }
+    Ok(form)
+}
+
+/// The form of the report `key` names, or why there is no such report to file
+/// (no such plan or unit, a period the plan does not ask for, outside its
+/// validity): what a push and an upload both check.
+pub fn report_form<'c>(catalog: &'c Catalog, key: &ReportKey) -> Result<&'c danvan_core::ReportForm, String> {
+    let ReportKey { plan_id, unit_id, .. } = key;
     let plan = catalog.plan(plan_id).ok_or_else(|| format!("Không có kế hoạch «{plan_id}»"))?;
     let unit = catalog.tree.get(unit_id).ok_or_else(|| format!("Không có đơn vị «{unit_id}»"))?;
-    if let Some(problem) = plan.report_problem(unit, &m.key.period) {
+    if let Some(problem) = plan.report_problem(unit, &key.period) {
         return Err(problem);
     }
     let form =
         catalog.form_for_plan(plan_id).ok_or_else(|| format!("Kế hoạch «{}» chưa có mẫu báo cáo", plan.number))?;
-    if let danvan_core::sync::MutationOp::Save { form_id, .. } = &m.op {
-        if !form_id.is_empty() && *form_id != form.id {
-            return Err(format!("Mẫu báo cáo «{form_id}» không phải mẫu hiện hành của kế hoạch «{}»", plan.number));
-        }
-    }
-    if !plan_asks_for(plan, &m.key) {
-        return Err(format!("Kế hoạch «{}» không yêu cầu báo cáo {}", plan.number, m.key.period.label_vi()));
+    if !plan_asks_for(plan, key) {
+        return Err(format!("Kế hoạch «{}» không yêu cầu báo cáo {}", plan.number, key.period.label_vi()));
     }
     Ok(form)
 }

@@ -296,10 +296,11 @@ async fn a_correction_is_a_new_version_and_never_invalidates_what_was_filed() {
     assert_eq!(d.push(&s, &[save]).await.results[0].result, applied(1));
     // Another month, filed under version 1 only.
     let april = ReportKey { period: Period::month(2026, 4).unwrap(), ..key.clone() };
+    let sessions: Values = [("ii1.digital_sessions".to_string(), "1".to_string())].into();
     let save = d.m(
         april.clone(),
         0,
-        MutationOp::Save { form_id: String::new(), set: Values::new(), attach: vec![], detach: vec![] },
+        MutationOp::Save { form_id: String::new(), set: sessions, attach: vec![], detach: vec![] },
     );
     assert_eq!(d.push(&s, &[save]).await.results[0].result, applied(1));
     let (key_id, first_id) = (key.id(), april.id());

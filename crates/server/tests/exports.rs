@@ -41,6 +41,11 @@ fn counts(pairs: &[(&str, u64)]) -> Vec<(String, String)> {
 
 /// Thành phố Kon Tum, March 2024: three communes' accepted reports.
 fn fixture() -> Fixture {
+    fixture_with(DAKBLA_II1)
+}
+
+/// [`fixture`] with another text for Đăk Blà's II.1 result.
+fn fixture_with(dakbla_ii1: &str) -> Fixture {
     let units: Vec<OrgUnit> = serde_json::from_str(UNITS_JSON).expect("seed units parse");
     let units = UnitTree::new(units).expect("seed units form a tree");
     let plan: Plan = serde_json::from_str(PLAN_JSON).expect("seed plan parses");
@@ -78,7 +83,7 @@ fn fixture() -> Fixture {
     let text = |r: &mut Values, k: &str, v: &str| {
         r.insert(k.to_string(), v.to_string());
     };
-    text(&mut reports[0].1, "ii1.result", DAKBLA_II1);
+    text(&mut reports[0].1, "ii1.result", dakbla_ii1);
     text(&mut reports[0].1, "assessment", "Cán bộ xã gần dân, sát dân hơn.");
     text(&mut reports[1].1, "ii6.result", "Tiếp 12 lượt công dân.\nĐối thoại về chỉnh trang đô thị.");
     text(&mut reports[2].1, "proposals", "Đề nghị hỗ trợ kinh phí in tờ rơi song ngữ.");
@@ -265,6 +270,38 @@ fn docx_follows_decree_30_and_carries_the_figures() {
     assert!(flat.contains(&missing) && flat.contains("Phường Ngô Mây"), "{text}");
     // No page number on the first page: it starts with the header table.
     assert!(text.trim_start().starts_with("ỦY BAN NHÂN DÂN"), "{}", &text[..200.min(text.len())]);
+}
+
+#[test]
+fn docx_drops_characters_xml_cannot_hold_and_still_opens() {
+    // Pasted from another program, a narrative can carry characters XML 1.0 has
+    // no place for: control characters, U+FFFE and U+FFFF. (A lone surrogate
+    // cannot reach here: JSON decoding refuses it and Rust strings cannot hold one.)
+    let narrative = "Họp dân\u{FFFE} thôn\u{FFFF} Kon\u{1}\u{B}\u{1B} Rơ Wang\u{7F}\u{8}: 40 hộ\ttham dự";
+    let f = fixture_with(narrative);
+    let date = NaiveDate::from_ymd_opt(2024, 3, 16).unwrap();
+    let input = DocxInput::new(&f.c, &f.form, &f.plan, &f.units, date).expect("the city is in the tree");
+    let bytes = docx(&input).expect("renders");
+    let document = docx_part(&bytes, "word/document.xml");
+    let xml_char = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}');
+    assert!(document.chars().all(xml_char), "a character XML cannot hold is in document.xml");
+    assert!(document.contains("Họp dân thôn Kon Rơ Wang: 40 hộ"), "the text around them is kept");
+
+    // And it opens: LibreOffice reads it and prints the narrative.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("bao-cao.docx");
+    std::fs::write(&path, &bytes).expect("written");
+    let profile = format!("-env:UserInstallation=file://{}", dir.path().join("lo-profile").display());
+    let outdir = dir.path().display().to_string();
+    run_tool(
+        "soffice",
+        &[&profile, "--headless", "--convert-to", "pdf", "--outdir", &outdir, &path.display().to_string()],
+        Duration::from_secs(180),
+    );
+    let pdf = dir.path().join("bao-cao.pdf");
+    assert!(pdf.exists(), "soffice wrote no PDF");
+    let text = run_tool("pdftotext", &["-layout", &pdf.display().to_string(), "-"], Duration::from_secs(30));
+    assert!(squash(&text).contains("Xã Đăk Blà: Họp dân thôn Kon Rơ Wang: 40 hộ tham dự"), "{text}");
 }
 
 #[test]

@@ -545,3 +545,48 @@ async fn every_kind_of_response_has_the_security_headers() {
     assert!(csp.contains(&expected_hashes[0]), "{csp}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn writers_waiting_for_the_lock_leave_the_connections_to_readers() {
+    // At a deadline writers queue behind the one write lock. They wait at this
+    // process's write gate without a pooled connection (store/mod.rs,
+    // `Store::begin_immediate`, `Store::write_turn`): more waiting writers than
+    // the pool has connections do not make a read wait, and each writer gets its
+    // turn once the lock is free.
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let d = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let token = d.token.clone();
+    let report = ReportKey {
+        plan_id: PLAN.into(),
+        unit_id: "kontum.tpkontum.dakbla".into(),
+        period: Period::month(2024, 3).unwrap(),
+    }
+    .id();
+    let lock = s.state.store.hold_write_lock().await.unwrap();
+    let uploads: Vec<_> = (0..12u8)
+        .map(|i| {
+            let data = vec![0xff, 0xd8, 0xff, i];
+            let sha: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+            let request = s
+                .client
+                .put(s.url(&format!("/api/attachments/gate-{i}?report={report}")))
+                .bearer_auth(&token)
+                .header("content-type", "image/jpeg")
+                .header("x-content-sha256", sha)
+                .body(data);
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(uploads.iter().all(|u| !u.is_finished()), "the writers wait for the lock");
+    // Twelve writers wait, the pool has eight connections: a pull still reads.
+    let res = d.pull_raw(&s, 0, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(uploads.iter().all(|u| !u.is_finished()), "still waiting while the read was served");
+    lock.release().await.unwrap();
+    for u in uploads {
+        assert_eq!(u.await.unwrap(), StatusCode::CREATED);
+    }
+    s.stop().await;
+}

@@ -221,6 +221,31 @@ async fn implementation_plans_and_models_move_through_their_steps() {
     assert_eq!(res.status(), StatusCode::OK);
     let rec: ImplementationPlanRecord = res.json().await.unwrap();
     assert_eq!(rec.state, ObligationState::Done);
+    // Dates after today, or more than a year before the plan (01/02/2024), are
+    // typing mistakes: refused, the record unchanged.
+    for (date, says) in [("2099-01-01", "không được sau hôm nay"), ("1900-01-01", "không được trước 31/01/2023")]
+    {
+        let res = put(path.clone(), &city, json!({"doc_number": "25/KH-UBND", "issued_on": date})).await.unwrap();
+        let body = assert_error(res, StatusCode::BAD_REQUEST, "invalid").await;
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("Ngày ban hành ") && message.contains(says), "{message}");
+    }
+    // A correction replaces the record and the log keeps what it replaced.
+    let res = put(path.clone(), &city, json!({"doc_number": "26/KH-UBND", "issued_on": "2024-02-21"})).await.unwrap();
+    assert_eq!(res.json::<ImplementationPlanRecord>().await.unwrap().doc_number.as_deref(), Some("26/KH-UBND"));
+    let admin = s.login("admin").await.token;
+    let log: danvan_core::account::AuditResponse = s.get_json("/api/admin/audit", &admin).await;
+    let recorded: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.action == "implementation_plan.record")
+        .filter_map(|e| e.detail.clone())
+        .collect();
+    assert_eq!(
+        recorded,
+        ["Số 26/KH-UBND ngày 21/02/2024 (trước: số 25/KH-UBND ngày 20/02/2024)", "Số 25/KH-UBND ngày 20/02/2024"],
+        "newest first"
+    );
     // The document itself; only PDF or images.
     let file = |mime: &'static str, bytes: &'static [u8]| {
         s.client
@@ -291,6 +316,8 @@ async fn implementation_plans_and_models_move_through_their_steps() {
     assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
     let res = post(&format!("/api/models/{}/recognise", m.id), &city, json!({"on": "2024-02-01"})).await.unwrap();
     assert_error(res, StatusCode::BAD_REQUEST, "invalid").await;
+    let res = post(&format!("/api/models/{}/recognise", m.id), &city, json!({"on": "2099-03-01"})).await.unwrap();
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid").await;
     let res = post(&format!("/api/models/{}/recognise", m.id), &city, json!({"on": "2024-03-01"})).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = post(
@@ -306,6 +333,28 @@ async fn implementation_plans_and_models_move_through_their_steps() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let old =
+        json!({"plan_id": PLAN, "unit_id": DAKBLA, "name": "X", "field": "economy", "registered_on": "2021-05-01"});
+    assert_error(post("/api/models", &commune, old).await.unwrap(), StatusCode::BAD_REQUEST, "invalid").await;
+    // Each step of the register is in the log, with its date.
+    let log: danvan_core::account::AuditResponse = s.get_json("/api/admin/audit", &admin).await;
+    let steps: Vec<(&str, &str)> = log
+        .entries
+        .iter()
+        .filter(|e| e.action.starts_with("model."))
+        .map(|e| (e.action.as_str(), e.detail.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (
+                "model.commend",
+                "«Thôn không có người vi phạm pháp luật» khen thưởng ngày 10/03/2024: Bằng khen của UBND tỉnh"
+            ),
+            ("model.recognise", "«Thôn không có người vi phạm pháp luật» công nhận ngày 01/03/2024"),
+            ("model.register", "«Thôn không có người vi phạm pháp luật» đăng ký ngày 20/02/2024"),
+        ]
+    );
 
     let list: ModelsResponse = s.get_json(&format!("/api/models?plan={PLAN}&unit={TP_KONTUM}"), &city).await;
     assert_eq!(list.models.len(), 1);
@@ -391,12 +440,16 @@ async fn authorization_matrix_every_role_endpoint_and_unit_relation() {
     let by = store.user_by_username("admin").await.unwrap().unwrap().user.id;
     let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
     let created_at = "2024-02-01T00:00:00Z".parse().unwrap();
+    let actor = danvan_server::store::Actor { user_id: Some(by), name: "admin".into(), address: None };
     let mut model_of = std::collections::HashMap::new();
     for unit in [DAKBLA, QUANGTRUNG, TP_KONTUM, SOTUPHAP, SONOIVU, DAKMAN, PROVINCE] {
         let economy = danvan_core::aggregate::ModelField::Economy;
-        let id =
-            store.insert_model(PLAN, unit, "Mô hình", economy, "", day("2024-02-01"), by, created_at).await.unwrap();
-        store.recognise_model(id, day("2024-02-02"), by).await.unwrap();
+        let id = store
+            .insert_model(PLAN, unit, "Mô hình", economy, "", day("2024-02-01"), by, &actor, created_at)
+            .await
+            .unwrap();
+        let row = store.model(id).await.unwrap().unwrap();
+        store.recognise_model(&row, day("2024-02-02"), by, &actor, created_at).await.unwrap();
         model_of.insert(unit, id);
     }
 

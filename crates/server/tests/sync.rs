@@ -38,7 +38,7 @@ async fn last_mutation_id(store: &Store, client_id: &str) -> u64 {
 /// Every stored report with its change number, in change order, and the change
 /// counter: one pull of everything, as the server reads it for a province.
 async fn all_reports(store: &Store) -> danvan_server::store::PullPage {
-    let page = store.pull(0, &DataScope::All, 100_000).await.unwrap();
+    let page = store.pull(0, &DataScope::All, 100_000, usize::MAX).await.unwrap();
     assert!(!page.has_more);
     page
 }
@@ -435,7 +435,7 @@ async fn a_client_id_of_another_user_is_refused_before_anything_is_processed() {
     let dir = common::workspace();
     let s = TestServer::start_in(dir.path()).await;
     let mut mine = Device::new(&s, "xa.dakbla", "shared-phone").await;
-    let m = mine.m(march(DAKBLA), 0, save(&[]));
+    let m = mine.m(march(DAKBLA), 0, save(&[("ii1.sessions", "2")]));
     mine.push(&s, &[m]).await;
 
     let mut thief = Device::new(&s, "tp.kontum", "shared-phone").await;
@@ -468,7 +468,7 @@ async fn a_client_id_of_another_user_is_refused_before_anything_is_processed() {
 async fn bad_requests_are_refused_whole() {
     let (s, _dir) = TestServer::start().await;
     let mut d = Device::new(&s, "xa.dakbla", "phone-1").await;
-    let m = d.m(march(DAKBLA), 0, save(&[]));
+    let m = d.m(march(DAKBLA), 0, save(&[("ii1.sessions", "2")]));
     let epoch = epoch_of(&s, &d).await;
 
     let res = d.push_raw(&s, std::slice::from_ref(&m), Some("not-this-server")).await;
@@ -657,6 +657,115 @@ async fn the_review_cycle_submit_return_resubmit_accept() {
     s.stop().await;
 }
 
+#[tokio::test]
+async fn a_save_that_changes_nothing_makes_no_revision_and_the_history_comes_in_pages() {
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut phone = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let k = march(DAKBLA);
+    let first = phone.m(k.clone(), 0, save(&[("ii1.sessions", "3")]));
+    assert_eq!(phone.push(&s, &[first]).await.results[0].result, applied(1));
+    // The same value again, an empty save, and a clear of a field already empty:
+    // acknowledged at the current version, nothing recorded.
+    let same = phone.m(k.clone(), 1, save(&[("ii1.sessions", "3")]));
+    let empty = phone.m(k.clone(), 1, save(&[]));
+    let clear = phone.m(k.clone(), 1, save(&[("assessment", "")]));
+    let res = phone.push(&s, &[same, empty, clear]).await;
+    assert_eq!(res.results.iter().map(|o| o.result.clone()).collect::<Vec<_>>(), [applied(1), applied(1), applied(1)]);
+    // A retry of a no-op gets the same answer, still nothing recorded.
+    let retry = Mutation::new(2, k.clone(), 1, save(&[("ii1.sessions", "3")]));
+    let res = phone.push(&s, &[retry]).await;
+    assert_eq!(res.results[0].result, applied(1));
+    assert_eq!(count_rows(&s.state.store, "report_revisions").await, 1);
+    let history: Value = s.get_json(&format!("/api/reports/{}/revisions", k.id()), &phone.token).await;
+    assert_eq!(history["revisions"].as_array().unwrap().len(), 1);
+    assert!(history.get("earlier").is_none(), "one page only: {history}");
+    // An empty save of a report the server does not have creates nothing.
+    let april = key(DAKBLA, Period::month(2024, 4).unwrap());
+    let nothing = phone.m(april.clone(), 0, save(&[]));
+    assert_eq!(phone.push(&s, &[nothing]).await.results[0].result, applied(0));
+    let missing = format!("/api/reports/{}/revisions", april.id());
+    assert_error(s.get_auth(&missing, &phone.token).await, StatusCode::NOT_FOUND, "not_found").await;
+
+    // 44 more changes: the history comes newest page first, then older pages
+    // with the changes still computed from the very first save.
+    let mut version = 1;
+    for i in 0..44u64 {
+        let m = phone.m(k.clone(), version, save(&[("ii1.participants", &(100 + i).to_string())]));
+        assert_eq!(phone.push(&s, &[m]).await.results[0].result, applied(version + 1));
+        version += 1;
+    }
+    assert_eq!(version, 45);
+    let path = format!("/api/reports/{}/revisions", k.id());
+    let newest: Value = s.get_json(&path, &phone.token).await;
+    let page = newest["revisions"].as_array().unwrap();
+    assert_eq!(page.len(), 30);
+    assert_eq!(page.first().unwrap()["version"], 16);
+    assert_eq!(page.last().unwrap()["version"], 45);
+    assert_eq!(page.last().unwrap()["changes"], json!({"ii1.participants": "143"}));
+    assert_eq!(newest["earlier"], 16);
+    let older: Value = s.get_json(&format!("{path}?before=16&limit=10"), &phone.token).await;
+    let page = older["revisions"].as_array().unwrap();
+    assert_eq!(page.iter().map(|r| r["version"].as_u64().unwrap()).collect::<Vec<_>>(), (6..=15).collect::<Vec<_>>());
+    assert_eq!(page[0]["changes"], json!({"ii1.participants": "104"}));
+    assert_eq!(older["earlier"], 6);
+    let oldest: Value = s.get_json(&format!("{path}?before=6"), &phone.token).await;
+    let page = oldest["revisions"].as_array().unwrap();
+    assert_eq!(page.len(), 5);
+    assert_eq!(page[0]["changes"], json!({"ii1.sessions": "3"}));
+    assert!(oldest.get("earlier").is_none());
+    for bad in ["?limit=0", "?limit=101", "?before=0", "?limit=x", "?page=2"] {
+        assert_error(s.get_auth(&format!("{path}{bad}"), &phone.token).await, StatusCode::BAD_REQUEST, "bad_request")
+            .await;
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn pull_pages_are_bounded_by_bytes_as_well_as_rows() {
+    // Eleven months of reports with every narrative at its 4,000-character limit: a
+    // reviewer's first pull comes in pages of at most PULL_PAGE_BYTES of reports.
+    let dir = common::workspace();
+    let s = TestServer::start_in(dir.path()).await;
+    let mut commune = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let long = "Tuyên truyền ở thôn Kon Rơ Wang, đồng bào dân tộc thiểu số tham dự đông đủ. ".repeat(60);
+    let long: String = long.chars().take(4000).collect();
+    let fields: Vec<String> = (1..=7).map(|i| format!("ii{i}.result")).collect();
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|f| (f.as_str(), long.as_str())).collect();
+    let mutations: Vec<Mutation> =
+        (2..=12).map(|m| commune.m(key(DAKBLA, Period::month(2024, m).unwrap()), 0, save(&pairs))).collect();
+    let res = commune.push(&s, &mutations).await;
+    assert!(res.results.iter().all(|o| o.result == applied(1)), "{:?}", res.results);
+
+    let reviewer = Device::new(&s, "tp.kontum", "pc-1").await;
+    let epoch = reviewer.pull(&s, 0, None).await.epoch;
+    let (mut cursor, mut pages, mut seen, mut total) = (0, 0, Vec::new(), 0);
+    loop {
+        let page = reviewer.pull(&s, cursor, Some(&epoch)).await;
+        pages += 1;
+        let bytes: usize = page.changes.iter().map(|r| serde_json::to_string(r).unwrap().len()).sum();
+        assert!(!page.changes.is_empty());
+        assert!(
+            bytes <= danvan_core::sync::PULL_PAGE_BYTES || page.changes.len() == 1,
+            "page {pages}: {bytes} bytes in {} reports",
+            page.changes.len()
+        );
+        seen.extend(page.changes.iter().map(|r| r.id()));
+        total += bytes;
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert!(total > 300_000, "{total} bytes");
+    assert!(pages >= total.div_ceil(danvan_core::sync::PULL_PAGE_BYTES), "{pages} pages for {total} bytes");
+    let count = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((count, seen.len()), (11, 11), "every report once");
+    s.stop().await;
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -770,6 +879,76 @@ async fn attachments_upload_once_and_come_back_identical() {
     assert_error(s.get("/api/attachments/a1b2c3").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     assert_eq!(count_rows(&s.state.store, "attachments").await, 2);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_are_for_reports_that_can_exist_limited_per_unit_and_report_and_orphans_are_swept() {
+    let dir = common::workspace();
+    let limits = danvan_server::Limits { unit_attachment_bytes: 1024 * 1024, ..Default::default() };
+    let s = TestServer::start_with_limits(dir.path(), limits).await;
+    let token = s.login("xa.dakbla").await.token;
+    let put = |id: &'static str, report: String, data: Vec<u8>| {
+        let sha = sha256_hex(&data);
+        let (s, token) = (&s, token.clone());
+        async move { upload(s, &token, id, &report, "image/jpeg", &sha, data).await }
+    };
+    // A report the plan does not ask for, or outside its validity, or of a unit
+    // that does not exist: nothing is stored.
+    for report in
+        [format!("{PLAN}~{DAKBLA}~1999-01"), format!("{PLAN}~{DAKBLA}~2030-05"), format!("khong-co~{DAKBLA}~2024-03")]
+    {
+        let res = put("p1", report.clone(), photo(1000, 1)).await;
+        let body = assert_error(res, StatusCode::BAD_REQUEST, "invalid_report").await;
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty(), "{report}: {body}");
+    }
+    assert_eq!(count_rows(&s.state.store, "attachments").await, 0);
+
+    // The unit's quota (1 MiB here): the upload that would pass it is refused,
+    // whole, and a retry of one already stored still answers 200.
+    let march_id = march(DAKBLA).id();
+    assert_eq!(put("q1", march_id.clone(), photo(600 * 1024, 1)).await.status(), StatusCode::CREATED);
+    let res = put("q2", march_id.clone(), photo(600 * 1024, 2)).await;
+    let body = assert_error(res, StatusCode::CONFLICT, "unit_quota").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("1 MiB"), "{body}");
+    assert_eq!(put("q1", march_id.clone(), photo(600 * 1024, 1)).await.status(), StatusCode::OK);
+
+    // Per report: twice the attachments a report may have, then refused.
+    let april_id = key(DAKBLA, Period::month(2024, 4).unwrap()).id();
+    let ids: Vec<&'static str> = (0..41).map(|i| &*Box::leak(format!("r{i}").into_boxed_str())).collect();
+    for (i, id) in ids.iter().enumerate().take(40) {
+        assert_eq!(put(id, april_id.clone(), photo(100, i as u8)).await.status(), StatusCode::CREATED, "{id}");
+    }
+    let res = put(ids[40], april_id.clone(), photo(100, 200)).await;
+    assert_error(res, StatusCode::CONFLICT, "report_quota").await;
+
+    // The sweep: uploads no report names, once older than the grace period. The
+    // one the March report names stays, at any age.
+    let mut phone = Device::new(&s, "xa.dakbla", "phone-1").await;
+    let named = photo(600 * 1024, 1);
+    let attach = MutationOp::Save {
+        form_id: String::new(),
+        set: Values::new(),
+        attach: vec![danvan_core::report::AttachmentRef {
+            id: "q1".into(),
+            section: "II.1".into(),
+            name: "buổi tiếp dân.jpg".into(),
+            mime: "image/jpeg".into(),
+            size: named.len() as u64,
+            sha256: sha256_hex(&named),
+        }],
+        detach: vec![],
+    };
+    let m = phone.m(march(DAKBLA), 0, attach);
+    assert_eq!(phone.push(&s, &[m]).await.results[0].result, applied(1));
+    let store = &s.state.store;
+    let now = chrono::Utc::now();
+    assert_eq!(store.purge_orphan_attachments(now - chrono::Duration::days(30)).await.unwrap(), 0, "too young");
+    assert_eq!(store.purge_orphan_attachments(now + chrono::Duration::seconds(5)).await.unwrap(), 40);
+    assert_eq!(count_rows(store, "attachments").await, 1);
+    assert_eq!(s.get_auth("/api/attachments/q1", &token).await.status(), StatusCode::OK);
+    // Room again: the April photos count no more.
+    assert_eq!(put("r40", april_id.clone(), photo(100, 200)).await.status(), StatusCode::CREATED);
     s.stop().await;
 }
 

@@ -76,10 +76,49 @@ pub fn RevisionHistory(
     });
     let history = use_cached_query_with_options(
         query,
-        |q: Query<(String, u64)>| async move { api::report_revisions(&q.token, &q.args.0).await },
+        |q: Query<(String, u64)>| async move { api::report_revisions(&q.token, &q.args.0, None).await },
         UseCachedQueryOptions { enabled: open.into(), ..Default::default() },
     );
     let shown = Memo::new(move |_| history.loaded.with(|l| l.shown().cloned()));
+    // Older pages, fetched one at a time on request (online only) and forgotten
+    // when the newest page changes: a long-edited report opens on 2G with its
+    // last changes, the rest behind "Xem thay đổi cũ hơn".
+    let older = RwSignal::new(Vec::<Revision>::new());
+    let earlier = RwSignal::new(None::<u64>);
+    let older_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let next = shown.with(|s| s.as_ref().and_then(|s| s.value.earlier));
+        older.set(Vec::new());
+        earlier.set(next);
+        older_error.set(None);
+    });
+    let load_older = Action::new_local(move |before: &u64| {
+        let before = *before;
+        async move {
+            let token = state.session.try_with_untracked(|s| s.as_ref().map(|s| s.token.clone())).flatten();
+            let Some(token) = token else { return };
+            match api::report_revisions(&token, &report_id.get_value(), Some(before)).await {
+                Ok(page) => {
+                    older.try_update(|o| {
+                        let mut page = page.revisions;
+                        page.append(o);
+                        *o = page;
+                    });
+                    earlier.try_set(page.earlier);
+                    older_error.try_set(None);
+                }
+                Err(e) => {
+                    older_error.try_set(Some(match e {
+                        ApiError::Network => lang
+                            .get_untracked()
+                            .pick("Cần kết nối mạng để xem các thay đổi cũ hơn.", "Connect to see older changes.")
+                            .to_string(),
+                        other => other.to_string(),
+                    }));
+                }
+            }
+        }
+    });
     let message = move || {
         let lang = lang.get();
         let kept = shown.with(|s| s.is_some());
@@ -100,7 +139,8 @@ pub fn RevisionHistory(
         let lang = lang.get();
         let form = form.get();
         shown.get().map(|s| {
-            let mut list = s.value.revisions.clone();
+            let mut list = older.get();
+            list.extend(s.value.revisions.iter().cloned());
             // Newest first: the last change is what a reviewer looks for.
             list.sort_by(|a, b| b.version.cmp(&a.version));
             let empty = list.is_empty();
@@ -114,6 +154,22 @@ pub fn RevisionHistory(
                 <ol class="history-list">
                     {list.into_iter().map(|r| view! { <RevisionEntry revision=r form=form.clone() lang=lang/> }).collect_view()}
                 </ol>
+                {move || earlier.get().map(|before| view! {
+                    <button
+                        type="button"
+                        class="btn btn-secondary"
+                        data-testid="history-older"
+                        disabled=move || load_older.pending().get()
+                        on:click=move |_| { load_older.dispatch_local(before); }
+                    >
+                        {move || if load_older.pending().get() {
+                            lang.pick("Đang tải…", "Loading…")
+                        } else {
+                            lang.pick("Xem thay đổi cũ hơn", "Show older changes")
+                        }}
+                    </button>
+                })}
+                {move || older_error.get().map(|e| view! { <p class="banner banner-warn" data-testid="history-older-error">{e}</p> })}
             }
         })
     };

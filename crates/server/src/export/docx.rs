@@ -120,9 +120,11 @@ fn fonts() -> RunFonts {
     RunFonts::new().ascii(FONT).hi_ansi(FONT).east_asia(FONT).cs(FONT)
 }
 
-/// What may go into XML text: no control characters but the tab.
+/// What may go into XML text: the characters XML 1.0 allows, less the control
+/// characters it would keep but Word shows as boxes; the tab stays. (U+FFFE and
+/// U+FFFF are not XML characters: Word refuses a file holding one.)
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control() || *c == '\t').collect()
+    text.chars().filter(|&c| c == '\t' || (!c.is_control() && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))).collect()
 }
 
 #[derive(Clone, Copy, Default)]

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{SubsecRound, Utc};
-use danvan_core::report::{ReportKey, MAX_ATTACHMENT_BYTES};
+use danvan_core::report::{ReportKey, MAX_ATTACHMENTS_PER_REPORT, MAX_ATTACHMENT_BYTES};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -16,18 +16,21 @@ use crate::access::{may_see_data_of, may_write_report_of};
 use crate::auth::AuthUser;
 use crate::error::{error_response, AppError};
 use crate::state::AppState;
-use crate::store::{NewAttachment, Stored};
-use crate::sync::is_plain_id;
+use crate::store::{NewAttachment, Stored, UploadLimits};
+use crate::sync::{is_plain_id, report_form};
 
 /// The body limit of the upload route (the rest of the API keeps 1 MiB).
 pub const BODY_LIMIT: usize = MAX_ATTACHMENT_BYTES as usize;
 
-/// What may be uploaded: photos as phones take them, and PDF scans. Nothing a
-/// browser would run (HTML, SVG) is ever served back from our origin.
-pub const ALLOWED_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "application/pdf"];
+/// What may be uploaded (`danvan_core::report::ATTACHMENT_TYPES`).
+pub use danvan_core::report::ATTACHMENT_TYPES as ALLOWED_TYPES;
 
 /// The SHA-256 (hex) of the body, sent by the client and checked here.
 pub const SHA256_HEADER: &str = "x-content-sha256";
+
+/// Uploads kept per report: its attachments, and as many again replaced or
+/// removed (the sweep in `maintenance.rs` takes those after a while).
+pub const MAX_UPLOADS_PER_REPORT: u64 = 2 * MAX_ATTACHMENTS_PER_REPORT as u64;
 
 pub const MSG_TOO_LARGE: &str = "Tệp đính kèm quá lớn (tối đa 3 MiB)";
 
@@ -98,6 +101,11 @@ pub async fn upload(
     if !may_write_report_of(&auth.user, &key.unit_id) || state.catalog().tree.get(&key.unit_id).is_none() {
         return Err(AppError::Forbidden("Bạn chỉ được đính kèm tệp vào báo cáo của đơn vị mình".into()));
     }
+    // Only for a report that can exist (the plan asks this unit for this period):
+    // bytes filed under a report nobody will ever send would only fill the disk.
+    if let Err(problem) = report_form(&state.catalog(), &key) {
+        return Err(AppError::coded(StatusCode::BAD_REQUEST, "invalid_report", problem));
+    }
     let data = Bytes::from_request(request, &state).await.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::coded(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", MSG_TOO_LARGE)
@@ -122,11 +130,29 @@ pub async fn upload(
         uploaded_by: auth.user.id,
         at: Utc::now().trunc_subsecs(0),
     };
-    let status = match state.store.put_attachment(&new).await? {
+    let limits = UploadLimits { unit_bytes: state.unit_attachment_bytes, per_report: MAX_UPLOADS_PER_REPORT };
+    let status = match state.store.put_attachment(&new, limits).await? {
         Stored::Created => StatusCode::CREATED,
         Stored::AlreadyThere => StatusCode::OK,
         Stored::Different => {
             return Err(AppError::coded(StatusCode::CONFLICT, "conflict", "Mã tệp này đã được dùng cho một tệp khác"))
+        }
+        Stored::UnitFull => {
+            return Err(AppError::coded(
+                StatusCode::CONFLICT,
+                "unit_quota",
+                format!(
+                    "Đơn vị đã dùng hết dung lượng tệp đính kèm ({} MiB); hãy báo quản trị hệ thống",
+                    state.unit_attachment_bytes / (1024 * 1024)
+                ),
+            ))
+        }
+        Stored::ReportFull => {
+            return Err(AppError::coded(
+                StatusCode::CONFLICT,
+                "report_quota",
+                format!("Báo cáo này đã có {MAX_UPLOADS_PER_REPORT} tệp tải lên; hãy gỡ bớt ảnh không dùng"),
+            ))
         }
     };
     let body = UploadResponse { id, report_id, mime: mime.to_string(), size: data.len() as u64, sha256 };

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use danvan_core::aggregate::MovementModel;
 use danvan_core::api::{
     ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep, ModelsResponse, NewModel,
@@ -22,8 +22,9 @@ use crate::access::{may_review_report_of, may_see_data_of, may_write_report_of};
 use crate::aggregate::{implementation_plans, models_in, Scope};
 use crate::auth::AuthUser;
 use crate::error::{ApiJson as JsonBody, AppError};
+use crate::net::ClientAddr;
 use crate::state::{AppState, Catalog};
-use crate::store::User;
+use crate::store::{Actor, ModelRow, User};
 
 /// Largest implementation-plan document (a scanned PDF or photos of it).
 pub const MAX_FILE_BYTES: usize = 3 * 1024 * 1024;
@@ -41,6 +42,19 @@ fn plan_exists<'c>(catalog: &'c Catalog, plan_id: &str) -> Result<&'c Plan, AppE
 
 fn unit_exists<'c>(catalog: &'c Catalog, unit_id: &str) -> Result<&'c OrgUnit, AppError> {
     catalog.tree.get(unit_id).ok_or_else(|| AppError::NotFound(format!("Không có đơn vị «{unit_id}»").into()))
+}
+
+/// Who made a change, for the audit log that keeps every change of these records.
+fn actor(auth: &AuthUser, addr: &ClientAddr) -> Actor {
+    Actor { user_id: Some(auth.user.id), name: auth.user.username.clone(), address: addr.text() }
+}
+
+/// A document date under `plan` (`Plan::obligation_date_problem`), or 400.
+fn check_date(plan: &Plan, what: &str, on: chrono::NaiveDate) -> Result<(), AppError> {
+    match plan.obligation_date_problem(on, vn_date(Utc::now())) {
+        Some(problem) => Err(invalid(format!("{what} {problem}"))),
+        None => Ok(()),
+    }
 }
 
 fn own_unit_only(user: &User, unit_id: &str) -> Result<(), AppError> {
@@ -75,6 +89,7 @@ async fn record_of(state: &AppState, plan_id: &str, unit_id: &str) -> Result<Imp
 
 pub async fn put_implementation_plan(
     auth: AuthUser,
+    addr: ClientAddr,
     State(state): State<AppState>,
     Path((plan_id, unit_id)): Path<(String, String)>,
     JsonBody(input): JsonBody<ImplementationPlanInput>,
@@ -90,11 +105,10 @@ pub async fn put_implementation_plan(
     if doc.is_empty() || doc.chars().count() > MAX_TEXT {
         return Err(invalid("Cần ghi số, ký hiệu văn bản (tối đa 200 ký tự)"));
     }
+    check_date(plan, "Ngày ban hành", input.issued_on)?;
     let now = Utc::now();
-    if input.issued_on > vn_date(now) {
-        return Err(invalid("Ngày ban hành không được sau hôm nay"));
-    }
-    state.store.put_implementation_plan(&plan_id, &unit_id, doc, input.issued_on, auth.user.id, now).await?;
+    let actor = actor(&auth, &addr);
+    state.store.put_implementation_plan(&plan_id, &unit_id, doc, input.issued_on, auth.user.id, &actor, now).await?;
     Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
 }
 
@@ -202,11 +216,12 @@ async fn model_view(state: &AppState, id: i64) -> Result<MovementModel, AppError
 
 pub async fn register_model(
     auth: AuthUser,
+    addr: ClientAddr,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<NewModel>,
 ) -> Result<(StatusCode, Json<MovementModel>), AppError> {
     let catalog = state.catalog();
-    plan_exists(&catalog, &input.plan_id)?;
+    let plan = plan_exists(&catalog, &input.plan_id)?;
     unit_exists(&catalog, &input.unit_id)?;
     own_unit_only(&auth.user, &input.unit_id)?;
     let name = input.name.trim();
@@ -218,9 +233,8 @@ pub async fn register_model(
     }
     let now = Utc::now();
     let on = input.registered_on.unwrap_or_else(|| vn_date(now));
-    if on > vn_date(now) {
-        return Err(invalid("Ngày đăng ký không được sau hôm nay"));
-    }
+    check_date(plan, "Ngày đăng ký", on)?;
+    let actor = actor(&auth, &addr);
     let id = state
         .store
         .insert_model(
@@ -231,27 +245,30 @@ pub async fn register_model(
             input.description.trim(),
             on,
             auth.user.id,
+            &actor,
             now,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(model_view(&state, id).await?)))
 }
 
-async fn reviewable_model(state: &AppState, user: &User, id: i64) -> Result<MovementModel, AppError> {
+/// The model as stored, if `user` is above its unit (recognises, commends it).
+async fn reviewable_model(state: &AppState, user: &User, id: i64) -> Result<ModelRow, AppError> {
     let catalog = state.catalog();
-    let model = model_view(state, id).await?;
+    let model = state.store.model(id).await?.ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))?;
     if !may_review_report_of(&catalog.tree, user, &model.unit_id) {
         return Err(AppError::Forbidden("Chỉ cấp trên của đơn vị mới công nhận, khen thưởng mô hình".into()));
     }
     Ok(model)
 }
 
-fn step_date(step: &ModelStep, earliest: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
-    let today = vn_date(Utc::now());
-    let on = step.on.unwrap_or(today);
-    if on > today {
-        return Err(invalid("Ngày quyết định không được sau hôm nay"));
-    }
+/// The date of a decision on `model`: today unless given; never before the step
+/// it follows, and within the dates its plan allows.
+fn step_date(state: &AppState, model: &ModelRow, step: &ModelStep, earliest: NaiveDate) -> Result<NaiveDate, AppError> {
+    let on = step.on.unwrap_or_else(|| vn_date(Utc::now()));
+    let catalog = state.catalog();
+    let plan = plan_exists(&catalog, &model.plan_id)?;
+    check_date(plan, "Ngày quyết định", on)?;
     if on < earliest {
         return Err(invalid("Ngày quyết định không được trước bước trước đó"));
     }
@@ -260,18 +277,20 @@ fn step_date(step: &ModelStep, earliest: chrono::NaiveDate) -> Result<chrono::Na
 
 pub async fn recognise_model(
     auth: AuthUser,
+    addr: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     JsonBody(step): JsonBody<ModelStep>,
 ) -> Result<Json<MovementModel>, AppError> {
     let model = reviewable_model(&state, &auth.user, id).await?;
-    let on = step_date(&step, model.registered_on)?;
-    state.store.recognise_model(id, on, auth.user.id).await?;
+    let on = step_date(&state, &model, &step, model.registered_on)?;
+    state.store.recognise_model(&model, on, auth.user.id, &actor(&auth, &addr), Utc::now()).await?;
     Ok(Json(model_view(&state, id).await?))
 }
 
 pub async fn commend_model(
     auth: AuthUser,
+    addr: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     JsonBody(step): JsonBody<ModelStep>,
@@ -284,11 +303,11 @@ pub async fn commend_model(
             "Mô hình cần được công nhận trước khi khen thưởng",
         ));
     };
-    let on = step_date(&step, recognised)?;
+    let on = step_date(&state, &model, &step, recognised)?;
     let note = step.note.as_deref().map(str::trim).unwrap_or("");
     if note.is_empty() || note.chars().count() > MAX_TEXT {
         return Err(invalid("Cần ghi hình thức khen thưởng (tối đa 200 ký tự)"));
     }
-    state.store.commend_model(id, on, note, auth.user.id).await?;
+    state.store.commend_model(&model, on, note, auth.user.id, &actor(&auth, &addr), Utc::now()).await?;
     Ok(Json(model_view(&state, id).await?))
 }

@@ -1,9 +1,9 @@
 //! `GET /api/reports/{id}/revisions`: who changed a report, when, from which
-//! device, and which fields. For the review screens.
+//! device, and which fields. For the review screens, newest page first.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
-use danvan_core::api::{Revision, RevisionsResponse};
+use danvan_core::api::{Revision, RevisionsQuery, RevisionsResponse, MAX_REVISIONS_PAGE, REVISIONS_PAGE};
 use danvan_core::report::{apply_set, diff, ReportKey};
 use danvan_core::sync::MutationOp;
 use danvan_core::Values;
@@ -17,21 +17,31 @@ pub async fn revisions(
     auth: AuthUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(page): Query<RevisionsQuery>,
 ) -> Result<Json<RevisionsResponse>, AppError> {
+    let limit = page.limit.unwrap_or(REVISIONS_PAGE);
+    if !(1..=MAX_REVISIONS_PAGE).contains(&limit) || page.before == Some(0) {
+        return Err(AppError::BadRequest(
+            format!("«limit» phải từ 1 đến {MAX_REVISIONS_PAGE} và «before» lớn hơn 0").into(),
+        ));
+    }
     let not_found = || AppError::NotFound("Không tìm thấy báo cáo".into());
     let key = ReportKey::parse_id(&id).ok_or_else(not_found)?;
     if !may_see_data_of(&state.catalog().tree, &auth.user, &key.unit_id) {
         return Err(AppError::Forbidden("Bạn không có quyền xem báo cáo của đơn vị này".into()));
     }
-    let rows = state.store.revisions(&id).await?;
-    if rows.is_empty() {
+    // Every revision below the page's end: the changes are computed by replaying
+    // the saves from the first one (revisions keep operations, not copies).
+    let rows = state.store.revisions(&id, page.before).await?;
+    if rows.is_empty() && page.before.is_none() {
         return Err(not_found());
     }
+    let first_shown = rows.len().saturating_sub(limit as usize);
     // The values after each revision are the saves replayed in order, as the
     // report itself was built (`danvan_core::sync::apply_op`).
     let mut values = Values::new();
     let mut revisions = Vec::with_capacity(rows.len());
-    for r in rows {
+    for (i, r) in rows.into_iter().enumerate() {
         let (reason, changes) = match &r.op {
             MutationOp::Return { reason } => (Some(reason.trim().to_string()), Values::new()),
             MutationOp::Save { set, .. } => {
@@ -41,6 +51,9 @@ pub async fn revisions(
             }
             MutationOp::Submit | MutationOp::Accept => (None, Values::new()),
         };
+        if i < first_shown {
+            continue;
+        }
         revisions.push(Revision {
             version: r.version,
             op: r.op.name().to_string(),
@@ -52,5 +65,6 @@ pub async fn revisions(
             reason,
         });
     }
-    Ok(Json(RevisionsResponse { revisions }))
+    let earlier = if first_shown > 0 { revisions.first().map(|r| r.version) } else { None };
+    Ok(Json(RevisionsResponse { revisions, earlier }))
 }

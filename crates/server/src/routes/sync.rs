@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use danvan_core::api::ErrorDetail;
-use danvan_core::sync::{MutationResult, PullRequest, PullResponse, PushRequest, PULL_PAGE};
+use danvan_core::sync::{MutationResult, PullRequest, PullResponse, PushRequest, PULL_PAGE, PULL_PAGE_BYTES};
 
 use crate::access::data_scope;
 use crate::auth::AuthUser;
@@ -70,7 +70,7 @@ pub async fn pull(
     let cursor = if reset { 0 } else { req.cursor };
     let catalog = state.catalog();
     let scope = data_scope(&catalog.tree, &auth.user);
-    let page = state.store.pull(cursor, &scope, PULL_PAGE).await?;
+    let page = state.store.pull(cursor, &scope, PULL_PAGE, PULL_PAGE_BYTES).await?;
     // A cursor beyond this database's counter cannot be from it either.
     reset |= page.from != cursor;
     let last_returned = page.rows.last().map(|(seq, _)| *seq);

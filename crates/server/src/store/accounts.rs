@@ -179,6 +179,7 @@ fn idle_cutoff(now: DateTime<Utc>) -> String {
 impl Store {
     /// Creates the user unless the username exists. Returns whether it was created.
     pub async fn create_user_if_absent(&self, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+        let _turn = self.write_turn().await?;
         let done = on_pool!(&self.pool, db => sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING",
@@ -619,13 +620,16 @@ impl Store {
         })
     }
 
-    /// Records use of a device (renews its idle expiry), and its app version if given.
+    /// Records use of a device (renews its idle expiry), and its app version if
+    /// given. Skipped while writers queue (`Store::write_turn_if_free`): the next
+    /// request renews it.
     pub async fn touch_device(
         &self,
         id: i64,
         app_version: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
+        let Some(_turn) = self.write_turn_if_free() else { return Ok(()) };
         on_pool!(&self.pool, db => { sqlx::query("UPDATE devices SET last_seen_at = $1, app_version = COALESCE($2, app_version) WHERE id = $3")
             .bind(ts(now))
             .bind(app_version)
@@ -635,7 +639,10 @@ impl Store {
         Ok(())
     }
 
+    /// A device's last sync (for the administrators' device list); skipped like
+    /// [`Store::touch_device`] while writers queue.
     pub async fn touch_device_sync(&self, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        let Some(_turn) = self.write_turn_if_free() else { return Ok(()) };
         on_pool!(&self.pool, db => { sqlx::query("UPDATE devices SET last_sync_at = $1, last_seen_at = $1 WHERE id = $2")
             .bind(ts(now))
             .bind(id)
@@ -740,6 +747,7 @@ impl Store {
 
     /// Forgets devices ended or expired more than 90 days ago; returns how many.
     pub async fn purge_old_devices(&self, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let _turn = self.write_turn().await?;
         let cutoff = ts(now - chrono::Duration::days(90));
         let done = on_pool!(&self.pool, db => sqlx::query(
             "DELETE FROM devices WHERE ended_at < $1 OR expires_at < $1

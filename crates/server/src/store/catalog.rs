@@ -306,6 +306,7 @@ impl Store {
     }
 
     pub async fn record_package(&self, name: &str, sha256: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         on_pool!(&self.pool, db => { sqlx::query(
             "INSERT INTO catalog_packages (name, sha256, applied_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )

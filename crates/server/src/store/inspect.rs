@@ -62,8 +62,8 @@ impl WriteLock {
     /// Lets the waiting writers go; nothing was written under the lock.
     pub async fn release(self) -> Result<(), StoreError> {
         match self.tx {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+            Tx::Sqlite(t, _) => t.rollback().await?,
+            Tx::Postgres(t, _) => t.rollback().await?,
         }
         Ok(())
     }

@@ -15,6 +15,7 @@
 //! backend with that backend's own sqlx types (no `sqlx::Any` conversions on the hot
 //! path).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -35,7 +36,7 @@ pub use accounts::{
     AccountFields, Actor, CodeState, DeviceOwner, NewAudit, NewCode, NewDevice, NewUser, TokenLookup, User,
     UserWithHash,
 };
-pub use attachments::{AttachmentMeta, NewAttachment, Stored};
+pub use attachments::{AttachmentMeta, NewAttachment, Stored, UploadLimits};
 pub use catalog::PlanVersion;
 pub use inspect::{AppliedMigration, WriteLock};
 pub use review::{ImplementationPlanRow, ModelRow};
@@ -72,11 +73,15 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
-/// An open transaction of one backend.
+/// An open transaction of one backend; a writer's also holds this process's
+/// write gate ([`Store::begin_immediate`]) until it ends.
 pub(crate) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>, #[allow(dead_code)] Option<WriteGuard>),
+    Postgres(Transaction<'static, Postgres>, #[allow(dead_code)] Option<WriteGuard>),
 }
+
+/// This process's turn to write.
+pub(crate) type WriteGuard = tokio::sync::OwnedMutexGuard<()>;
 
 /// What the one SQL text cannot say the same way on both engines: each backend
 /// module implements it with its own SQL (`sqlite.rs`, `postgres.rs`).
@@ -133,11 +138,11 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match &mut *$tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, ..) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::Tx::Postgres(t, ..) => {
                 let $c = &mut **t;
                 $body
             }
@@ -145,13 +150,13 @@ macro_rules! on_tx {
     };
     ($tx:expr, $c:ident, $d:ident => $body:expr) => {
         match &mut *$tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, ..) => {
                 #[allow(dead_code)]
                 type $d = $crate::store::sqlite::Sql;
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::Tx::Postgres(t, ..) => {
                 #[allow(dead_code)]
                 type $d = $crate::store::postgres::Sql;
                 let $c = &mut **t;
@@ -245,8 +250,8 @@ impl Cols for DbRow {
 impl Tx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t, _) => t.commit().await,
+            Tx::Postgres(t, _) => t.commit().await,
         }
     }
 }
@@ -254,6 +259,11 @@ impl Tx {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Writers of this process queue here, before they take a pooled connection:
+    /// a writer waiting for the database's write lock would otherwise sit on a
+    /// connection, and at a deadline the waiting writers would hold them all and
+    /// starve every read.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -316,7 +326,7 @@ impl Store {
             Some(Backend::Postgres) => Pool::Postgres(postgres::open(url, &options).await?),
             None => return Err(StoreError::UnsupportedUrl(redact_url(url))),
         };
-        let store = Store { pool };
+        let store = Store { pool, write_gate: Arc::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -348,8 +358,8 @@ impl Store {
     /// A read transaction: one consistent snapshot of every table.
     pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Tx::Postgres(postgres::begin_snapshot(p).await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?, None),
+            Pool::Postgres(p) => Tx::Postgres(postgres::begin_snapshot(p).await?, None),
         })
     }
 
@@ -357,11 +367,43 @@ impl Store {
     /// statement to its commit: writers run one after the other (across every
     /// server process, on PostgreSQL), so what a writer reads stays true until it
     /// commits and change numbers are issued in commit order.
+    ///
+    /// Within this process writers first wait for the write gate, holding no
+    /// connection, as long as the database would let them wait for its lock
+    /// ([`BUSY_TIMEOUT`]); then the same "try again" (503) as a lock wait that
+    /// timed out.
     pub(crate) async fn begin_immediate(&self) -> Result<Tx, sqlx::Error> {
+        let gate = self.wait_write_gate().await?;
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(sqlite::begin_immediate(p).await?),
-            Pool::Postgres(p) => Tx::Postgres(postgres::begin_immediate(p).await?),
+            Pool::Sqlite(p) => Tx::Sqlite(sqlite::begin_immediate(p).await?, Some(gate)),
+            Pool::Postgres(p) => Tx::Postgres(postgres::begin_immediate(p).await?, Some(gate)),
         })
+    }
+
+    async fn wait_write_gate(&self) -> Result<WriteGuard, sqlx::Error> {
+        tokio::time::timeout(BUSY_TIMEOUT, self.write_gate.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+    }
+
+    /// A single-statement write's turn, taken before its connection: on SQLite
+    /// every write takes the one database lock, so it queues at the write gate
+    /// like a transaction does; PostgreSQL locks rows, so there it need not.
+    pub(crate) async fn write_turn(&self) -> Result<Option<WriteGuard>, sqlx::Error> {
+        match self.pool {
+            Pool::Sqlite(_) => Ok(Some(self.wait_write_gate().await?)),
+            Pool::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// A best-effort write's turn (a device's last-seen time): None while other
+    /// writers hold or wait for the gate — the write is skipped, not queued, so
+    /// the request it rides on is not slowed; a later request makes it.
+    pub(crate) fn write_turn_if_free(&self) -> Option<Option<WriteGuard>> {
+        match self.pool {
+            Pool::Sqlite(_) => self.write_gate.clone().try_lock_owned().ok().map(Some),
+            Pool::Postgres(_) => Some(None),
+        }
     }
 
     /// The serving processes connected to this database other than this one, by

@@ -11,7 +11,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use danvan_core::aggregate::{ModelField, ReportSummary};
 use danvan_core::{ReportForm, ReportStatus, Values};
 
-use super::{on_pool, parse_ts, ts, Cols, DbRow, Dialect, Store, StoreError};
+use danvan_core::time::format_date;
+
+use super::accounts::append_audit;
+use super::{on_pool, on_tx, parse_ts, ts, Actor, Cols, DbRow, Dialect, NewAudit, Store, StoreError};
 
 /// A III.1 implementation plan as stored (without the file's bytes).
 #[derive(Clone, Debug, PartialEq)]
@@ -265,6 +268,7 @@ impl Store {
 
     /// Fills `figures` for reports written before the column existed.
     pub async fn backfill_figures(&self, forms: &[ReportForm]) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         let rows = on_pool!(&self.pool, db => sqlx::query(
             "SELECT id, form_id, data FROM reports WHERE figures IS NULL",
         )
@@ -312,6 +316,9 @@ impl Store {
     }
 
     /// Records (or corrects) a unit's implementation plan; an attached file stays.
+    /// The change, with what it replaced, goes to the audit log in the same
+    /// transaction: a corrected number or date is never silently lost.
+    #[allow(clippy::too_many_arguments)]
     pub async fn put_implementation_plan(
         &self,
         plan_id: &str,
@@ -319,9 +326,18 @@ impl Store {
         doc_number: &str,
         issued_on: NaiveDate,
         user_id: i64,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_pool!(&self.pool, db => { sqlx::query(
+        let mut tx = self.begin_immediate().await?;
+        let before: Option<(String, String)> = on_tx!(&mut tx, db => sqlx::query_as(
+            "SELECT doc_number, issued_on FROM implementation_plans WHERE plan_id = $1 AND unit_id = $2",
+        )
+        .bind(plan_id)
+        .bind(unit_id)
+        .fetch_optional(&mut *db)
+        .await?);
+        on_tx!(&mut tx, db => { sqlx::query(
             "INSERT INTO implementation_plans (plan_id, unit_id, doc_number, issued_on, recorded_by, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (plan_id, unit_id) DO UPDATE SET doc_number = excluded.doc_number,
@@ -333,8 +349,22 @@ impl Store {
         .bind(issued_on.to_string())
         .bind(user_id)
         .bind(ts(now))
-        .execute(db)
+        .execute(&mut *db)
         .await?; });
+        let mut detail = format!("Số {doc_number} ngày {}", format_date(issued_on));
+        if let Some((old_number, old_date)) = before {
+            let old_date = NaiveDate::parse_from_str(&old_date, "%Y-%m-%d").map(format_date).unwrap_or(old_date);
+            detail.push_str(&format!(" (trước: số {old_number} ngày {old_date})"));
+        }
+        let target = format!("{plan_id}/{unit_id}");
+        let audit = NewAudit {
+            action: "implementation_plan.record",
+            target: Some(&target),
+            unit_id: Some(unit_id),
+            detail: Some(detail),
+        };
+        append_audit(&mut tx, actor, &audit, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -347,6 +377,7 @@ impl Store {
         mime: &str,
         bytes: &[u8],
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         let done = on_pool!(&self.pool, db => sqlx::query(
             "UPDATE implementation_plans SET file_name = $1, file_mime = $2, file_data = $3 WHERE plan_id = $4 AND unit_id = $5",
         )
@@ -395,6 +426,7 @@ impl Store {
         row.as_ref().map(model_from_row).transpose()
     }
 
+    /// Registers a model; logged with its date (audit log).
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_model(
         &self,
@@ -405,9 +437,11 @@ impl Store {
         description: &str,
         registered_on: NaiveDate,
         user_id: i64,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(on_pool!(&self.pool, db => sqlx::query_scalar(
+        let mut tx = self.begin_immediate().await?;
+        let id: i64 = on_tx!(&mut tx, db => sqlx::query_scalar(
             "INSERT INTO movement_models (plan_id, unit_id, name, field, description, registered_on, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -419,28 +453,78 @@ impl Store {
         .bind(registered_on.to_string())
         .bind(user_id)
         .bind(ts(now))
-        .fetch_one(db)
-        .await?))
+        .fetch_one(&mut *db)
+        .await?);
+        let detail = format!("«{name}» đăng ký ngày {}", format_date(registered_on));
+        model_audit(&mut tx, actor, "model.register", id, unit_id, detail, now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    pub async fn recognise_model(&self, id: i64, on: NaiveDate, user_id: i64) -> Result<(), StoreError> {
-        on_pool!(&self.pool, db => { sqlx::query("UPDATE movement_models SET recognised_on = $1, recognised_by = $2 WHERE id = $3")
+    /// Records the recognition of `model` (again: a corrected date), logged with
+    /// the date it replaces.
+    pub async fn recognise_model(
+        &self,
+        model: &ModelRow,
+        on: NaiveDate,
+        user_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_immediate().await?;
+        on_tx!(&mut tx, db => { sqlx::query("UPDATE movement_models SET recognised_on = $1, recognised_by = $2 WHERE id = $3")
             .bind(on.to_string())
             .bind(user_id)
-            .bind(id)
-            .execute(db)
+            .bind(model.id)
+            .execute(&mut *db)
             .await?; });
+        let mut detail = format!("«{}» công nhận ngày {}", model.name, format_date(on));
+        if let Some(old) = model.recognised_on {
+            detail.push_str(&format!(" (trước: {})", format_date(old)));
+        }
+        model_audit(&mut tx, actor, "model.recognise", model.id, &model.unit_id, detail, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    pub async fn commend_model(&self, id: i64, on: NaiveDate, note: &str, user_id: i64) -> Result<(), StoreError> {
-        on_pool!(&self.pool, db => { sqlx::query("UPDATE movement_models SET commended_on = $1, commendation = $2, commended_by = $3 WHERE id = $4")
+    /// Records the commendation of `model`, logged with what it replaces.
+    pub async fn commend_model(
+        &self,
+        model: &ModelRow,
+        on: NaiveDate,
+        note: &str,
+        user_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_immediate().await?;
+        on_tx!(&mut tx, db => { sqlx::query("UPDATE movement_models SET commended_on = $1, commendation = $2, commended_by = $3 WHERE id = $4")
             .bind(on.to_string())
             .bind(note)
             .bind(user_id)
-            .bind(id)
-            .execute(db)
+            .bind(model.id)
+            .execute(&mut *db)
             .await?; });
+        let mut detail = format!("«{}» khen thưởng ngày {}: {note}", model.name, format_date(on));
+        if let (Some(old), Some(old_note)) = (model.commended_on, model.commendation.as_deref()) {
+            detail.push_str(&format!(" (trước: {} — {old_note})", format_date(old)));
+        }
+        model_audit(&mut tx, actor, "model.commend", model.id, &model.unit_id, detail, now).await?;
+        tx.commit().await?;
         Ok(())
     }
+}
+
+async fn model_audit(
+    tx: &mut super::Tx,
+    actor: &Actor,
+    action: &str,
+    id: i64,
+    unit_id: &str,
+    detail: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let target = format!("model:{id}");
+    let audit = NewAudit { action, target: Some(&target), unit_id: Some(unit_id), detail: Some(detail) };
+    append_audit(tx, actor, &audit, now).await
 }

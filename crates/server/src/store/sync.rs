@@ -87,7 +87,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
@@ -135,12 +135,19 @@ impl Store {
         Ok(WriteTx { tx, last_change_seq, change_seq: None, catalog_version })
     }
 
-    /// Changes after `cursor` in `scope`, at most `limit`, read in one snapshot
-    /// (a single read transaction: one consistent view of every table).
+    /// Changes after `cursor` in `scope`, at most `limit` of them and at most
+    /// `max_bytes` of report JSON (but always one, however large), read in one
+    /// snapshot (a single read transaction: one consistent view of every table).
     ///
     /// Restarts from 0 (`from` = 0) when `cursor` lies beyond the counter: the
     /// client's state cannot come from this database.
-    pub async fn pull(&self, cursor: u64, scope: &DataScope, limit: usize) -> Result<PullPage, StoreError> {
+    pub async fn pull(
+        &self,
+        cursor: u64,
+        scope: &DataScope,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<PullPage, StoreError> {
         let mut tx = self.begin_read().await?;
         let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
         let (last_change_seq, from, rows) = on_tx!(&mut tx, db, D => {
@@ -169,10 +176,21 @@ impl Store {
             (last_change_seq, from, rows)
         });
         tx.commit().await?;
-        let has_more = rows.len() > limit;
-        let rows = rows
+        let mut bytes = 0;
+        let taken = rows
             .iter()
             .take(limit)
+            .take_while(|(_, data)| {
+                bytes += data.len();
+                bytes <= max_bytes
+            })
+            .count()
+            .max(1)
+            .min(rows.len());
+        let has_more = rows.len() > taken;
+        let rows = rows
+            .iter()
+            .take(taken)
             .map(|(seq, data)| Ok((to_u64(*seq)?, from_json("báo cáo", data)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(PullPage { from, last_change_seq, rows, has_more })
@@ -187,14 +205,16 @@ impl Store {
     }
 
     /// A report's history, oldest first.
-    pub async fn revisions(&self, report_id: &str) -> Result<Vec<Revision>, StoreError> {
+    pub async fn revisions(&self, report_id: &str, before: Option<u64>) -> Result<Vec<Revision>, StoreError> {
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         let rows: Vec<RevisionRow> = on_pool!(&self.pool, db => {
             sqlx::query_as(
                 "SELECT r.version, r.client_id, r.mutation_id, u.display_name, r.op, r.status, r.created_at
                  FROM report_revisions r JOIN users u ON u.id = r.user_id
-                 WHERE r.report_id = $1 ORDER BY r.version",
+                 WHERE r.report_id = $1 AND r.version < $2 ORDER BY r.version",
             )
             .bind(report_id)
+            .bind(before)
             .fetch_all(db)
             .await?
         });

@@ -25,6 +25,7 @@ impl Store {
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         on_pool!(&self.pool, db => {
             for key in keys {
                 sqlx::query("DELETE FROM login_failures WHERE key = $1 AND at < $2")
@@ -44,6 +45,7 @@ impl Store {
 
     /// Forgets every failure of `key` (a right password clears its username).
     pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         on_pool!(&self.pool, db => {
             sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(db).await?;
         });
@@ -53,6 +55,7 @@ impl Store {
     /// Forgets failures older than `before` of every key (at start-up, so keys
     /// attacked once and never again do not stay forever).
     pub async fn purge_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         Ok(on_pool!(&self.pool, db => {
             sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(ts(before)).execute(db).await?.rows_affected()
         }))
