@@ -169,7 +169,7 @@ async fn upload_photos(db: &LocalDb, token: &str) -> Result<(), SyncError> {
         match api::upload_attachment(token, &attachment, &report_id, &blob).await {
             Ok(()) => db.mark_uploaded(&attachment.id).await?,
             Err(ApiError::Server { status, message, .. }) if refused_for_good(status) => {
-                db.refuse_upload(&attachment, &report_id, &message).await?
+                db.refuse_upload(&attachment, &message).await?
             }
             Err(e) => return Err(e.into()),
         }

@@ -257,7 +257,7 @@ async fn a_photo_is_stored_with_its_report_and_survives_a_backup_round_trip() {
 }
 
 #[wasm_bindgen_test]
-async fn a_photo_the_server_refuses_for_good_is_set_aside_and_the_report_says_why() {
+async fn a_photo_the_server_refuses_for_good_is_set_aside_with_its_reason() {
     let db = fresh("refused-photo").await;
     let bytes = vec![0xff, 0xd8, 0xff, 1, 2, 3];
     let blob = danvan_app::web::bytes_to_blob(&bytes, "image/jpeg").unwrap();
@@ -271,11 +271,13 @@ async fn a_photo_the_server_refuses_for_good_is_set_aside_and_the_report_says_wh
     };
     db.attach_blob(&key(), attachment.clone(), &blob, Utc::now()).await.unwrap();
     assert_eq!(db.unsent_count().await.unwrap(), 2, "the report's entry and the photo");
-    db.refuse_upload(&attachment, &key().id(), "Tệp đính kèm quá lớn (tối đa 3 MiB)").await.unwrap();
+    db.refuse_upload(&attachment, "Tệp đính kèm quá lớn (tối đa 3 MiB)").await.unwrap();
     assert!(db.pending_uploads().await.unwrap().is_empty(), "no longer waits to upload");
     assert_eq!(db.unsent_count().await.unwrap(), 1, "the report's entry still goes");
+    let refused = db.refused_uploads().await.unwrap();
+    assert_eq!(refused.get("c3d4").map(String::as_str), Some("Tệp đính kèm quá lớn (tối đa 3 MiB)"));
     let local = db.load_report(&key().id()).await.unwrap().unwrap();
-    assert_eq!(local.error.as_deref(), Some("Ảnh «anh-lon.jpg» không gửi được: Tệp đính kèm quá lớn (tối đa 3 MiB)"));
+    assert_eq!(local.report.attachments, [attachment], "still in the report");
     assert!(db.load_blob("c3d4").await.unwrap().is_some(), "the photo stays on the phone");
     db.delete().await.unwrap();
 }

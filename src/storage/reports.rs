@@ -26,6 +26,8 @@ use super::{
 };
 
 const KEY_SYNC: &str = "sync";
+/// Photos the server refused for good: attachment id → its reason.
+const KEY_REFUSED_UPLOADS: &str = "refused_uploads";
 
 /// What a sign-out left on the phone ([`LocalDb::forget_signed_out_user`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +159,8 @@ impl LocalDb {
         for store in [REPORTS, CONFLICTS, BLOBS, UPLOADS, super::PLANS, super::UNITS] {
             tx.object_store(store)?.clear()?.await?;
         }
-        for key in [KEY_SYNC, super::KEY_TASKS, super::KEY_FETCHED_AT, super::KEY_CATALOG_VERSION] {
+        for key in [KEY_SYNC, KEY_REFUSED_UPLOADS, super::KEY_TASKS, super::KEY_FETCHED_AT, super::KEY_CATALOG_VERSION]
+        {
             meta.delete(key).await?;
         }
         commit(tx).await?;
@@ -486,23 +489,23 @@ impl LocalDb {
 
     /// The server will never take this photo (too large, a type it refuses, the
     /// unit's space used up, …): it stops waiting to upload, so the rest of the
-    /// outbox goes, and its report shows why until the next edit. The photo stays
-    /// on this phone; the official can remove it or attach another.
-    pub async fn refuse_upload(
-        &self,
-        attachment: &AttachmentRef,
-        report_id: &str,
-        reason: &str,
-    ) -> Result<(), StorageError> {
-        let tx = self.write_tx(&[UPLOADS, REPORTS])?;
+    /// outbox goes, and the photo shows why (`refused_uploads`). It stays on this
+    /// phone and in the report; the official can attach another.
+    pub async fn refuse_upload(&self, attachment: &AttachmentRef, reason: &str) -> Result<(), StorageError> {
+        let tx = self.write_tx(&[UPLOADS, META])?;
         tx.object_store(UPLOADS)?.delete(attachment.id.as_str()).await?;
-        let reports = tx.object_store(REPORTS)?;
-        if let Some(mut local) = get_json::<LocalReport>(&reports, report_id).await? {
-            local.error = Some(format!("Ảnh «{}» không gửi được: {reason}", attachment.name));
-            put_json(&reports, report_id.to_string(), &local).await?;
-        }
+        let meta = tx.object_store(META)?;
+        let mut refused: BTreeMap<String, String> = get_json(&meta, KEY_REFUSED_UPLOADS).await?.unwrap_or_default();
+        refused.insert(attachment.id.clone(), reason.to_string());
+        put_json(&meta, KEY_REFUSED_UPLOADS.to_string(), &refused).await?;
         commit(tx).await?;
         Ok(())
+    }
+
+    /// The photos the server refused for good: attachment id → why.
+    pub async fn refused_uploads(&self) -> Result<BTreeMap<String, String>, StorageError> {
+        let tx = self.db.transaction(META).build()?;
+        Ok(get_json(&tx.object_store(META)?, KEY_REFUSED_UPLOADS).await?.unwrap_or_default())
     }
 
     /// Keeps a photo downloaded from the server (another device's) for offline viewing.

@@ -276,11 +276,12 @@ test("(d) a photo attached offline arrives on the server intact", async (t) => {
   await syncNow(page);
   await waitAllSent(page);
   assert.equal(refusals, 1, "tried once, then set aside");
-  await page.waitForSelector("[data-testid=server-error]");
+  await page.waitForSelector("[data-testid=photo-refused]");
   assert.equal(
-    await page.textContent("[data-testid=server-error]"),
-    "Máy chủ từ chối: Ảnh «doi-thoai.png» không gửi được: Đơn vị đã dùng hết dung lượng tệp đính kèm (1024 MiB); hãy báo quản trị hệ thống",
+    await page.textContent("[data-testid=photo-refused]"),
+    "Ảnh «doi-thoai.png» không gửi được lên máy chủ: Đơn vị đã dùng hết dung lượng tệp đính kèm (1024 MiB); hãy báo quản trị hệ thống",
   );
+  assert.equal(await page.locator("[data-testid=server-error]").count(), 0, "the report itself went");
   const [after] = (await serverReports(server.url, token)).filter((r) => r.key.period === period);
   assert.equal(after.values["ii2.result"], "Đối thoại với bà con thôn 5");
   // Later syncs do not send it again.

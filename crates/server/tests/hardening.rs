@@ -579,11 +579,18 @@ async fn writers_waiting_for_the_lock_leave_the_connections_to_readers() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(uploads.iter().all(|u| !u.is_finished()), "the writers wait for the lock");
+    // On SQLite every write waits for the one lock; PostgreSQL locks rows, so
+    // there the uploads need not wait for a push's lock at all.
+    let sqlite = s.state.store.backend() == danvan_server::store::Backend::Sqlite;
+    if sqlite {
+        assert!(uploads.iter().all(|u| !u.is_finished()), "the writers wait for the lock");
+    }
     // Twelve writers wait, the pool has eight connections: a pull still reads.
     let res = d.pull_raw(&s, 0, None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(uploads.iter().all(|u| !u.is_finished()), "still waiting while the read was served");
+    if sqlite {
+        assert!(uploads.iter().all(|u| !u.is_finished()), "still waiting while the read was served");
+    }
     lock.release().await.unwrap();
     for u in uploads {
         assert_eq!(u.await.unwrap(), StatusCode::CREATED);

@@ -243,7 +243,11 @@ async fn two_processes_on_one_database_act_as_one() {
                     let base = versions.get(&month).copied().unwrap_or(0);
                     let op = MutationOp::Save {
                         form_id: FORM.into(),
-                        set: [("ii1.sessions".to_string(), format!("{}", w * 100 + round))].into_iter().collect(),
+                        // A value of its own per mutation: a save that changes
+                        // nothing makes no version (`sync::decide`).
+                        set: [("ii1.sessions".to_string(), format!("{}", w as u64 * 1000 + next))]
+                            .into_iter()
+                            .collect(),
                         attach: vec![],
                         detach: vec![],
                     };

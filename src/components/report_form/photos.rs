@@ -35,6 +35,20 @@ pub fn Photos(section: String, binding: FormBinding) -> impl IntoView {
             input.set_value("");
         }
     };
+    // Photos of this section the server refused for good (`LocalDb::refuse_upload`):
+    // they are on this phone only, and the official is told which and why. Read
+    // again whenever a sync changed something.
+    let state = expect_context::<AppState>();
+    let refused = LocalResource::new(move || {
+        state.sync.generation.track();
+        let shown = list.get();
+        async move {
+            let all = LocalDb::shared().await.ok()?.refused_uploads().await.ok()?;
+            let lines: Vec<(String, String)> =
+                shown.into_iter().filter_map(|a| all.get(&a.id).map(|why| (a.name.clone(), why.clone()))).collect();
+            Some(lines)
+        }
+    });
     view! {
         <div class="photos">
             <ul class="photo-list">
@@ -42,6 +56,13 @@ pub fn Photos(section: String, binding: FormBinding) -> impl IntoView {
                     <Thumb attachment=attachment/>
                 </For>
             </ul>
+            {move || refused.get().flatten().filter(|l| !l.is_empty()).map(|lines| view! {
+                <ul class="banner banner-error photo-refused" role="alert" data-testid="photo-refused">
+                    {lines.into_iter().map(|(name, why)| view! {
+                        <li>{format!("Ảnh «{name}» không gửi được lên máy chủ: {why}")}</li>
+                    }).collect_view()}
+                </ul>
+            })}
             <label class="btn btn-secondary photo-add" class:hidden=move || !binding.editable.get()>
                 <input
                     type="file"
