@@ -11,7 +11,7 @@
 //!
 //! The budget comes from the environment:
 //! - `CHAOS_SEED=n`: that run only (to reproduce a failure);
-//! - `CHAOS_RUNS=n` (default 3) runs with seeds from `CHAOS_SEED_BASE` (default 1);
+//! - `CHAOS_RUNS=n` (default 5) runs with seeds from `CHAOS_SEED_BASE` (default 1);
 //! - `CHAOS_SECONDS=s`: no new run starts after s seconds (default 90 when
 //!   `CHAOS_RUNS` is not set, so `make test` stays short; unlimited otherwise);
 //! - `CHAOS_SUMMARY=path`: appends one tab-separated line per run.
@@ -58,7 +58,7 @@ impl Budget {
         let runs = env_u64("CHAOS_RUNS");
         let base = env_u64("CHAOS_SEED_BASE").unwrap_or(1);
         let seconds = env_u64("CHAOS_SECONDS").or(if runs.is_none() { Some(90) } else { None });
-        Budget { seeds: (base..base + runs.unwrap_or(3)).collect(), seconds }
+        Budget { seeds: (base..base + runs.unwrap_or(5)).collect(), seconds }
     }
 }
 
