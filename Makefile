@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 SERVER_BIN := target/server/danvan-server
 
-.PHONY: run test setup app server test-native test-wasm test-e2e bench
+.PHONY: run test setup app server test-native test-wasm test-e2e bench chaos
 
 ## Build the app and start the server on http://127.0.0.1:8080 (SQLite at ./data/danvan.db)
 run: app server
@@ -54,3 +54,19 @@ bench: app server
 	cargo run --profile server -p danvan-server --example dashboard_bench
 	cargo run --profile server -p danvan-server --example login_flood
 	cargo run --profile server -p danvan-server --example deadline_rush
+
+## The sync fault harness's long budget (RELIABILITY.md): CHAOS_RUNS runs on SQLite, then as many on PostgreSQL; per-run lines in target/chaos/runs.tsv, the table in target/chaos/summary.md
+# `make test` runs the same test with a short budget (a few runs per engine). Only
+# cargo is needed (scripts/with-postgres.sh installs PostgreSQL if missing). Both
+# engines run even when the first finds something; the target fails at the end.
+CHAOS_RUNS ?= 500
+chaos:
+	@mkdir -p target/chaos
+	rm -f target/chaos/runs.tsv
+	-set -o pipefail; CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_SEED_BASE=100000 CHAOS_SUMMARY=$(CURDIR)/target/chaos/runs.tsv \
+		nice cargo test -p danvan-server --test chaos -- --nocapture 2>&1 | tee target/chaos/sqlite.log
+	-set -o pipefail; CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_SEED_BASE=200000 CHAOS_SUMMARY=$(CURDIR)/target/chaos/runs.tsv \
+		scripts/with-postgres.sh nice cargo test -p danvan-server --test chaos -- --nocapture 2>&1 | tee target/chaos/postgres.log
+	@grep -h '^chaos total' target/chaos/sqlite.log target/chaos/postgres.log
+	@scripts/chaos-summary.py target/chaos/runs.tsv | tee target/chaos/summary.md
+	@! grep -h 'VIOLATION\|panicked' target/chaos/sqlite.log target/chaos/postgres.log
