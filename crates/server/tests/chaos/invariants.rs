@@ -21,11 +21,11 @@ const HUMAN_REFUSALS: [&str; 3] = ["not_editable", "invalid", "wrong_status"];
 
 pub async fn check(store: &Store, form: &ReportForm, devices: &[Arc<Device>], proxy: &ProxyStats) -> Vec<String> {
     let mut found = Vec::new();
-    let page = store.pull(0, &DataScope::All, 100_000).await.expect("the server's reports");
+    let page = store.pull(0, &DataScope::All, 100_000, usize::MAX).await.expect("the server's reports");
     let server: BTreeMap<String, Report> = page.rows.into_iter().map(|(_, r)| (r.id(), r)).collect();
     let mut history: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
     for id in server.keys() {
-        history.insert(id.clone(), store.revisions(id).await.expect("revisions"));
+        history.insert(id.clone(), store.revisions(id, None).await.expect("revisions"));
     }
 
     // 2. None applied twice: one revision per (client, mutation), versions 1..=n
