@@ -9,6 +9,7 @@ use crate::period::{DateWindow, Period, WINDOW_START_DAY};
 use crate::unit::{OrgUnit, UnitKind};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     pub id: String,
     /// "413/KH-UBND"
@@ -27,6 +28,7 @@ pub struct Plan {
     /// Published versions count from 1; a correction of a published plan is the
     /// next version (reports keep the version they were filed against).
     #[serde(default = "first_version")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
     pub version: u32,
     /// A plan made up for the demonstration, never a real document: the app says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -54,6 +56,7 @@ fn first_version() -> u32 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signer {
     /// e.g. ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
     pub capacity: Vec<String>,
@@ -61,6 +64,7 @@ pub struct Signer {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanItem {
     /// Stable id within the plan, e.g. "II.3".
     pub id: String,
@@ -78,6 +82,7 @@ pub struct PlanItem {
 
 /// Something a unit must do under an item, with its deadline rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Obligation {
     /// Unique within the plan, e.g. "III.1.monthly-report".
     pub id: String,
@@ -89,6 +94,7 @@ pub struct Obligation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Assignee {
     /// Every unit of a kind.
@@ -110,14 +116,23 @@ impl Assignee {
 /// internally tagged enums make serde buffer every value, which costs the phone
 /// kilobytes of download for no gain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DueRule {
     /// Once, by the end of this date (Vietnam time).
     Once { date: NaiveDate },
     /// Every month, before this day (Decree 09: 15).
-    Monthly { before_day: u32 },
+    Monthly {
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        before_day: u32,
+    },
     /// Every year, before this day of this month (Decree 09: 15/12).
-    Yearly { before_month: u32, before_day: u32 },
+    Yearly {
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        before_month: u32,
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        before_day: u32,
+    },
     /// An ongoing duty with no deadline of its own.
     Continuous,
 }

@@ -15,6 +15,7 @@ use crate::period::Period;
 /// that start the same month's report offline start the *same* report, and the
 /// server sees one report with a conflict to settle, never two copies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportKey {
     pub plan_id: String,
     pub unit_id: String,
@@ -47,6 +48,7 @@ impl ReportKey {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     Draft,
@@ -102,6 +104,7 @@ impl ReportStatus {
 /// A photo or file attached as evidence. The bytes travel separately
 /// (`PUT /api/attachments/{id}`); the report only carries this reference.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentRef {
     /// Made on the device (random hex); the same id names the bytes on the server.
     pub id: String,
@@ -119,11 +122,13 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 3 * 1024 * 1024;
 pub const MAX_ATTACHMENTS_PER_REPORT: usize = 20;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub key: ReportKey,
     pub form_id: String,
     pub status: ReportStatus,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::form::values_schema))]
     pub values: Values,
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
@@ -229,6 +234,7 @@ pub fn diff(from: &Values, to: &Values) -> Values {
 
 /// A field both sides changed to different values: the person chooses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldConflict {
     pub field: String,
     pub base: String,
@@ -237,8 +243,10 @@ pub struct FieldConflict {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Merge {
     /// Every field changed on one side only, and every field both changed alike.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::form::values_schema))]
     pub merged: Values,
     /// Fields both sides changed differently; `merged` holds theirs for these until
     /// the person chooses.

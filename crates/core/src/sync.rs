@@ -25,21 +25,37 @@ pub const PULL_PAGE: usize = 200;
 pub const MAX_REASON_CHARS: usize = 2000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
+    /// Made on the device: 1–64 ASCII letters, digits, `_` or `-` (400
+    /// `invalid_client_id`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub client_id: String,
-    /// The server epoch the client last synced with (None before its first pull).
+    /// The server epoch the client last synced with (None before its first pull);
+    /// another server's epoch is a 409 `epoch_mismatch`.
     #[serde(default)]
     pub epoch: Option<String>,
+    /// [`SYNC_SCHEMA_VERSION`]; any other is a 400 `unsupported_schema`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1))]
     pub schema_version: u32,
+    /// At most [`MAX_PUSH_MUTATIONS`] (400 `too_many_mutations`). Each is checked
+    /// on its own and answered in `results` (`rejected` with a code when it cannot
+    /// apply): an unknown plan, a return reason over 2000 characters or more than 20
+    /// attachments is a rejected mutation in a 200 answer, not a 400.
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub mutations: Vec<Mutation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
-    /// 1, 2, 3, … per client, no gaps.
+    /// 1, 2, 3, … per client, no gaps; stored as a 64-bit signed integer (400
+    /// `invalid_mutation` beyond).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9223372036854775807_i64))]
     pub id: u64,
     pub key: ReportKey,
     /// The server version this edit was made on (0: the report was new here).
+    #[cfg_attr(feature = "openapi", schema(maximum = 9223372036854775807_i64))]
     pub base_version: u64,
     pub op: MutationOp,
     /// FNV-1a of (key, base_version, op): a retry must be the same mutation.
@@ -52,6 +68,7 @@ pub struct Mutation {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationOp {
     /// Field changes ("" clears a field) and attachment changes.
@@ -59,6 +76,7 @@ pub enum MutationOp {
         #[serde(default)]
         form_id: String,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::form::values_schema))]
         set: Values,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attach: Vec<AttachmentRef>,
@@ -66,7 +84,8 @@ pub enum MutationOp {
         detach: Vec<String>,
     },
     Submit,
-    /// A reviewer sends it back with a reason (Trả lại).
+    /// A reviewer sends it back with a reason (Trả lại): 1–2000 characters once
+    /// trimmed, else the mutation is `rejected` (`invalid`).
     Return {
         reason: String,
     },
@@ -114,6 +133,7 @@ pub fn content_hash(key: &ReportKey, base_version: u64, op: &MutationOp) -> Stri
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub epoch: String,
     /// The last mutation id of this client the server has recorded.
@@ -127,12 +147,14 @@ pub struct PushResponse {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationOutcome {
     pub id: u64,
     pub result: MutationResult,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationResult {
     /// Applied; the report is now at `version`.
@@ -145,7 +167,10 @@ pub enum MutationResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullRequest {
+    /// As in [`PushRequest::client_id`] (400 `invalid_client_id`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub client_id: String,
     /// The last change seen (0 = everything).
     pub cursor: u64,
@@ -154,6 +179,7 @@ pub struct PullRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub epoch: String,
     /// The client's epoch is not this server's (database restored or replaced): the
@@ -172,6 +198,15 @@ pub struct PullResponse {
 
 fn is_zero(v: &i64) -> bool {
     *v == 0
+}
+
+/// [`Revision`](crate::api::Revision)'s `op`: the names [`MutationOp::name`] gives.
+#[cfg(feature = "openapi")]
+pub fn op_name_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["save", "submit", "return", "accept"]))
+        .build()
 }
 
 /// Why a mutation cannot apply, as the result's `code` and a Vietnamese message.

@@ -12,11 +12,15 @@ use axum::Json;
 use chrono::Utc;
 use danvan_core::aggregate::MovementModel;
 use danvan_core::api::{
-    ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep, ModelsResponse, NewModel,
+    ErrorBody, ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep,
+    ModelsResponse, NewModel,
 };
 use danvan_core::time::vn_date;
 use danvan_core::{OrgUnit, Plan};
 use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::Binary;
 
 use crate::access::{may_review_report_of, may_see_data_of, may_write_report_of};
 use crate::aggregate::{implementation_plans, models_in, Scope};
@@ -53,6 +57,16 @@ fn own_unit_only(user: &User, unit_id: &str) -> Result<(), AppError> {
 
 // --- III.1 ------------------------------------------------------------------------
 
+#[utoipa::path(
+    get, path = "/implementation-plans", tag = "obligations",
+    params(Scope),
+    responses(
+        (status = 200, description = "Every unit of the subtree that owes a III.1 implementation plan, with its record", body = ImplementationPlansResponse),
+        (status = 400, description = "A malformed period, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn list_implementation_plans(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -73,6 +87,20 @@ async fn record_of(state: &AppState, plan_id: &str, unit_id: &str) -> Result<Imp
         .ok_or_else(|| AppError::NotFound("Đơn vị này không phải xây dựng kế hoạch triển khai".into()))
 }
 
+#[utoipa::path(
+    put, path = "/implementation-plans/{plan}/{unit}", tag = "obligations",
+    params(
+        ("plan" = String, Path, description = "A plan id"),
+        ("unit" = String, Path, description = "A unit id"),
+    ),
+    request_body = ImplementationPlanInput,
+    responses(
+        (status = 200, description = "Recorded", body = ImplementationPlanRecord),
+        (status = 400, description = "The unit owes none, a blank or too long number, a date after today (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn put_implementation_plan(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -98,11 +126,40 @@ pub async fn put_implementation_plan(
     Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FileName {
+    /// The file's name as the official chose it (control characters and slashes
+    /// dropped, 200 characters kept); default `ke-hoach.pdf`.
     pub name: Option<String>,
 }
 
+#[utoipa::path(
+    put, path = "/implementation-plans/{plan}/{unit}/file", tag = "obligations",
+    params(
+        ("plan" = String, Path, description = "A plan id"),
+        ("unit" = String, Path, description = "A unit id"),
+        FileName,
+    ),
+    request_body(
+        description = "The document itself: a PDF or photos of it, 1 byte to 3 MiB",
+        content(
+            (Binary = "application/pdf"),
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+            (Binary = "image/webp"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Attached (replacing an earlier file)", body = ImplementationPlanRecord),
+        (status = 400, description = "An empty file (`invalid`)", body = ErrorBody),
+        (status = 403, description = "Not the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit (`not_found`)", body = ErrorBody),
+        (status = 409, description = "No record yet: the number and date come first (`no_record`)", body = ErrorBody),
+        (status = 413, description = "Over 3 MiB (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "Not a PDF, JPEG, PNG or WebP (`unsupported_type`)", body = ErrorBody),
+    )
+)]
 pub async fn put_implementation_plan_file(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -142,6 +199,23 @@ pub async fn put_implementation_plan_file(
     Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
 }
 
+#[utoipa::path(
+    get, path = "/implementation-plans/{plan}/{unit}/file", tag = "obligations",
+    params(
+        ("plan" = String, Path, description = "A plan id"),
+        ("unit" = String, Path, description = "A unit id"),
+    ),
+    responses(
+        (status = 200, description = "The file as uploaded, with its media type", content(
+            (Binary = "application/pdf"),
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+            (Binary = "image/webp"),
+        )),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such unit, or no file (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn get_implementation_plan_file(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -182,6 +256,16 @@ pub fn percent_encode(s: &str) -> String {
 
 // --- "Dân vận khéo" -------------------------------------------------------------------
 
+#[utoipa::path(
+    get, path = "/models", tag = "obligations",
+    params(Scope),
+    responses(
+        (status = 200, description = "The \"Dân vận khéo\" register over the unit's subtree", body = ModelsResponse),
+        (status = 400, description = "A malformed period, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn list_models(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -200,6 +284,16 @@ async fn model_view(state: &AppState, id: i64) -> Result<MovementModel, AppError
     models_in(&catalog.tree, vec![row], &unit).pop().ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))
 }
 
+#[utoipa::path(
+    post, path = "/models", tag = "obligations",
+    request_body = NewModel,
+    responses(
+        (status = 201, description = "Registered", body = MovementModel),
+        (status = 400, description = "A blank or too long name, too long a description, a date after today (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn register_model(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -258,6 +352,17 @@ fn step_date(step: &ModelStep, earliest: chrono::NaiveDate) -> Result<chrono::Na
     Ok(on)
 }
 
+#[utoipa::path(
+    post, path = "/models/{id}/recognise", tag = "obligations",
+    params(("id" = i64, Path, description = "A model id")),
+    request_body = ModelStep,
+    responses(
+        (status = 200, description = "Recognised", body = MovementModel),
+        (status = 400, description = "A date after today or before the registration (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not a unit above the model's (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such model (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn recognise_model(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -270,6 +375,18 @@ pub async fn recognise_model(
     Ok(Json(model_view(&state, id).await?))
 }
 
+#[utoipa::path(
+    post, path = "/models/{id}/commend", tag = "obligations",
+    params(("id" = i64, Path, description = "A model id")),
+    request_body = ModelStep,
+    responses(
+        (status = 200, description = "Commended", body = MovementModel),
+        (status = 400, description = "A date after today or before the recognition, no commendation or too long a one (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not a unit above the model's (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such model (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Not recognised yet (`not_recognised`)", body = ErrorBody),
+    )
+)]
 pub async fn commend_model(
     auth: AuthUser,
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use danvan_core::api::{Revision, RevisionsResponse};
+use danvan_core::api::{ErrorBody, Revision, RevisionsResponse};
 use danvan_core::report::{apply_set, diff, ReportKey};
 use danvan_core::sync::MutationOp;
 use danvan_core::Values;
@@ -13,6 +13,15 @@ use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get, path = "/reports/{id}/revisions", tag = "reports",
+    params(("id" = String, Path, description = "A report id, `plan~unit~period`")),
+    responses(
+        (status = 200, description = "Every change of the report, oldest first", body = RevisionsResponse),
+        (status = 403, description = "The caller may not see the unit's reports (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "Not a report id, or no such report (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn revisions(
     auth: AuthUser,
     State(state): State<AppState>,

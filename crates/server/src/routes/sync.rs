@@ -4,8 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use danvan_core::api::ErrorDetail;
-use danvan_core::sync::{MutationResult, PullRequest, PullResponse, PushRequest, PULL_PAGE};
+use danvan_core::api::{ErrorBody, ErrorDetail};
+
+use super::{EpochMismatch, PushForbidden};
+use danvan_core::sync::{MutationResult, PullRequest, PullResponse, PushRequest, PushResponse, PULL_PAGE};
 
 use crate::access::data_scope;
 use crate::auth::AuthUser;
@@ -17,6 +19,16 @@ use crate::sync::{check_client_id, check_client_owner, is_forbidden};
 /// with the same fields plus `error`, so the response is both an API error (for
 /// logs, proxies, generic error handling) and a push answer the client can act on
 /// (the refused mutation is recorded and acknowledged like any other).
+#[utoipa::path(
+    post, path = "/sync/push", tag = "sync",
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "Every mutation processed, in order, each with its result", body = PushResponse),
+        (status = 400, description = "The request as a whole: `unsupported_schema`, `invalid_client_id`, `too_many_mutations`, `invalid_mutation`, `bad_request`; nothing was processed", body = ErrorBody),
+        (status = 403, description = "A mutation was refused for lack of rights: the push answer (recorded, acknowledged; the batch stopped after it) with `error` (`forbidden`); or the client id is another account's or revoked (`client_forbidden`, an error only)", body = PushForbidden),
+        (status = 409, description = "The client synced with another database (`epoch_mismatch`); `epoch` is this server's: pull from 0", body = EpochMismatch),
+    )
+)]
 pub async fn push(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -49,6 +61,15 @@ pub async fn push(
 /// No tombstones: reports are never deleted and never leave a user's sight today.
 /// Once they can (deletion, a commune moved to another district), a pull must also
 /// return "gone" markers for them, or the phones keep stale copies.
+#[utoipa::path(
+    post, path = "/sync/pull", tag = "sync",
+    request_body = PullRequest,
+    responses(
+        (status = 200, description = "One page of changes after the cursor", body = PullResponse),
+        (status = 400, description = "`invalid_client_id` or `bad_request`", body = ErrorBody),
+        (status = 403, description = "The client id is another account's or revoked (`client_forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn pull(
     auth: AuthUser,
     State(state): State<AppState>,
