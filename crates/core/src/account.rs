@@ -248,17 +248,21 @@ pub struct AccountInput {
     /// Trimmed and lower-cased, then 3–40 characters of `a-z 0-9 . _ -` starting
     /// with a letter or digit ([`check_username`]). Ignored by the edit (the
     /// username stays). Problems with any field: 400 `invalid_account` listing them.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,39}$"))]
     pub username: String,
     /// 1–100 characters once runs of spaces are collapsed.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub display_name: String,
     /// An existing unit the administrator manages, where the role makes sense.
     pub unit_id: String,
     pub role: Role,
-    /// 9–15 digits, with only `+ - . ( )` and spaces besides.
+    /// 9–15 digits, with only `+ - . ( )` and spaces besides; empty: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(?:[ +\-.()]*(?:[0-9][ +\-.()]*){9,15})?$"))]
     pub phone: Option<String>,
-    /// `local@domain.tld`, at most 120 characters.
+    /// `local@domain.tld`, at most 120 characters; empty: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"^(?:[^@\s]+@[^.\s]\S*\.\S*)?$"))]
     pub email: Option<String>,
 }
 
@@ -387,6 +391,7 @@ pub struct EnrolRequest {
     /// 8–128 characters, neither the username nor a common password (400
     /// `password_too_short`, `password_too_long`, `password_contains_username`,
     /// `password_common`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
     #[serde(default)]
     pub app_version: Option<String>,
@@ -399,6 +404,7 @@ pub struct ChangePasswordRequest {
     /// A wrong one is a 400 `wrong_password` (and counts as a failed sign-in).
     pub current_password: String,
     /// Under the policy of [`EnrolRequest::password`].
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
 

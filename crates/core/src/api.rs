@@ -199,6 +199,12 @@ pub struct ImplementationPlanInput {
     #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"\S"))]
     pub doc_number: String,
     /// Not after today, Vietnam time (400 `invalid`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub issued_on: NaiveDate,
 }
 
@@ -226,6 +232,12 @@ pub struct NewModel {
     pub description: String,
     /// Defaults to today (Vietnam time); not after today (400 `invalid`).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub registered_on: Option<NaiveDate>,
 }
 
@@ -236,6 +248,12 @@ pub struct ModelStep {
     /// Defaults to today (Vietnam time); neither after today nor before the previous
     /// step (400 `invalid`).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub on: Option<NaiveDate>,
     /// The commendation (e.g. "Bằng khen của UBND tỉnh"), for `/commend`, where it
     /// is required: 1–200 characters once trimmed (400 `invalid`). Ignored by

@@ -17,13 +17,31 @@ pub struct Plan {
     pub title: String,
     /// "Ủy ban nhân dân tỉnh Kon Tum"
     pub issued_by: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub issued_on: NaiveDate,
     /// First day the plan applies; None: its issue date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub valid_from: Option<NaiveDate>,
     /// Last day the plan applies; None: 31/12 of the year it was issued (a yearly
     /// plan such as 413/KH-UBND "năm 2024").
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub valid_to: Option<NaiveDate>,
     /// Published versions count from 1; a correction of a published plan is the
     /// next version (reports keep the version they were filed against).
@@ -120,7 +138,15 @@ impl Assignee {
 #[serde(rename_all = "snake_case")]
 pub enum DueRule {
     /// Once, by the end of this date (Vietnam time).
-    Once { date: NaiveDate },
+    Once {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+            )
+        )]
+        date: NaiveDate,
+    },
     /// Every month, before this day (Decree 09: 15).
     Monthly {
         #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]

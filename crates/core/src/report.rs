@@ -112,6 +112,9 @@ pub struct AttachmentRef {
     pub section: String,
     pub name: String,
     pub mime: String,
+    /// Bytes; more than 3 MiB makes the mutation `rejected`. Beyond a 64-bit signed
+    /// integer the push is a 400 `invalid_mutation`.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9223372036854775807_i64))]
     pub size: u64,
     /// SHA-256 of the bytes, hex: the server checks it on upload.
     pub sha256: String,

@@ -64,6 +64,12 @@ pub struct Mutation {
     /// reviewer of a report that was sent offline before its deadline and reached
     /// the server after it. Never trusted alone, and not part of the content hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
     pub device_time: Option<DateTime<Utc>>,
 }
 
@@ -172,7 +178,9 @@ pub struct PullRequest {
     /// As in [`PushRequest::client_id`] (400 `invalid_client_id`).
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub client_id: String,
-    /// The last change seen (0 = everything).
+    /// The last change seen (0 = everything); a 64-bit signed integer (400
+    /// `invalid_cursor` beyond).
+    #[cfg_attr(feature = "openapi", schema(maximum = 9223372036854775807_i64))]
     pub cursor: u64,
     #[serde(default)]
     pub epoch: Option<String>,

@@ -28,7 +28,8 @@ use crate::store::{ModelRow, Store, User};
 pub struct Scope {
     /// A plan id; default: the plan that applies today (404 for an unknown one).
     pub plan: Option<String>,
-    /// `YYYY-MM` or `YYYY` (400 `invalid_period` otherwise), within the plan.
+    /// `YYYY-MM` or `YYYY` (400 `invalid_period` otherwise); one the plan does not
+    /// cover is a 404 `period_outside_plan`.
     #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})(-(0[1-9]|1[0-2]))?$")]
     pub period: Option<String>,
     /// A unit id; default: the caller's own unit (the province for Sở Nội vụ and
@@ -45,8 +46,8 @@ pub struct Scope {
 pub struct PeriodScope {
     /// A plan id; default: the plan that applies today (404 for an unknown one).
     plan: Option<String>,
-    /// `YYYY-MM` or `YYYY`, within the plan: 400 `invalid_period` when missing or
-    /// malformed.
+    /// `YYYY-MM` or `YYYY`: 400 `invalid_period` when missing or malformed; one the
+    /// plan does not cover is a 404 `period_outside_plan`.
     #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})(-(0[1-9]|1[0-2]))?$")]
     period: String,
     /// A unit id; default: the caller's own unit (the province for Sở Nội vụ and
@@ -85,11 +86,13 @@ impl Scope {
             })?),
             None => None,
         };
+        // A well-formed period the plan does not cover names nothing to show: a
+        // 404, like an unknown plan or unit (a 400 is for a malformed request).
         if let Some(p) = &period {
             if !plan.covers(p) {
                 return Err(AppError::coded(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "invalid_period",
+                    axum::http::StatusCode::NOT_FOUND,
+                    "period_outside_plan",
                     format!(
                         "{} nằm ngoài thời gian áp dụng của kế hoạch {} ({})",
                         p.label_vi(),

@@ -201,6 +201,41 @@ fn the_period_pattern_is_the_parser() {
     }
 }
 
+/// Request dates carry a pattern (JSON Schema's `format` only annotates): what it
+/// matches chrono reads; chrono also reads a few forms the pattern leaves out.
+#[test]
+fn the_date_patterns_are_chronos() {
+    use danvan_core::time::{DATE_PATTERN, DATE_TIME_PATTERN};
+    let doc = document();
+    assert_eq!(component(&doc, "ImplementationPlanInput")["properties"]["issued_on"]["pattern"], DATE_PATTERN);
+    assert_eq!(component(&doc, "Plan")["properties"]["valid_to"]["pattern"], DATE_PATTERN);
+    assert_eq!(component(&doc, "Mutation")["properties"]["device_time"]["pattern"], DATE_TIME_PATTERN);
+    let date = regex::Regex::new(DATE_PATTERN).unwrap();
+    for s in [
+        "2024-02-29",
+        "2023-02-29",
+        "2000-02-29",
+        "1900-02-29",
+        "0000-02-29",
+        "2024-04-31",
+        "2024-12-31",
+        "2024-13-01",
+        "2024-00-10",
+        "",
+        "2024-01-01T00:00:00Z",
+        "9999-12-31",
+    ] {
+        assert_eq!(date.is_match(s), s.parse::<chrono::NaiveDate>().is_ok(), "{s:?}");
+    }
+    for lenient in ["2024-1-01", "24-01-01"] {
+        assert!(!date.is_match(lenient) && lenient.parse::<chrono::NaiveDate>().is_ok(), "{lenient:?}");
+    }
+    let instant = regex::Regex::new(DATE_TIME_PATTERN).unwrap();
+    for s in ["2024-03-01T10:00:00Z", "2024-03-01T10:00:00.123+07:00", "2023-02-29T10:00:00Z", "2024-03-01T24:00:00Z"] {
+        assert_eq!(instant.is_match(s), s.parse::<chrono::DateTime<chrono::Utc>>().is_ok(), "{s:?}");
+    }
+}
+
 #[test]
 fn constraints_are_the_codes() {
     let doc = document();
@@ -223,6 +258,11 @@ fn constraints_are_the_codes() {
     let strings = |v: &[&str]| v.iter().map(|s| format!("\"{s}\"")).collect::<BTreeSet<_>>();
     assert_eq!(enums("Role"), strings(&["reporter", "reviewer", "aggregator", "admin"]));
     assert_eq!(enums("ReportStatus"), strings(&["draft", "submitted", "returned", "accepted"]));
+    // An externally tagged variant's object takes its tag only (serde reads any
+    // other key as an unknown variant).
+    let variants = component(&doc, "MutationOp")["oneOf"].as_array().unwrap().clone();
+    let save = variants.iter().find(|v| v["required"][0] == "save").expect("the save variant");
+    assert_eq!(save["additionalProperties"], false);
     // The mutation ops: two objects and two bare strings.
     let op = component(&doc, "MutationOp").to_string();
     for name in ["save", "submit", "return", "accept"] {

@@ -15,7 +15,7 @@ use danvan_core::account::{
 };
 use danvan_core::api::{ErrorBody, Role};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Binary, Ended, InvalidAccount};
 use serde_json::{json, Value};
@@ -174,11 +174,32 @@ pub async fn get(admin: Admin, State(state): State<AppState>, Path(id): Path<i64
     Ok(Json(managed_account(&state, &admin, id).await?))
 }
 
+/// The body of `PUT /api/admin/accounts/{id}` as the API description gives it: an
+/// [`AccountInput`] whose `username` is read and ignored. Describes only.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AccountEdit {
+    /// Read and ignored: the username stays.
+    username: String,
+    /// 1–100 characters once runs of spaces are collapsed.
+    #[schema(pattern = r"\S")]
+    display_name: String,
+    /// An existing unit the administrator manages, where the role makes sense.
+    unit_id: String,
+    role: Role,
+    /// 9–15 digits, with only `+ - . ( )` and spaces besides; empty: none.
+    #[schema(pattern = r"^(?:[ +\-.()]*(?:[0-9][ +\-.()]*){9,15})?$")]
+    phone: Option<String>,
+    /// `local@domain.tld`, at most 120 characters; empty: none.
+    #[schema(max_length = 120, pattern = r"^(?:[^@\s]+@[^.\s]\S*\.\S*)?$")]
+    email: Option<String>,
+}
+
 /// `PUT /api/admin/accounts/{id}`: name, unit, role, contacts. The username stays.
 #[utoipa::path(
     put, path = "/admin/accounts/{id}", tag = "admin", operation_id = "update_account",
     params(("id" = i64, Path, description = "An account id")),
-    request_body = AccountInput,
+    request_body = AccountEdit,
     responses(
         (status = 200, description = "Saved (the username stays)", body = Account),
         (status = 400, description = "Every problem with the fields (`invalid_account`, with `errors`), or the administrator's own role or unit (`own_account`)", body = InvalidAccount),
@@ -362,7 +383,7 @@ pub async fn end_device(
     request_body = NewCodesRequest,
     responses(
         (status = 200, description = "Fresh codes; earlier unused codes of those accounts stop working", body = EnrolmentCodesResponse),
-        (status = 400, description = "No account needs a code (`nothing_to_issue`)", body = ErrorBody),
+        (status = 409, description = "No account needs a code: none named, or every one has set its password or is disabled (`nothing_to_issue`)", body = ErrorBody),
         (status = 403, description = "Not an administrator, or an account or unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
     )
@@ -388,8 +409,10 @@ pub async fn new_codes(
     targets.retain(|a| a.disabled_at.is_none());
     targets.dedup_by_key(|a| a.id);
     if targets.is_empty() {
+        // The request may be well formed and the accounts simply all set up
+        // already: a conflict with their state, not a malformed request.
         return Err(AppError::coded(
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
             "nothing_to_issue",
             "Không có tài khoản nào cần mã kích hoạt (mọi tài khoản đã đặt mật khẩu hoặc đang bị khoá)",
         ));
@@ -423,6 +446,7 @@ pub struct ImportQuery {
     ),
     responses(
         (status = 200, description = "The preview, every row with its problems; after a valid commit, the enrolment codes", body = ImportResponse),
+        (status = 400, description = "No file: an empty body (`empty_file`)", body = ErrorBody),
         (status = 403, description = "Not an administrator (`forbidden`)", body = ErrorBody),
     )
 )]
@@ -433,6 +457,9 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<ImportResponse>, AppError> {
     let catalog = state.catalog();
+    if body.is_empty() {
+        return Err(super::empty_file());
+    }
     let commit = q.commit.as_deref().is_some_and(|c| matches!(c, "1" | "true" | "yes"));
     let tree = &catalog.tree;
     let (mut preview, fields) = accounts::check_import(&state.store, tree, Some(&admin.user), &body).await?;

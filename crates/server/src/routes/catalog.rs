@@ -63,6 +63,7 @@ async fn reload(state: &AppState) -> Result<(), AppError> {
     ),
     responses(
         (status = 200, description = "The changes it would make (or made), or every problem with the file", body = UnitImportResponse),
+        (status = 400, description = "No file: an empty body (`empty_file`)", body = ErrorBody),
         (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
     )
 )]
@@ -74,6 +75,9 @@ pub async fn import_units(
 ) -> Result<Json<UnitImportResponse>, AppError> {
     let catalog = state.catalog();
     require_province_admin(&catalog, &admin)?;
+    if body.is_empty() {
+        return Err(super::empty_file());
+    }
     let now = Utc::now();
     let rows = match read_unit_file(&body) {
         Ok(rows) => rows,
@@ -172,7 +176,7 @@ fn summary(versions: &[PlanVersion], id: &str) -> Option<PlanSummary> {
 
 /// `GET /api/admin/plans`: every plan, published or still a draft, newest first.
 #[utoipa::path(
-    get, path = "/admin/plans", tag = "catalog-admin",
+    get, path = "/admin/plans", tag = "catalog-admin", operation_id = "list_plans_admin",
     responses(
         (status = 200, description = "Every plan, published or still a draft, newest first", body = PlansAdminResponse),
         (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),

@@ -18,9 +18,9 @@ use crate::state::AppState;
     params(PeriodScope),
     responses(
         (status = 200, description = "Completeness and timeliness of the unit's subtree", body = DashboardResponse),
-        (status = 400, description = "A malformed period, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "A malformed period (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn dashboard(
@@ -36,9 +36,9 @@ pub async fn dashboard(
     params(PeriodScope),
     responses(
         (status = 200, description = "The sum of the accepted reports of the unit's subtree", body = Consolidation),
-        (status = 400, description = "No period, a malformed one, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn consolidation(

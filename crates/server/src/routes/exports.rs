@@ -57,9 +57,9 @@ async fn load<'c>(
     params(PeriodScope),
     responses(
         (status = 200, description = "The consolidated report as a Word document (Decree 30/2020), as an attachment", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document", body = Binary),
-        (status = 400, description = "No period, a malformed one, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn docx(
@@ -79,9 +79,9 @@ pub async fn docx(
     params(PeriodScope),
     responses(
         (status = 200, description = "The indicator table per unit as a spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Binary),
-        (status = 400, description = "No period, a malformed one, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn xlsx(
@@ -100,9 +100,9 @@ pub async fn xlsx(
     params(PeriodScope),
     responses(
         (status = 200, description = "The indicator table per unit as CSV (UTF-8), as an attachment", content_type = "text/csv", body = String),
-        (status = 400, description = "No period, a malformed one, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn csv(

@@ -16,7 +16,8 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType,
+    Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
@@ -202,6 +203,21 @@ struct Conventions;
 impl Modify for Conventions {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
+        // serde reads an externally tagged enum's object (`{"save": {…}}`) by its
+        // first key: any other key is an unknown variant, so each such variant
+        // object takes no other property.
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::OneOf(one_of)) = schema {
+                for item in &mut one_of.items {
+                    if let RefOr::T(Schema::Object(o)) = item {
+                        let tag = o.properties.keys().next();
+                        if o.properties.len() == 1 && o.required.len() == 1 && tag == o.required.first() {
+                            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                        }
+                    }
+                }
+            }
+        }
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -281,6 +297,8 @@ impl PartialSchema for Binary {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            // Never empty: every upload refuses an empty body (400), no download is one.
+            .min_length(Some(1))
             .into()
     }
 }
@@ -358,6 +376,12 @@ async fn health() -> Json<Health> {
 )]
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], openapi_json())
+}
+
+/// An import with no file at all (an empty body): a malformed request, where a file
+/// that is not a valid one gets an answer listing its problems.
+fn empty_file() -> AppError {
+    AppError::coded(axum::http::StatusCode::BAD_REQUEST, "empty_file", "Chưa có tệp nào được gửi lên")
 }
 
 async fn not_found() -> AppError {

@@ -62,9 +62,9 @@ fn own_unit_only(user: &User, unit_id: &str) -> Result<(), AppError> {
     params(Scope),
     responses(
         (status = 200, description = "Every unit of the subtree that owes a III.1 implementation plan, with its record", body = ImplementationPlansResponse),
-        (status = 400, description = "A malformed period, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "A malformed period (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn list_implementation_plans(
@@ -261,9 +261,9 @@ pub fn percent_encode(s: &str) -> String {
     params(Scope),
     responses(
         (status = 200, description = "The \"Dân vận khéo\" register over the unit's subtree", body = ModelsResponse),
-        (status = 400, description = "A malformed period, or one outside the plan (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 400, description = "A malformed period (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
         (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
     )
 )]
 pub async fn list_models(

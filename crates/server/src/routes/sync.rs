@@ -66,7 +66,7 @@ pub async fn push(
     request_body = PullRequest,
     responses(
         (status = 200, description = "One page of changes after the cursor", body = PullResponse),
-        (status = 400, description = "`invalid_client_id` or `bad_request`", body = ErrorBody),
+        (status = 400, description = "`invalid_client_id`, `invalid_cursor` or `bad_request`", body = ErrorBody),
         (status = 403, description = "The client id is another account's or revoked (`client_forbidden`)", body = ErrorBody),
     )
 )]
@@ -76,6 +76,11 @@ pub async fn pull(
     ApiJson(req): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>, AppError> {
     check_client_id(&req.client_id)?;
+    // Change sequence numbers are INTEGER (i64) in the database, like mutation ids
+    // (`sync::check_request`).
+    if req.cursor > i64::MAX as u64 {
+        return Err(AppError::coded(StatusCode::BAD_REQUEST, "invalid_cursor", "Vị trí đồng bộ không hợp lệ"));
+    }
     let client = state.store.client(&req.client_id).await?;
     check_client_owner(client.as_ref(), &auth.user)?;
     touch_sync(&state, &auth).await;
