@@ -53,11 +53,10 @@ async fn reload(state: &AppState) -> Result<(), AppError> {
     post, path = "/admin/units/import", tag = "catalog-admin",
     params(ImportQuery),
     request_body(
-        description = "A unit-tree file: CSV, XLSX or JSON (as `export.csv` writes it); any bytes are read, and a file that is none of them is an answer with `errors`",
+        description = "A unit-tree file: CSV (as `export.csv` writes it), XLSX, or a JSON array of rows, read by its content whatever the media type; a file that is none of them is an answer with `errors`",
         content(
             (Binary = "text/csv"),
             (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (Binary = "application/json"),
             (Binary = "application/octet-stream"),
         ),
     ),

@@ -16,8 +16,7 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
-    AdditionalProperties, AllOfBuilder, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType,
-    Type,
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
@@ -289,14 +288,14 @@ fn is_string(schema: Option<&RefOr<Schema>>) -> bool {
     matches!(schema, Some(RefOr::T(Schema::Object(o))) if o.schema_type == SchemaType::Type(Type::String))
 }
 
-/// Bytes of a file (an upload, a download).
+/// Bytes of a file (an upload, a download). Without `format: binary`, which
+/// schemathesis fills with any bytes, the empty body included.
 pub struct Binary;
 
 impl PartialSchema for Binary {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
             // Never empty: every upload refuses an empty body (400), no download is one.
             .min_length(Some(1))
             .into()
