@@ -4,15 +4,15 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 SERVER_BIN := target/server/danvan-server
 
-.PHONY: run test setup app server test-native test-wasm test-e2e bench chaos
+.PHONY: run test setup app server test-native test-api test-wasm test-e2e bench chaos
 
 ## Build the app and start the server on http://127.0.0.1:8080 (SQLite at ./data/danvan.db)
 run: app server
 	@mkdir -p data
 	DANVAN_DEMO=1 DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
 
-## Every test: core and server (native; the server on SQLite and on PostgreSQL), IndexedDB (wasm in Chromium), end to end (Playwright)
-test: test-native test-wasm test-e2e
+## Every test: core and server (native; the server on SQLite and on PostgreSQL), the API against its description (schemathesis), IndexedDB (wasm in Chromium), end to end (Playwright)
+test: test-native test-api test-wasm test-e2e
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,12 @@ server:
 test-native: setup
 	cargo test -p danvan-core -p danvan-server
 	scripts/with-postgres.sh cargo test -p danvan-server
+
+# Schemathesis against a live server (SQLite, demo data) and the OpenAPI document
+# it generates: server errors, statuses, bodies, and valid requests accepted /
+# invalid ones refused. Bounded to a few minutes (scripts/schemathesis.sh).
+test-api: server
+	scripts/schemathesis.sh
 
 test-wasm: setup
 	scripts/wasm.sh cargo test --target wasm32-unknown-unknown -p danvan-app --test storage --test outbox

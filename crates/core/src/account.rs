@@ -208,6 +208,7 @@ pub fn role_code(role: Role) -> &'static str {
 
 /// An account as the administrator sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: i64,
     pub username: String,
@@ -235,25 +236,39 @@ pub struct Account {
 
 /// `GET /api/admin/accounts?unit=&q=`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountsResponse {
     pub accounts: Vec<Account>,
 }
 
 /// `POST /api/admin/accounts` (create) and `PUT /api/admin/accounts/{id}` (edit).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountInput {
+    /// Trimmed and lower-cased, then 3–40 characters of `a-z 0-9 . _ -` starting
+    /// with a letter or digit ([`check_username`]). Ignored by the edit (the
+    /// username stays). Problems with any field: 400 `invalid_account` listing them.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,39}$"))]
     pub username: String,
+    /// 1–100 characters once runs of spaces are collapsed.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"\S"))]
     pub display_name: String,
+    /// An existing unit the administrator manages, where the role makes sense.
     pub unit_id: String,
     pub role: Role,
+    /// 9–15 digits, with only `+ - . ( )` and spaces besides; empty: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(?:[ +\-.()]*(?:[0-9][ +\-.()]*){9,15})?$"))]
     pub phone: Option<String>,
+    /// `local@domain.tld`, at most 120 characters; empty: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = r"^(?:[^@\s]+@[^.\s]\S*\.\S*)?$"))]
     pub email: Option<String>,
 }
 
 /// A fresh one-time enrolment code, shown once (the server keeps only its hash).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolmentCode {
     pub account_id: i64,
     pub username: String,
@@ -268,6 +283,7 @@ pub struct EnrolmentCode {
 
 /// The answer to create, reset, import and "new codes for a unit".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolmentCodesResponse {
     pub codes: Vec<EnrolmentCode>,
 }
@@ -275,6 +291,7 @@ pub struct EnrolmentCodesResponse {
 /// `POST /api/admin/enrolment-codes`: new codes for these accounts (or for every
 /// account of `unit_id` that has not set a password yet).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCodesRequest {
     #[serde(default)]
     pub account_ids: Vec<i64>,
@@ -284,6 +301,7 @@ pub struct NewCodesRequest {
 
 /// One row of an import file as read, with what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportRow {
     /// The row number as the spreadsheet shows it (the header is row 1).
     pub line: u32,
@@ -305,6 +323,7 @@ pub struct ImportRow {
 /// and after a commit the enrolment codes of the new accounts. Nothing is written
 /// unless every row is valid.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportResponse {
     pub rows: Vec<ImportRow>,
     /// Problems with the file itself (not a spreadsheet, no header, empty…).
@@ -318,6 +337,7 @@ pub struct ImportResponse {
 
 /// A signed-in browser (one per sign-in).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
     pub id: i64,
     pub account_id: i64,
@@ -338,17 +358,23 @@ pub struct Device {
 
 /// `GET /api/me/devices`, `GET /api/admin/accounts/{id}/devices`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicesResponse {
     pub devices: Vec<Device>,
 }
 
 /// `POST /api/auth/enrolment`: what a code is for, before the official chooses a password.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolmentLookup {
+    /// As printed or typed: case, spaces and dashes do not matter. Anything that is
+    /// not a live code is a 404 (`enrolment_code_unknown`, `_used`, `_expired`,
+    /// `_revoked`).
     pub code: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolmentInfo {
     pub username: String,
     pub display_name: String,
@@ -358,8 +384,14 @@ pub struct EnrolmentInfo {
 
 /// `POST /api/auth/enrol`: use the code, set the password, sign this device in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolRequest {
+    /// As in [`EnrolmentLookup::code`].
     pub code: String,
+    /// 8–128 characters, neither the username nor a common password (400
+    /// `password_too_short`, `password_too_long`, `password_contains_username`,
+    /// `password_common`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
     #[serde(default)]
     pub app_version: Option<String>,
@@ -367,13 +399,18 @@ pub struct EnrolRequest {
 
 /// `POST /api/me/password`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
+    /// A wrong one is a 400 `wrong_password` (and counts as a failed sign-in).
     pub current_password: String,
+    /// Under the policy of [`EnrolRequest::password`].
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
 
 /// One line of the audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -390,6 +427,7 @@ pub struct AuditEntry {
 
 /// `GET /api/admin/audit?before=&limit=`: newest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditResponse {
     pub entries: Vec<AuditEntry>,
 }

@@ -19,6 +19,7 @@ use crate::unit::{OrgUnit, UnitKind, UnitTree};
 
 /// Where a unit stands for one period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Timeliness {
     /// First submitted before the deadline (and not returned now).
@@ -70,6 +71,7 @@ impl Timeliness {
 
 /// What the dashboard needs of one report (not its values).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportSummary {
     pub unit_id: String,
     pub status: ReportStatus,
@@ -102,6 +104,7 @@ pub fn classify(report: Option<&ReportSummary>, deadline: DateTime<FixedOffset>,
 
 /// Counts of units per [`Timeliness`], plus how many submitted ones are accepted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub expected: u32,
     pub on_time: u32,
@@ -180,6 +183,7 @@ pub fn period_kind(period: &Period) -> PeriodKind {
 
 /// One unit's line on the dashboard.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitRow {
     pub unit_id: String,
     pub name: String,
@@ -200,6 +204,7 @@ pub struct UnitRow {
 /// asking again for a child). Rows stay few however many communes lie below, which
 /// keeps the answer small on 2G.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub plan_id: String,
     pub unit_id: String,
@@ -278,6 +283,7 @@ pub fn dashboard(
 
 /// Where a unit stands on a one-off obligation (its implementation plan).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ObligationState {
     Done,
@@ -349,6 +355,7 @@ pub fn owes_implementation_plan(plan: &Plan, unit: &OrgUnit) -> bool {
 
 /// The four fields of the "Dân vận khéo" movement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModelField {
     Economy,
@@ -396,6 +403,7 @@ impl ModelField {
 /// A model's step in the movement: registered by the unit, recognised by the level
 /// above, commended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModelStage {
     Registered,
@@ -432,6 +440,7 @@ impl ModelStage {
 
 /// A "Dân vận khéo" model as the register holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MovementModel {
     pub id: i64,
     pub plan_id: String,
@@ -465,6 +474,7 @@ impl MovementModel {
 /// Per field: how many models were registered, recognised and commended in a
 /// window of dates.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelCounts {
     pub registered: u32,
     pub recognised: u32,
@@ -527,6 +537,7 @@ pub static NO_VALUES: Values = Values::new();
 
 /// Whose figures went into the consolidation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 ///
 /// One per direct child of the consolidating unit that contributed: its own
 /// accepted report (`reports == 1`, `own`), or, when it has none, the sum of the
@@ -545,6 +556,7 @@ pub struct SourceUnit {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NarrativeEntry {
     pub unit_id: String,
     pub unit_name: String,
@@ -552,6 +564,7 @@ pub struct NarrativeEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldNarratives {
     pub field_id: String,
     pub label: String,
@@ -559,6 +572,7 @@ pub struct FieldNarratives {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SectionNarratives {
     pub section_id: String,
     pub title: String,
@@ -568,6 +582,7 @@ pub struct SectionNarratives {
 /// The consolidated report of `unit_id` for a period: sums of indicators over the
 /// accepted reports below it and their narratives per section with unit names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consolidation {
     pub plan_id: String,
     pub unit_id: String,

@@ -13,6 +13,7 @@ use crate::tree_import::{RowError, TreeChanges};
 
 /// `POST /api/admin/units/import[?commit=1]`: the preview (or the result).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitImportResponse {
     /// No error: the file may be applied.
     pub valid: bool,
@@ -24,6 +25,7 @@ pub struct UnitImportResponse {
 
 /// A plan with its report form, as imported, edited and kept in drafts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanDocument {
     pub plan: Plan,
@@ -33,6 +35,7 @@ pub struct PlanDocument {
 
 /// The checks of a plan before publishing: every problem, or the changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanCheck {
     pub valid: bool,
     pub errors: Vec<String>,
@@ -47,6 +50,7 @@ pub struct PlanCheck {
 
 /// One plan on the administrator's list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanSummary {
     pub id: String,
     pub number: String,
@@ -60,6 +64,7 @@ pub struct PlanSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DraftInfo {
     pub version: u32,
     pub saved_at: DateTime<Utc>,
@@ -68,12 +73,14 @@ pub struct DraftInfo {
 
 /// `GET /api/admin/plans`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlansAdminResponse {
     pub plans: Vec<PlanSummary>,
 }
 
 /// `GET /api/admin/plans/{id}/draft`: the draft and what publishing it would do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DraftResponse {
     pub doc: PlanDocument,
     pub check: PlanCheck,
@@ -82,12 +89,16 @@ pub struct DraftResponse {
 
 /// `POST /api/admin/plans/{id}/copy`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CopyPlanRequest {
+    /// 2000–2100, not the source plan's own year (400 otherwise).
+    #[cfg_attr(feature = "openapi", schema(minimum = 2000, maximum = 2100))]
     pub year: i32,
 }
 
 /// What a copy did that the administrator should read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CopyNotes {
     /// "Sở Kế hoạch và Đầu tư → Sở Tài chính"
     pub reassigned: Vec<String>,
@@ -96,6 +107,7 @@ pub struct CopyNotes {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CopyPlanResponse {
     pub plan_id: String,
     pub notes: CopyNotes,
@@ -103,12 +115,14 @@ pub struct CopyPlanResponse {
 
 /// `POST /api/admin/units/{id}/move-accounts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoveAccountsRequest {
     /// One of the closed unit's successors.
     pub to: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoveAccountsResponse {
     pub moved: u32,
 }

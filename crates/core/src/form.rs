@@ -14,10 +14,25 @@ use serde::{Deserialize, Serialize};
 /// What a person typed, by field id. An absent key and an empty string mean the same.
 pub type Values = BTreeMap<String, String>;
 
+/// [`Values`] in the API description: an object of strings (a type alias has no
+/// schema of its own).
+#[cfg(feature = "openapi")]
+pub fn values_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            ObjectBuilder::new().schema_type(Type::String).build().into(),
+        )))
+        .description(Some("Field id → value exactly as typed (\"\" clears the field)."))
+        .build()
+}
+
 /// Upper bound for a count; anything larger is a typing mistake.
 pub const MAX_COUNT: u64 = 1_000_000_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportForm {
     pub id: String,
     pub plan_id: String,
@@ -29,6 +44,7 @@ pub struct ReportForm {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormSection {
     /// `II.1` … `II.7` for the plan's content items, a word for the closing sections.
     pub id: String,
@@ -41,6 +57,7 @@ pub struct FormSection {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Field {
     /// Stable across form versions: stored reports refer to it.
     pub id: String,
@@ -61,6 +78,7 @@ pub struct Field {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     Month,
@@ -68,16 +86,21 @@ pub enum PeriodKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// A non-negative whole number (sessions, participants, petitions, …).
     Count,
     /// Free text, several lines.
-    Text { max_chars: u32 },
+    Text {
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        max_chars: u32,
+    },
 }
 
 /// A rule between two fields, checked when both hold valid numbers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// `field` ≤ `limit` (resolved ≤ received, "of which" ≤ total).
@@ -85,6 +108,7 @@ pub enum Rule {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Issue {
     pub field: String,
     pub kind: IssueKind,
@@ -93,6 +117,7 @@ pub struct Issue {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IssueKind {
     /// Not a field of this form (stale app or a forged request).

@@ -25,6 +25,7 @@ pub enum Period {
 
 /// An inclusive range of calendar dates in Vietnam.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DateWindow {
     pub first: NaiveDate,
     pub last: NaiveDate,
@@ -182,6 +183,28 @@ impl Period {
         format!("{} – {}", format_date(w.first), format_date(w.last))
     }
 }
+
+/// What [`Period::parse_key`] accepts, as a regular expression: `YYYY-MM` or `YYYY`,
+/// years 1900–9999 ([`Period::year`]), months 01–12 ([`Period::month`]).
+pub const PERIOD_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})(-(0[1-9]|1[0-2]))?$";
+
+/// In the API description a period is the string of its key (see the serde
+/// attributes above), not the enum.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Period {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(PERIOD_PATTERN))
+            .description(Some("A Decree 09 report period: `YYYY-MM` (a month) or `YYYY` (a year), 1900–9999."))
+            .examples(["2024-03", "2024"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Period {}
 
 impl From<Period> for String {
     fn from(p: Period) -> String {

@@ -9,6 +9,7 @@ use crate::period::{DateWindow, Period, WINDOW_START_DAY};
 use crate::unit::{OrgUnit, UnitKind};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     pub id: String,
     /// "413/KH-UBND"
@@ -16,17 +17,36 @@ pub struct Plan {
     pub title: String,
     /// "Ủy ban nhân dân tỉnh Kon Tum"
     pub issued_by: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub issued_on: NaiveDate,
     /// First day the plan applies; None: its issue date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub valid_from: Option<NaiveDate>,
     /// Last day the plan applies; None: 31/12 of the year it was issued (a yearly
     /// plan such as 413/KH-UBND "năm 2024").
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+        )
+    )]
     pub valid_to: Option<NaiveDate>,
     /// Published versions count from 1; a correction of a published plan is the
     /// next version (reports keep the version they were filed against).
     #[serde(default = "first_version")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
     pub version: u32,
     /// A plan made up for the demonstration, never a real document: the app says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -54,6 +74,7 @@ fn first_version() -> u32 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signer {
     /// e.g. ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
     pub capacity: Vec<String>,
@@ -61,6 +82,7 @@ pub struct Signer {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanItem {
     /// Stable id within the plan, e.g. "II.3".
     pub id: String,
@@ -78,6 +100,7 @@ pub struct PlanItem {
 
 /// Something a unit must do under an item, with its deadline rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Obligation {
     /// Unique within the plan, e.g. "III.1.monthly-report".
     pub id: String,
@@ -89,6 +112,7 @@ pub struct Obligation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Assignee {
     /// Every unit of a kind.
@@ -110,14 +134,31 @@ impl Assignee {
 /// internally tagged enums make serde buffer every value, which costs the phone
 /// kilobytes of download for no gain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DueRule {
     /// Once, by the end of this date (Vietnam time).
-    Once { date: NaiveDate },
+    Once {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+            )
+        )]
+        date: NaiveDate,
+    },
     /// Every month, before this day (Decree 09: 15).
-    Monthly { before_day: u32 },
+    Monthly {
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        before_day: u32,
+    },
     /// Every year, before this day of this month (Decree 09: 15/12).
-    Yearly { before_month: u32, before_day: u32 },
+    Yearly {
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        before_month: u32,
+        #[cfg_attr(feature = "openapi", schema(maximum = 4294967295_i64))]
+        before_day: u32,
+    },
     /// An ongoing duty with no deadline of its own.
     Continuous,
 }

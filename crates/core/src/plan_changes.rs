@@ -9,6 +9,7 @@ use crate::plan::Plan;
 
 /// One changed thing, said for people: "II.3 Tăng cường đối thoại…".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     pub id: String,
     pub label: String,
@@ -17,6 +18,7 @@ pub struct Change {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanChanges {
     /// No published version yet: everything is new.
     pub new_plan: bool,

@@ -15,6 +15,7 @@ use crate::period::Period;
 /// that start the same month's report offline start the *same* report, and the
 /// server sees one report with a conflict to settle, never two copies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportKey {
     pub plan_id: String,
     pub unit_id: String,
@@ -47,6 +48,7 @@ impl ReportKey {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     Draft,
@@ -102,6 +104,7 @@ impl ReportStatus {
 /// A photo or file attached as evidence. The bytes travel separately
 /// (`PUT /api/attachments/{id}`); the report only carries this reference.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentRef {
     /// Made on the device (random hex); the same id names the bytes on the server.
     pub id: String,
@@ -109,6 +112,9 @@ pub struct AttachmentRef {
     pub section: String,
     pub name: String,
     pub mime: String,
+    /// Bytes; more than 3 MiB makes the mutation `rejected`. Beyond a 64-bit signed
+    /// integer the push is a 400 `invalid_mutation`.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9223372036854775807_i64))]
     pub size: u64,
     /// SHA-256 of the bytes, hex: the server checks it on upload.
     pub sha256: String,
@@ -186,11 +192,13 @@ pub fn attachment_name(raw: &str) -> String {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub key: ReportKey,
     pub form_id: String,
     pub status: ReportStatus,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::form::values_schema))]
     pub values: Values,
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
@@ -296,6 +304,7 @@ pub fn diff(from: &Values, to: &Values) -> Values {
 
 /// A field both sides changed to different values: the person chooses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldConflict {
     pub field: String,
     pub base: String,
@@ -304,8 +313,10 @@ pub struct FieldConflict {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Merge {
     /// Every field changed on one side only, and every field both changed alike.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::form::values_schema))]
     pub merged: Values,
     /// Fields both sides changed differently; `merged` holds theirs for these until
     /// the person chooses.

@@ -31,21 +31,37 @@ pub const PULL_PAGE_BYTES: usize = 256 * 1024;
 pub const MAX_REASON_CHARS: usize = 2000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
+    /// Made on the device: 1–64 ASCII letters, digits, `_` or `-` (400
+    /// `invalid_client_id`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub client_id: String,
-    /// The server epoch the client last synced with (None before its first pull).
+    /// The server epoch the client last synced with (None before its first pull);
+    /// another server's epoch is a 409 `epoch_mismatch`.
     #[serde(default)]
     pub epoch: Option<String>,
+    /// [`SYNC_SCHEMA_VERSION`]; any other is a 400 `unsupported_schema`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1))]
     pub schema_version: u32,
+    /// At most [`MAX_PUSH_MUTATIONS`] (400 `too_many_mutations`). Each is checked
+    /// on its own and answered in `results` (`rejected` with a code when it cannot
+    /// apply): an unknown plan, a return reason over 2000 characters or more than 20
+    /// attachments is a rejected mutation in a 200 answer, not a 400.
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub mutations: Vec<Mutation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
-    /// 1, 2, 3, … per client, no gaps.
+    /// 1, 2, 3, … per client, no gaps; stored as a 64-bit signed integer (400
+    /// `invalid_mutation` beyond).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9223372036854775807_i64))]
     pub id: u64,
     pub key: ReportKey,
     /// The server version this edit was made on (0: the report was new here).
+    #[cfg_attr(feature = "openapi", schema(maximum = 9223372036854775807_i64))]
     pub base_version: u64,
     pub op: MutationOp,
     /// FNV-1a of (key, base_version, op): a retry must be the same mutation.
@@ -54,10 +70,17 @@ pub struct Mutation {
     /// reviewer of a report that was sent offline before its deadline and reached
     /// the server after it. Never trusted alone, and not part of the content hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+        )
+    )]
     pub device_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationOp {
     /// Field changes ("" clears a field) and attachment changes.
@@ -65,6 +88,7 @@ pub enum MutationOp {
         #[serde(default)]
         form_id: String,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::form::values_schema))]
         set: Values,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attach: Vec<AttachmentRef>,
@@ -72,7 +96,8 @@ pub enum MutationOp {
         detach: Vec<String>,
     },
     Submit,
-    /// A reviewer sends it back with a reason (Trả lại).
+    /// A reviewer sends it back with a reason (Trả lại): 1–2000 characters once
+    /// trimmed, else the mutation is `rejected` (`invalid`).
     Return {
         reason: String,
     },
@@ -124,6 +149,7 @@ pub fn content_hash(key: &ReportKey, base_version: u64, op: &MutationOp) -> Stri
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub epoch: String,
     /// The last mutation id of this client the server has recorded.
@@ -137,12 +163,14 @@ pub struct PushResponse {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationOutcome {
     pub id: u64,
     pub result: MutationResult,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationResult {
     /// Applied; the report is now at `version`.
@@ -155,15 +183,21 @@ pub enum MutationResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullRequest {
+    /// As in [`PushRequest::client_id`] (400 `invalid_client_id`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub client_id: String,
-    /// The last change seen (0 = everything).
+    /// The last change seen (0 = everything); a 64-bit signed integer (400
+    /// `invalid_cursor` beyond).
+    #[cfg_attr(feature = "openapi", schema(maximum = 9223372036854775807_i64))]
     pub cursor: u64,
     #[serde(default)]
     pub epoch: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub epoch: String,
     /// The client's epoch is not this server's (database restored or replaced): the
@@ -182,6 +216,15 @@ pub struct PullResponse {
 
 fn is_zero(v: &i64) -> bool {
     *v == 0
+}
+
+/// [`Revision`](crate::api::Revision)'s `op`: the names [`MutationOp::name`] gives.
+#[cfg(feature = "openapi")]
+pub fn op_name_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["save", "submit", "return", "accept"]))
+        .build()
 }
 
 /// Why a mutation cannot apply, as the result's `code` and a Vietnamese message.

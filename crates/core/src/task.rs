@@ -15,6 +15,7 @@ use crate::time::format_date;
 use crate::unit::OrgUnit;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub plan_id: String,
     pub item_id: String,
@@ -39,12 +40,14 @@ pub struct Task {
 
 /// How one period's report went (filed on time, late, missing…).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodRecord {
     pub period: Period,
     pub state: Timeliness,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NextDeadline {
     /// The report period this deadline closes, for periodic reports.
     pub period: Option<Period>,

@@ -3,6 +3,15 @@
 //! database to the phone. Everything the plan says about dates is in this zone,
 //! never in the device's own zone.
 
+/// A calendar date as the API reads it (`NaiveDate`'s `YYYY-MM-DD`, years 0000–9999),
+/// as a regular expression: the API description's pattern for request dates (JSON
+/// Schema's `format` only annotates). Leap years included.
+pub const DATE_PATTERN: &str = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$";
+
+/// An RFC 3339 instant with a `T`, seconds, an optional fraction and `Z` or an
+/// offset: what the API description promises a request may send (chrono reads more).
+pub const DATE_TIME_PATTERN: &str = "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$";
+
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
 
 /// Seconds east of UTC for Asia/Ho_Chi_Minh.

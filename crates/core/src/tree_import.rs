@@ -46,6 +46,7 @@ pub struct UnitRow {
 
 /// A problem with one row (or, with line 0, with the file as a whole).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowError {
     pub line: usize,
     /// The column: "code", "name", "kind", "parent_code", "valid_from", "valid_to",
@@ -56,6 +57,7 @@ pub struct RowError {
 
 /// One unit in the preview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitChange {
     pub id: String,
     pub code: String,
@@ -70,6 +72,7 @@ pub struct UnitChange {
 
 /// What an import would change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TreeChanges {
     pub added: Vec<UnitChange>,
     pub renamed: Vec<UnitChange>,

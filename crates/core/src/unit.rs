@@ -18,6 +18,7 @@ use crate::time::format_date;
 /// The level of a unit. Plans assign work by level (every commune-level unit), so
 /// xã, phường, thị trấn and đặc khu are one kind with a [`Designation`] each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     Province,
@@ -55,6 +56,7 @@ impl UnitKind {
 /// What a commune-level unit is called: xã (rural), phường (urban ward), thị trấn
 /// (township, abolished in 2025) or đặc khu (special zone, e.g. Lý Sơn).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Designation {
     Commune,
@@ -96,6 +98,7 @@ impl Designation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgUnit {
     /// Stable slug, e.g. `kontum.dakglei.dakman`. Never reused: a code may be (23284
     /// was Phường Duy Tân until 30/06/2025 and is Phường Đăk Cấm since), an id not.

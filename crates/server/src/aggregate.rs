@@ -13,6 +13,7 @@ use danvan_core::api::{DashboardResponse, ImplementationPlanRecord, Implementati
 use danvan_core::time::vn_date;
 use danvan_core::{Period, Plan, ReportForm, UnitTree};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::access::may_see_data_of;
 use crate::error::AppError;
@@ -22,11 +23,36 @@ use crate::store::{ModelRow, Store, User};
 /// `?plan=&period=&unit=`: which plan (default: the one that applies today), which
 /// period (`2024-03` or `2024`), which unit's subtree (default: the caller's own
 /// unit; the province for Sở Nội vụ and the administrator).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Scope {
+    /// A plan id; default: the plan that applies today (404 for an unknown one).
     pub plan: Option<String>,
+    /// `YYYY-MM` or `YYYY` (400 `invalid_period` otherwise); one the plan does not
+    /// cover is a 404 `period_outside_plan`.
+    #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})(-(0[1-9]|1[0-2]))?$")]
     pub period: Option<String>,
+    /// A unit id; default: the caller's own unit (the province for Sở Nội vụ and
+    /// the administrator). 404 for an unknown one, 403 for one the caller may not see.
     pub unit: Option<String>,
+}
+
+/// [`Scope`] where the period is required (`require_period`): the dashboard, the
+/// consolidation and its exports. Only describes the parameters in the OpenAPI
+/// document (routes/dashboard.rs, routes/exports.rs); the handlers read a `Scope`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PeriodScope {
+    /// A plan id; default: the plan that applies today (404 for an unknown one).
+    plan: Option<String>,
+    /// `YYYY-MM` or `YYYY`: 400 `invalid_period` when missing or malformed; one the
+    /// plan does not cover is a 404 `period_outside_plan`.
+    #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})(-(0[1-9]|1[0-2]))?$")]
+    period: String,
+    /// A unit id; default: the caller's own unit (the province for Sở Nội vụ and
+    /// the administrator). 404 for an unknown one, 403 for one the caller may not see.
+    unit: Option<String>,
 }
 
 /// A checked [`Scope`], with the unit tree as it was then: a past period is
@@ -60,11 +86,13 @@ impl Scope {
             })?),
             None => None,
         };
+        // A well-formed period the plan does not cover names nothing to show: a
+        // 404, like an unknown plan or unit (a 400 is for a malformed request).
         if let Some(p) = &period {
             if !plan.covers(p) {
                 return Err(AppError::coded(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "invalid_period",
+                    axum::http::StatusCode::NOT_FOUND,
+                    "period_outside_plan",
                     format!(
                         "{} nằm ngoài thời gian áp dụng của kế hoạch {} ({})",
                         p.label_vi(),

@@ -180,10 +180,71 @@ impl From<JsonRejection> for AppError {
     }
 }
 
-/// `axum::Json` whose rejections are JSON errors too.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// `axum::Json` whose rejections are JSON errors too, and which reads a whole
+/// number written with a fraction (`2.0`) as the integer it is: JSON has one number
+/// type, and the API description's `"type": "integer"` admits `2.0` (JSON Schema
+/// 2020-12), while serde refuses it for an integer field. Only a body that serde
+/// refused is read a second time, so the usual path costs nothing more.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        if !json_content_type(req.headers()) {
+            return Err(AppError::BadRequest("Yêu cầu phải có Content-Type: application/json".into()));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE || r.body_text().contains("length limit exceeded") {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest(format!("Không đọc được nội dung yêu cầu: {}", r.body_text()).into())
+            }
+        })?;
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let whole = serde_json::from_slice::<Value>(&bytes).ok().and_then(|mut v| {
+                    integral_floats_to_integers(&mut v).then(|| serde_json::from_value::<T>(v).ok()).flatten()
+                });
+                whole.map(ApiJson).ok_or_else(|| AppError::from(rejection))
+            }
+        }
+    }
+}
+
+/// `application/json` or `application/…+json`, as `axum::Json` requires.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some(subtype) = essence.strip_prefix("application/") else { return false };
+    subtype == "json" || subtype.ends_with("+json")
+}
+
+/// Replaces every float with no fractional part that an integer type can hold
+/// exactly by that integer; whether anything changed.
+fn integral_floats_to_integers(v: &mut Value) -> bool {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // 2^53: beyond it a float no longer spells one integer.
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                *v = Value::from(f as i64);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, x| integral_floats_to_integers(x) | changed),
+        Value::Object(map) => map.values_mut().fold(false, |changed, x| integral_floats_to_integers(x) | changed),
+        _ => false,
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use danvan_core::plan::DueRule;
 use danvan_core::report::ReportKey;
 use danvan_core::sync::{
-    apply_op, Mutation, MutationOutcome, MutationResult, PushRequest, PushResponse, MAX_PUSH_MUTATIONS,
+    apply_op, Mutation, MutationOp, MutationOutcome, MutationResult, PushRequest, PushResponse, MAX_PUSH_MUTATIONS,
     SYNC_SCHEMA_VERSION,
 };
 use danvan_core::{Plan, Report};
@@ -95,9 +95,14 @@ fn check_request(req: &PushRequest, server_epoch: &str) -> Result<(), AppError> 
             format!("Mỗi lần gửi tối đa {MAX_PUSH_MUTATIONS} thao tác (nhận được {})", req.mutations.len()),
         ));
     }
-    // Ids and versions are INTEGER (i64) in the database.
+    // Ids and versions are INTEGER (i64) in the database; attachment sizes are
+    // held to the same range (the API description says so of every integer).
     let max = i64::MAX as u64;
-    if let Some(m) = req.mutations.iter().find(|m| m.id == 0 || m.id > max || m.base_version > max) {
+    let attach_sizes = |m: &Mutation| match &m.op {
+        MutationOp::Save { attach, .. } => attach.iter().any(|a| a.size > max),
+        _ => false,
+    };
+    if let Some(m) = req.mutations.iter().find(|m| m.id == 0 || m.id > max || m.base_version > max || attach_sizes(m)) {
         return Err(bad_request("invalid_mutation", format!("Thao tác {} có mã hoặc phiên bản không hợp lệ", m.id)));
     }
     check_epoch(req.epoch.as_deref(), server_epoch)

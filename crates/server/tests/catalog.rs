@@ -436,9 +436,9 @@ async fn dashboards_count_a_past_period_over_the_tree_of_then_and_a_current_one_
     // The new commune's official sees its predecessor's 2024 report (read only).
     let reports = new.pull_all(&s, &new.pull(&s, 0, None).await.epoch).await;
     assert!(reports.iter().any(|r| r.key.unit_id == "kontum.tpkontum.dakbla" && r.key.plan_id == PLAN));
-    // A period outside the plan is refused with the reason.
+    // A period outside the plan names nothing: a 404 with the reason.
     let res = s.get_auth(&format!("/api/dashboard?plan={NEW_PLAN}&period=2025-03"), &snv).await;
-    assert_error(res, StatusCode::BAD_REQUEST, "invalid_period").await;
+    assert_error(res, StatusCode::NOT_FOUND, "period_outside_plan").await;
     s.stop().await;
 }
 

@@ -13,8 +13,11 @@ use danvan_core::account::{
     audit_action_label, Account, AccountInput, AccountsResponse, AuditResponse, DevicesResponse,
     EnrolmentCodesResponse, ImportResponse, NewCodesRequest,
 };
-use danvan_core::api::Role;
+use danvan_core::api::{ErrorBody, Role};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Binary, Ended, InvalidAccount};
 use serde_json::{json, Value};
 
 use crate::accounts::{self, may_manage};
@@ -94,14 +97,25 @@ fn invalid(errors: Vec<String>) -> AppError {
     AppError::coded(StatusCode::BAD_REQUEST, "invalid_account", errors.join("; ")).with_field("errors", json!(errors))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// A unit id: that unit's subtree (default: the administrator's whole reach).
     pub unit: Option<String>,
+    /// Words to look for in usernames and names.
     pub q: Option<String>,
 }
 
 /// `GET /api/admin/accounts?unit=&q=`: the accounts of a unit's subtree (default:
 /// the administrator's whole reach).
+#[utoipa::path(
+    get, path = "/admin/accounts", tag = "admin", operation_id = "list_accounts",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The accounts of the subtree", body = AccountsResponse),
+        (status = 403, description = "Not an administrator, or a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn list(
     admin: Admin,
     State(state): State<AppState>,
@@ -123,6 +137,16 @@ pub async fn list(
 }
 
 /// `POST /api/admin/accounts`: a new account and its one-time enrolment code.
+#[utoipa::path(
+    post, path = "/admin/accounts", tag = "admin", operation_id = "create_account",
+    request_body = AccountInput,
+    responses(
+        (status = 201, description = "Created, with its one-time enrolment code", body = EnrolmentCodesResponse),
+        (status = 400, description = "Every problem with the fields (`invalid_account`, with `errors`)", body = InvalidAccount),
+        (status = 403, description = "Not an administrator, or the unit is a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The username is taken (`username_taken`)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     admin: Admin,
     State(state): State<AppState>,
@@ -137,11 +161,52 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(EnrolmentCodesResponse { codes })))
 }
 
+#[utoipa::path(
+    get, path = "/admin/accounts/{id}", tag = "admin", operation_id = "get_account",
+    params(("id" = i64, Path, description = "An account id")),
+    responses(
+        (status = 200, description = "The account", body = Account),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn get(admin: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Account>, AppError> {
     Ok(Json(managed_account(&state, &admin, id).await?))
 }
 
+/// The body of `PUT /api/admin/accounts/{id}` as the API description gives it: an
+/// [`AccountInput`] whose `username` is read and ignored. Describes only.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AccountEdit {
+    /// Read and ignored: the username stays.
+    username: String,
+    /// 1–100 characters once runs of spaces are collapsed.
+    #[schema(pattern = r"\S")]
+    display_name: String,
+    /// An existing unit the administrator manages, where the role makes sense.
+    unit_id: String,
+    role: Role,
+    /// 9–15 digits, with only `+ - . ( )` and spaces besides; empty: none.
+    #[schema(pattern = r"^(?:[ +\-.()]*(?:[0-9][ +\-.()]*){9,15})?$")]
+    phone: Option<String>,
+    /// `local@domain.tld`, at most 120 characters; empty: none.
+    #[schema(max_length = 120, pattern = r"^(?:[^@\s]+@[^.\s]\S*\.\S*)?$")]
+    email: Option<String>,
+}
+
 /// `PUT /api/admin/accounts/{id}`: name, unit, role, contacts. The username stays.
+#[utoipa::path(
+    put, path = "/admin/accounts/{id}", tag = "admin", operation_id = "update_account",
+    params(("id" = i64, Path, description = "An account id")),
+    request_body = AccountEdit,
+    responses(
+        (status = 200, description = "Saved (the username stays)", body = Account),
+        (status = 400, description = "Every problem with the fields (`invalid_account`, with `errors`), or the administrator's own role or unit (`own_account`)", body = InvalidAccount),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn update(
     admin: Admin,
     State(state): State<AppState>,
@@ -166,6 +231,16 @@ pub async fn update(
 
 /// `POST /api/admin/accounts/{id}/disable`: every device signed out at once, unused
 /// codes void; reports and history stay.
+#[utoipa::path(
+    post, path = "/admin/accounts/{id}/disable", tag = "admin",
+    params(("id" = i64, Path, description = "An account id")),
+    responses(
+        (status = 200, description = "Disabled: every device signed out, unused codes void", body = Account),
+        (status = 400, description = "The administrator's own account (`own_account`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn disable(
     admin: Admin,
     State(state): State<AppState>,
@@ -183,6 +258,15 @@ pub async fn disable(
     get(admin, State(state), Path(id)).await
 }
 
+#[utoipa::path(
+    post, path = "/admin/accounts/{id}/enable", tag = "admin",
+    params(("id" = i64, Path, description = "An account id")),
+    responses(
+        (status = 200, description = "Enabled", body = Account),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn enable(
     admin: Admin,
     State(state): State<AppState>,
@@ -195,6 +279,16 @@ pub async fn enable(
 
 /// `POST /api/admin/accounts/{id}/reset`: the old password stops working; a new
 /// enrolment code to hand over.
+#[utoipa::path(
+    post, path = "/admin/accounts/{id}/reset", tag = "admin",
+    params(("id" = i64, Path, description = "An account id")),
+    responses(
+        (status = 200, description = "The old password no longer works; a new enrolment code", body = EnrolmentCodesResponse),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The account is disabled (`account_disabled`)", body = ErrorBody),
+    )
+)]
 pub async fn reset(
     admin: Admin,
     State(state): State<AppState>,
@@ -216,6 +310,15 @@ pub async fn reset(
 }
 
 /// `POST /api/admin/accounts/{id}/sign-out`: every device of the account.
+#[utoipa::path(
+    post, path = "/admin/accounts/{id}/sign-out", tag = "admin",
+    params(("id" = i64, Path, description = "An account id")),
+    responses(
+        (status = 200, description = "How many devices were signed out", body = Ended),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn sign_out_everywhere(
     admin: Admin,
     State(state): State<AppState>,
@@ -226,6 +329,15 @@ pub async fn sign_out_everywhere(
     Ok(Json(json!({ "ended": ended })))
 }
 
+#[utoipa::path(
+    get, path = "/admin/accounts/{id}/devices", tag = "admin",
+    params(("id" = i64, Path, description = "An account id")),
+    responses(
+        (status = 200, description = "The account's devices", body = DevicesResponse),
+        (status = 403, description = "Not an administrator, or the account belongs to a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn devices(
     admin: Admin,
     State(state): State<AppState>,
@@ -240,6 +352,15 @@ pub async fn devices(
 }
 
 /// `DELETE /api/admin/devices/{id}`: its next request gets 401 `device_ended`.
+#[utoipa::path(
+    delete, path = "/admin/devices/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "A device id")),
+    responses(
+        (status = 204, description = "Signed out: its next request gets 401 `device_ended`"),
+        (status = 403, description = "Not an administrator, or a device of a unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such device (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn end_device(
     admin: Admin,
     State(state): State<AppState>,
@@ -257,6 +378,16 @@ pub async fn end_device(
 /// `POST /api/admin/enrolment-codes`: fresh codes to print — for the listed accounts,
 /// or every account of a unit that has not set its password yet. Earlier unused
 /// codes of those accounts stop working; passwords already set stay.
+#[utoipa::path(
+    post, path = "/admin/enrolment-codes", tag = "admin",
+    request_body = NewCodesRequest,
+    responses(
+        (status = 200, description = "Fresh codes; earlier unused codes of those accounts stop working", body = EnrolmentCodesResponse),
+        (status = 409, description = "No account needs a code: none named, or every one has set its password or is disabled (`nothing_to_issue`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator, or an account or unit outside the administrator's subtree (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn new_codes(
     admin: Admin,
     State(state): State<AppState>,
@@ -278,8 +409,10 @@ pub async fn new_codes(
     targets.retain(|a| a.disabled_at.is_none());
     targets.dedup_by_key(|a| a.id);
     if targets.is_empty() {
+        // The request may be well formed and the accounts simply all set up
+        // already: a conflict with their state, not a malformed request.
         return Err(AppError::coded(
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
             "nothing_to_issue",
             "Không có tài khoản nào cần mã kích hoạt (mọi tài khoản đã đặt mật khẩu hoặc đang bị khoá)",
         ));
@@ -289,8 +422,10 @@ pub async fn new_codes(
     Ok(Json(EnrolmentCodesResponse { codes }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// `1`, `true` or `yes`: apply when valid; anything else or absent: preview only.
     #[serde(default)]
     pub commit: Option<String>,
 }
@@ -298,6 +433,23 @@ pub struct ImportQuery {
 /// `POST /api/admin/accounts/import[?commit=1]` with the file (CSV or XLSX) as the
 /// body: without `commit` a preview; with it, every account created in one
 /// transaction — or, if any row is wrong, nothing, and the rows with their errors.
+#[utoipa::path(
+    post, path = "/admin/accounts/import", tag = "admin",
+    params(ImportQuery),
+    request_body(
+        description = "The filled-in template (`template.csv` or `template.xlsx`); any bytes are read, and a file that is neither is a preview with `file_errors`",
+        content(
+            (Binary = "text/csv"),
+            (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Binary = "application/octet-stream"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The preview, every row with its problems; after a valid commit, the enrolment codes", body = ImportResponse),
+        (status = 400, description = "No file: an empty body (`empty_file`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn import(
     admin: Admin,
     State(state): State<AppState>,
@@ -305,6 +457,9 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<ImportResponse>, AppError> {
     let catalog = state.catalog();
+    if body.is_empty() {
+        return Err(super::empty_file());
+    }
     let commit = q.commit.as_deref().is_some_and(|c| matches!(c, "1" | "true" | "yes"));
     let tree = &catalog.tree;
     let (mut preview, fields) = accounts::check_import(&state.store, tree, Some(&admin.user), &body).await?;
@@ -343,6 +498,13 @@ fn download(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
 }
 
 /// `GET /api/admin/accounts/template.xlsx`.
+#[utoipa::path(
+    get, path = "/admin/accounts/template.xlsx", tag = "admin",
+    responses(
+        (status = 200, description = "The import template with the administrator's units, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Binary),
+        (status = 403, description = "Not an administrator (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn template_xlsx(_admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
     let catalog = state.catalog();
     let bytes = accounts::template_xlsx(&catalog.tree).map_err(AppError::internal)?;
@@ -350,14 +512,25 @@ pub async fn template_xlsx(_admin: Admin, State(state): State<AppState>) -> Resu
 }
 
 /// `GET /api/admin/accounts/template.csv`.
+#[utoipa::path(
+    get, path = "/admin/accounts/template.csv", tag = "admin",
+    responses(
+        (status = 200, description = "The import template as CSV (UTF-8), as an attachment", content_type = "text/csv", body = String),
+        (status = 403, description = "Not an administrator (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn template_csv(_admin: Admin, State(state): State<AppState>) -> Response {
     let catalog = state.catalog();
     download(accounts::template_csv(&catalog.tree).into_bytes(), "text/csv; charset=utf-8", "mau-tai-khoan.csv")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Entries older than this entry id.
     pub before: Option<i64>,
+    /// How many (default 100; 0 is read as 1, anything over 500 as 500).
+    #[param(minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -372,6 +545,14 @@ fn audit_scope(state: &AppState, admin: &User) -> DataScope {
 }
 
 /// `GET /api/admin/audit?before=&limit=`: newest first, 100 by default, 500 at most.
+#[utoipa::path(
+    get, path = "/admin/audit", tag = "admin",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Newest first: the lines of the administrator's subtree (the province's administrator: every line)", body = AuditResponse),
+        (status = 403, description = "Not an administrator (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn audit(
     admin: Admin,
     State(state): State<AppState>,
@@ -383,6 +564,13 @@ pub async fn audit(
 }
 
 /// `GET /api/admin/audit.csv`: the whole log in reach, for the records.
+#[utoipa::path(
+    get, path = "/admin/audit.csv", tag = "admin",
+    responses(
+        (status = 200, description = "The whole audit log the administrator may see, as CSV (UTF-8), as an attachment", content_type = "text/csv", body = String),
+        (status = 403, description = "Not an administrator (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn audit_csv(admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
     let scope = audit_scope(&state, &admin.user);
     let mut out =

@@ -10,6 +10,10 @@ use axum::Json;
 use chrono::{SubsecRound, Utc};
 use danvan_core::report::{ReportKey, MAX_ATTACHMENTS_PER_REPORT, MAX_ATTACHMENT_BYTES};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Binary;
+use danvan_core::api::ErrorBody;
 use sha2::{Digest, Sha256};
 
 use crate::access::{may_see_data_of, may_write_report_of};
@@ -34,14 +38,29 @@ pub const MAX_UPLOADS_PER_REPORT: u64 = 2 * MAX_ATTACHMENTS_PER_REPORT as u64;
 
 pub const MSG_TOO_LARGE: &str = "Tệp đính kèm quá lớn (tối đa 3 MiB)";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// The report the file belongs to, `plan~unit~period` (400 `invalid_report`
+    /// when missing or malformed).
     #[serde(default)]
+    #[param(required = true, pattern = "^[^~]+~[^~]+~(19[0-9]{2}|[2-9][0-9]{3})(-(0[1-9]|1[0-2]))?$")]
     pub report: Option<String>,
 }
 
+/// The `X-Content-SHA256` header of an upload.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct UploadHeaders {
+    /// SHA-256 of the body, 64 hex digits (400 `missing_hash` when missing or
+    /// malformed, `hash_mismatch` when it is not the body's).
+    #[param(rename = "X-Content-SHA256", pattern = "^[0-9A-Fa-f]{64}$")]
+    x_content_sha256: String,
+}
+
 /// Answer to an upload (201 when stored now, 200 when it already was).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UploadResponse {
     pub id: String,
     pub report_id: String,
@@ -75,6 +94,32 @@ fn claimed_sha256(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Checks everything that can be checked from the head before reading the body.
+#[utoipa::path(
+    put, path = "/attachments/{id}", tag = "attachments",
+    params(
+        ("id" = String, Path, description = "Made on the device (the `AttachmentRef`'s id): 1–64 ASCII letters, digits, `_` or `-` (400 `invalid_id`)", pattern = "^[A-Za-z0-9_-]{1,64}$"),
+        UploadQuery,
+        UploadHeaders,
+    ),
+    request_body(
+        description = "The bytes, 1 byte to 3 MiB, as the media type says",
+        content(
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+            (Binary = "image/webp"),
+            (Binary = "application/pdf"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Already stored with the same bytes", body = UploadResponse),
+        (status = 201, description = "Stored", body = UploadResponse),
+        (status = 400, description = "`invalid_id`, `invalid_report` (not a report id, or a report the plan does not ask this unit for), `missing_hash`, `empty`, `hash_mismatch` (resend) or `bad_request`", body = ErrorBody),
+        (status = 403, description = "Not a report of the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The id is taken by other bytes (`conflict`); the report already has 40 uploads (`report_quota`); the unit's attachment space is used up (`unit_quota`, `DANVAN_UNIT_ATTACHMENT_MB`)", body = ErrorBody),
+        (status = 413, description = "Over 3 MiB (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "Not JPEG, PNG, WebP or PDF (`unsupported_media_type`)", body = ErrorBody),
+    )
+)]
 pub async fn upload(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -160,6 +205,20 @@ pub async fn upload(
 }
 
 /// The bytes with their media type, to whoever may see the unit's reports.
+#[utoipa::path(
+    get, path = "/attachments/{id}", tag = "attachments",
+    params(("id" = String, Path, description = "The attachment's id")),
+    responses(
+        (status = 200, description = "The bytes with their media type; `X-Content-SHA256` and `ETag` carry their hash", content(
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+            (Binary = "image/webp"),
+            (Binary = "application/pdf"),
+        )),
+        (status = 403, description = "The caller may not see the unit's reports (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such attachment (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn download(
     auth: AuthUser,
     State(state): State<AppState>,

@@ -9,7 +9,9 @@ use danvan_core::account::{
     check_password, normalize_enrolment_code, normalize_username, ChangePasswordRequest, DevicesResponse, EnrolRequest,
     EnrolmentInfo, EnrolmentLookup,
 };
-use danvan_core::api::{LoginRequest, LoginResponse, UserInfo};
+use danvan_core::api::{ErrorBody, LoginRequest, LoginResponse, UserInfo};
+
+use super::Ended;
 use serde_json::{json, Value};
 
 use crate::auth::{
@@ -60,6 +62,19 @@ async fn sign_in_device(
     Ok((token, expires_at))
 }
 
+/// Username trimmed and lower-cased. Every failure takes the same time.
+#[utoipa::path(
+    post, path = "/auth/login", tag = "auth",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: a new token for this device", body = LoginResponse),
+        (status = 401, description = "Wrong username or password, the same answer for both (`unauthorized`); `no_accounts` on a server with no account at all", body = ErrorBody),
+        (status = 403, description = "Right password, disabled account (`account_disabled`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this username or from this address (`too_many_attempts`, with the minutes to wait)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the oldest failure leaves the 15-minute window"))),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -114,11 +129,19 @@ pub async fn login(
 }
 
 /// Ends this device's sign-in (the account's other devices stay signed in).
+#[utoipa::path(
+    post, path = "/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out: the token no longer works"))
+)]
 pub async fn logout(auth: AuthUser, State(state): State<AppState>) -> Result<StatusCode, AppError> {
     state.store.end_device(auth.device_id, "logout", None, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get, path = "/me", tag = "account",
+    responses((status = 200, description = "The signed-in official", body = UserInfo))
+)]
 pub async fn me(auth: AuthUser, State(state): State<AppState>) -> Json<UserInfo> {
     Json(user_info(&state, auth.user))
 }
@@ -169,6 +192,17 @@ async fn parse_code(state: &AppState, addr: &ClientAddr, typed: &str) -> Result<
 }
 
 /// `POST /api/auth/enrolment`: whose account a code opens, before the password is chosen.
+#[utoipa::path(
+    post, path = "/auth/enrolment", tag = "auth",
+    security(()),
+    request_body = EnrolmentLookup,
+    responses(
+        (status = 200, description = "The account the code opens", body = EnrolmentInfo),
+        (status = 404, description = "Not a live code: `enrolment_code_unknown`, `enrolment_code_used`, `enrolment_code_expired`, `enrolment_code_revoked`", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this username or from this address (`too_many_attempts`, with the minutes to wait)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the oldest failure leaves the 15-minute window"))),
+    )
+)]
 pub async fn enrolment(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -190,6 +224,18 @@ pub async fn enrolment(
 }
 
 /// `POST /api/auth/enrol`: uses the code, sets the password, signs this device in.
+#[utoipa::path(
+    post, path = "/auth/enrol", tag = "auth",
+    security(()),
+    request_body = EnrolRequest,
+    responses(
+        (status = 200, description = "Password set, this device signed in", body = LoginResponse),
+        (status = 400, description = "The password breaks the policy (`password_too_short`, `password_too_long`, `password_contains_username`, `password_common`)", body = ErrorBody),
+        (status = 404, description = "Not a live code (as for `/auth/enrolment`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this username or from this address (`too_many_attempts`, with the minutes to wait)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the oldest failure leaves the 15-minute window"))),
+    )
+)]
 pub async fn enrol(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -230,6 +276,10 @@ pub async fn enrol(
 // --- my account -------------------------------------------------------------------
 
 /// `GET /api/me/devices`.
+#[utoipa::path(
+    get, path = "/me/devices", tag = "account",
+    responses((status = 200, description = "The account's devices, this one marked `current`", body = DevicesResponse))
+)]
 pub async fn my_devices(auth: AuthUser, State(state): State<AppState>) -> Result<Json<DevicesResponse>, AppError> {
     let mut devices = state.store.devices(auth.user.id, Utc::now()).await?;
     for d in &mut devices {
@@ -239,6 +289,14 @@ pub async fn my_devices(auth: AuthUser, State(state): State<AppState>) -> Result
 }
 
 /// `DELETE /api/me/devices/{id}`: the official ends one of their own devices.
+#[utoipa::path(
+    delete, path = "/me/devices/{id}", tag = "account",
+    params(("id" = i64, Path, description = "A device id")),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 404, description = "No such device of this account (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn end_my_device(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -256,6 +314,10 @@ pub async fn end_my_device(
 }
 
 /// `POST /api/me/sign-out-everywhere`: every other device of the account.
+#[utoipa::path(
+    post, path = "/me/sign-out-everywhere", tag = "account",
+    responses((status = 200, description = "How many devices were signed out", body = Ended))
+)]
 pub async fn sign_out_elsewhere(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -269,6 +331,16 @@ pub async fn sign_out_elsewhere(
 
 /// `POST /api/me/password`: the current password, then a new one under the policy.
 /// Other devices are signed out (a changed password usually means a worry).
+#[utoipa::path(
+    post, path = "/me/password", tag = "account",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Changed; the other devices were signed out", body = Ended),
+        (status = 400, description = "Wrong current password (`wrong_password`) or a new one against the policy (`password_too_short`, `password_too_long`, `password_contains_username`, `password_common`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this username or from this address (`too_many_attempts`, with the minutes to wait)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the oldest failure leaves the 15-minute window"))),
+    )
+)]
 pub async fn change_password(
     auth: AuthUser,
     State(state): State<AppState>,

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, Utc};
+use danvan_core::api::ErrorBody;
 use danvan_core::catalog::{
     CopyPlanRequest, CopyPlanResponse, DraftInfo, DraftResponse, MoveAccountsRequest, MoveAccountsResponse, PlanCheck,
     PlanDocument, PlanSummary, PlansAdminResponse, UnitImportResponse,
@@ -18,6 +19,7 @@ use danvan_core::time::vn_date;
 use danvan_core::tree_import::plan_tree_import;
 
 use super::admin::{Admin, ImportQuery};
+use super::{Binary, Discarded};
 use crate::catalog::plans::{check_plan, copy_to_year, is_slug};
 use crate::catalog::unit_files::{export_csv, read_unit_file};
 use crate::catalog::Catalog;
@@ -47,6 +49,23 @@ async fn reload(state: &AppState) -> Result<(), AppError> {
 
 /// `POST /api/admin/units/import[?commit=1]`: a unit-tree file (CSV, XLSX, JSON),
 /// previewed, or applied when valid and asked to.
+#[utoipa::path(
+    post, path = "/admin/units/import", tag = "catalog-admin",
+    params(ImportQuery),
+    request_body(
+        description = "A unit-tree file: CSV (as `export.csv` writes it), XLSX, or a JSON array of rows, read by its content whatever the media type; a file that is none of them is an answer with `errors`",
+        content(
+            (Binary = "text/csv"),
+            (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Binary = "application/octet-stream"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The changes it would make (or made), or every problem with the file", body = UnitImportResponse),
+        (status = 400, description = "No file: an empty body (`empty_file`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn import_units(
     admin: Admin,
     State(state): State<AppState>,
@@ -55,6 +74,9 @@ pub async fn import_units(
 ) -> Result<Json<UnitImportResponse>, AppError> {
     let catalog = state.catalog();
     require_province_admin(&catalog, &admin)?;
+    if body.is_empty() {
+        return Err(super::empty_file());
+    }
     let now = Utc::now();
     let rows = match read_unit_file(&body) {
         Ok(rows) => rows,
@@ -83,6 +105,13 @@ pub async fn import_units(
 }
 
 /// `GET /api/admin/units/export.csv`: the tree in the import format, with ids.
+#[utoipa::path(
+    get, path = "/admin/units/export.csv", tag = "catalog-admin",
+    responses(
+        (status = 200, description = "The unit tree in the import format, with ids, as an attachment", content_type = "text/csv", body = String),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn export_units(admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
     let catalog = state.catalog();
     require_province_admin(&catalog, &admin)?;
@@ -98,6 +127,17 @@ pub async fn export_units(admin: Admin, State(state): State<AppState>) -> Result
 
 /// `POST /api/admin/units/{id}/move-accounts`: the accounts of a closed unit go to
 /// one of its successors.
+#[utoipa::path(
+    post, path = "/admin/units/{id}/move-accounts", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A closed unit's id")),
+    request_body = MoveAccountsRequest,
+    responses(
+        (status = 200, description = "How many accounts moved", body = MoveAccountsResponse),
+        (status = 400, description = "`to` is not one of the unit's successors (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such unit (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn move_accounts(
     admin: Admin,
     State(state): State<AppState>,
@@ -134,6 +174,13 @@ fn summary(versions: &[PlanVersion], id: &str) -> Option<PlanSummary> {
 }
 
 /// `GET /api/admin/plans`: every plan, published or still a draft, newest first.
+#[utoipa::path(
+    get, path = "/admin/plans", tag = "catalog-admin", operation_id = "list_plans_admin",
+    responses(
+        (status = 200, description = "Every plan, published or still a draft, newest first", body = PlansAdminResponse),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn list_plans(admin: Admin, State(state): State<AppState>) -> Result<Json<PlansAdminResponse>, AppError> {
     let catalog = state.catalog();
     require_province_admin(&catalog, &admin)?;
@@ -174,6 +221,15 @@ async fn publish(state: &AppState, admin: &Admin, doc: &PlanDocument, check: &mu
 
 /// `POST /api/admin/plans/import[?commit=1]`: a plan and its form as JSON
 /// (`{"plan": …, "form": …}`), checked and previewed, or published.
+#[utoipa::path(
+    post, path = "/admin/plans/import", tag = "catalog-admin",
+    params(ImportQuery),
+    request_body = PlanDocument,
+    responses(
+        (status = 200, description = "Every problem that keeps it from being published, or what publishing changes (and, with `commit`, published)", body = PlanCheck),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn import_plan(
     admin: Admin,
     State(state): State<AppState>,
@@ -194,6 +250,15 @@ fn draft_of(versions: Vec<PlanVersion>) -> Option<PlanVersion> {
 }
 
 /// `GET /api/admin/plans/{id}/draft`.
+#[utoipa::path(
+    get, path = "/admin/plans/{id}/draft", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A plan id")),
+    responses(
+        (status = 200, description = "The draft and what publishing it would do", body = DraftResponse),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "The plan has no draft (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn get_draft(
     admin: Admin,
     State(state): State<AppState>,
@@ -211,6 +276,15 @@ pub async fn get_draft(
 
 /// `POST /api/admin/plans/{id}/draft`: a draft of the next version of a published
 /// plan (a correction), starting from what is published. An existing draft is kept.
+#[utoipa::path(
+    post, path = "/admin/plans/{id}/draft", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A plan id")),
+    responses(
+        (status = 200, description = "The draft of the next version (an existing draft is kept)", body = DraftResponse),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such published plan (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn start_draft(
     admin: Admin,
     State(state): State<AppState>,
@@ -236,6 +310,17 @@ pub async fn start_draft(
 
 /// `PUT /api/admin/plans/{id}/draft`: saves the edited draft whatever its state
 /// (work in progress), and answers what publishing it would do or what stops it.
+#[utoipa::path(
+    put, path = "/admin/plans/{id}/draft", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A plan id")),
+    request_body = PlanDocument,
+    responses(
+        (status = 200, description = "Saved whatever its state, with what publishing it would do or what stops it", body = DraftResponse),
+        (status = 400, description = "The plan's id is not the draft's (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "The plan has no draft (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn save_draft(
     admin: Admin,
     State(state): State<AppState>,
@@ -256,6 +341,15 @@ pub async fn save_draft(
 }
 
 /// `DELETE /api/admin/plans/{id}/draft`.
+#[utoipa::path(
+    delete, path = "/admin/plans/{id}/draft", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A plan id")),
+    responses(
+        (status = 200, description = "Discarded", body = Discarded),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "The plan has no draft (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn discard_draft(
     admin: Admin,
     State(state): State<AppState>,
@@ -271,6 +365,15 @@ pub async fn discard_draft(
 }
 
 /// `POST /api/admin/plans/{id}/publish`: the draft becomes the version phones use.
+#[utoipa::path(
+    post, path = "/admin/plans/{id}/publish", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A plan id")),
+    responses(
+        (status = 200, description = "Published when valid (`committed`), else every problem", body = PlanCheck),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "The plan has no draft (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn publish_draft(
     admin: Admin,
     State(state): State<AppState>,
@@ -288,6 +391,18 @@ pub async fn publish_draft(
 }
 
 /// `POST /api/admin/plans/{id}/copy`: a draft of a new plan for another year.
+#[utoipa::path(
+    post, path = "/admin/plans/{id}/copy", tag = "catalog-admin",
+    params(("id" = String, Path, description = "A plan id")),
+    request_body = CopyPlanRequest,
+    responses(
+        (status = 200, description = "A draft of the new plan, with what the administrator should check", body = CopyPlanResponse),
+        (status = 400, description = "The source plan's own year, or a new id that is not a valid one (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not an administrator of the province (a unit with no parent) (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such published plan (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The new plan (or its draft) exists already (`plan_exists`)", body = ErrorBody),
+    )
+)]
 pub async fn copy_plan(
     admin: Admin,
     State(state): State<AppState>,

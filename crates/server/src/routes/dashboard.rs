@@ -6,13 +6,23 @@ use axum::extract::{Query, State};
 use axum::Json;
 use chrono::Utc;
 use danvan_core::aggregate::Consolidation;
-use danvan_core::api::DashboardResponse;
+use danvan_core::api::{DashboardResponse, ErrorBody};
 
-use crate::aggregate::{consolidation_for, dashboard_for, Scope};
+use crate::aggregate::{consolidation_for, dashboard_for, PeriodScope, Scope};
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get, path = "/dashboard", tag = "review",
+    params(PeriodScope),
+    responses(
+        (status = 200, description = "Completeness and timeliness of the unit's subtree", body = DashboardResponse),
+        (status = 400, description = "A malformed period (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn dashboard(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -21,6 +31,16 @@ pub async fn dashboard(
     Ok(Json(dashboard_for(&state, &auth.user, &scope, Utc::now()).await?))
 }
 
+#[utoipa::path(
+    get, path = "/consolidation", tag = "review",
+    params(PeriodScope),
+    responses(
+        (status = 200, description = "The sum of the accepted reports of the unit's subtree", body = Consolidation),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn consolidation(
     auth: AuthUser,
     State(state): State<AppState>,

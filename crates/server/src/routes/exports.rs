@@ -10,12 +10,14 @@ use danvan_core::aggregate::Consolidation;
 use danvan_core::time::vn_date;
 use danvan_core::{Plan, ReportForm};
 
-use crate::aggregate::{consolidation_for, form_of, Scope};
+use super::Binary;
+use crate::aggregate::{consolidation_for, form_of, PeriodScope, Scope};
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::export::{self, DocxInput};
 use crate::routes::obligations::percent_encode;
 use crate::state::{AppState, Catalog};
+use danvan_core::api::ErrorBody;
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -50,6 +52,16 @@ async fn load<'c>(
     Ok((c, plan, form))
 }
 
+#[utoipa::path(
+    get, path = "/exports/consolidation.docx", tag = "review",
+    params(PeriodScope),
+    responses(
+        (status = 200, description = "The consolidated report as a Word document (Decree 30/2020), as an attachment", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document", body = Binary),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn docx(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -62,6 +74,16 @@ pub async fn docx(
     attachment(bytes, DOCX, &file_name(&c, "docx"))
 }
 
+#[utoipa::path(
+    get, path = "/exports/consolidation.xlsx", tag = "review",
+    params(PeriodScope),
+    responses(
+        (status = 200, description = "The indicator table per unit as a spreadsheet, as an attachment", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Binary),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn xlsx(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -73,6 +95,16 @@ pub async fn xlsx(
     attachment(bytes, XLSX, &file_name(&c, "xlsx"))
 }
 
+#[utoipa::path(
+    get, path = "/exports/consolidation.csv", tag = "review",
+    params(PeriodScope),
+    responses(
+        (status = 200, description = "The indicator table per unit as CSV (UTF-8), as an attachment", content_type = "text/csv", body = String),
+        (status = 400, description = "No period, or a malformed one (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, no form, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn csv(
     auth: AuthUser,
     State(state): State<AppState>,

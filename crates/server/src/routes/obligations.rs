@@ -12,11 +12,15 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use danvan_core::aggregate::MovementModel;
 use danvan_core::api::{
-    ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep, ModelsResponse, NewModel,
+    ErrorBody, ImplementationPlanInput, ImplementationPlanRecord, ImplementationPlansResponse, ModelStep,
+    ModelsResponse, NewModel,
 };
 use danvan_core::time::vn_date;
 use danvan_core::{OrgUnit, Plan};
 use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::Binary;
 
 use crate::access::{may_review_report_of, may_see_data_of, may_write_report_of};
 use crate::aggregate::{implementation_plans, models_in, Scope};
@@ -67,6 +71,16 @@ fn own_unit_only(user: &User, unit_id: &str) -> Result<(), AppError> {
 
 // --- III.1 ------------------------------------------------------------------------
 
+#[utoipa::path(
+    get, path = "/implementation-plans", tag = "obligations",
+    params(Scope),
+    responses(
+        (status = 200, description = "Every unit of the subtree that owes a III.1 implementation plan, with its record", body = ImplementationPlansResponse),
+        (status = 400, description = "A malformed period (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn list_implementation_plans(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -87,6 +101,20 @@ async fn record_of(state: &AppState, plan_id: &str, unit_id: &str) -> Result<Imp
         .ok_or_else(|| AppError::NotFound("Đơn vị này không phải xây dựng kế hoạch triển khai".into()))
 }
 
+#[utoipa::path(
+    put, path = "/implementation-plans/{plan}/{unit}", tag = "obligations",
+    params(
+        ("plan" = String, Path, description = "A plan id"),
+        ("unit" = String, Path, description = "A unit id"),
+    ),
+    request_body = ImplementationPlanInput,
+    responses(
+        (status = 200, description = "Recorded", body = ImplementationPlanRecord),
+        (status = 400, description = "The unit owes none, a blank or too long number, a date after today (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn put_implementation_plan(
     auth: AuthUser,
     addr: ClientAddr,
@@ -112,11 +140,40 @@ pub async fn put_implementation_plan(
     Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FileName {
+    /// The file's name as the official chose it (control characters and slashes
+    /// dropped, 200 characters kept); default `ke-hoach.pdf`.
     pub name: Option<String>,
 }
 
+#[utoipa::path(
+    put, path = "/implementation-plans/{plan}/{unit}/file", tag = "obligations",
+    params(
+        ("plan" = String, Path, description = "A plan id"),
+        ("unit" = String, Path, description = "A unit id"),
+        FileName,
+    ),
+    request_body(
+        description = "The document itself: a PDF or photos of it, 1 byte to 3 MiB",
+        content(
+            (Binary = "application/pdf"),
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+            (Binary = "image/webp"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Attached (replacing an earlier file)", body = ImplementationPlanRecord),
+        (status = 400, description = "An empty file (`invalid`)", body = ErrorBody),
+        (status = 403, description = "Not the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit (`not_found`)", body = ErrorBody),
+        (status = 409, description = "No record yet: the number and date come first (`no_record`)", body = ErrorBody),
+        (status = 413, description = "Over 3 MiB (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "Not a PDF, JPEG, PNG or WebP (`unsupported_type`)", body = ErrorBody),
+    )
+)]
 pub async fn put_implementation_plan_file(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -156,6 +213,23 @@ pub async fn put_implementation_plan_file(
     Ok(Json(record_of(&state, &plan_id, &unit_id).await?))
 }
 
+#[utoipa::path(
+    get, path = "/implementation-plans/{plan}/{unit}/file", tag = "obligations",
+    params(
+        ("plan" = String, Path, description = "A plan id"),
+        ("unit" = String, Path, description = "A unit id"),
+    ),
+    responses(
+        (status = 200, description = "The file as uploaded, with its media type", content(
+            (Binary = "application/pdf"),
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+            (Binary = "image/webp"),
+        )),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such unit, or no file (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn get_implementation_plan_file(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -196,6 +270,16 @@ pub fn percent_encode(s: &str) -> String {
 
 // --- "Dân vận khéo" -------------------------------------------------------------------
 
+#[utoipa::path(
+    get, path = "/models", tag = "obligations",
+    params(Scope),
+    responses(
+        (status = 200, description = "The \"Dân vận khéo\" register over the unit's subtree", body = ModelsResponse),
+        (status = 400, description = "A malformed period (`invalid_period`); a repeated parameter (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's data (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit, or the unit did not exist then (`not_found`); a period the plan does not cover (`period_outside_plan`)", body = ErrorBody),
+    )
+)]
 pub async fn list_models(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -214,6 +298,16 @@ async fn model_view(state: &AppState, id: i64) -> Result<MovementModel, AppError
     models_in(&catalog.tree, vec![row], &unit).pop().ok_or_else(|| AppError::NotFound("Không tìm thấy mô hình".into()))
 }
 
+#[utoipa::path(
+    post, path = "/models", tag = "obligations",
+    request_body = NewModel,
+    responses(
+        (status = 201, description = "Registered", body = MovementModel),
+        (status = 400, description = "A blank or too long name, too long a description, a date after today (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not the caller's own unit (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such plan or unit (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn register_model(
     auth: AuthUser,
     addr: ClientAddr,
@@ -275,6 +369,17 @@ fn step_date(state: &AppState, model: &ModelRow, step: &ModelStep, earliest: Nai
     Ok(on)
 }
 
+#[utoipa::path(
+    post, path = "/models/{id}/recognise", tag = "obligations",
+    params(("id" = i64, Path, description = "A model id")),
+    request_body = ModelStep,
+    responses(
+        (status = 200, description = "Recognised", body = MovementModel),
+        (status = 400, description = "A date after today or before the registration (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not a unit above the model's (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such model (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn recognise_model(
     auth: AuthUser,
     addr: ClientAddr,
@@ -288,6 +393,18 @@ pub async fn recognise_model(
     Ok(Json(model_view(&state, id).await?))
 }
 
+#[utoipa::path(
+    post, path = "/models/{id}/commend", tag = "obligations",
+    params(("id" = i64, Path, description = "A model id")),
+    request_body = ModelStep,
+    responses(
+        (status = 200, description = "Commended", body = MovementModel),
+        (status = 400, description = "A date after today or before the recognition, no commendation or too long a one (`invalid`); a malformed body (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "Not a unit above the model's (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such model (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Not recognised yet (`not_recognised`)", body = ErrorBody),
+    )
+)]
 pub async fn commend_model(
     auth: AuthUser,
     addr: ClientAddr,

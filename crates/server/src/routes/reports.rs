@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use danvan_core::api::{Revision, RevisionsQuery, RevisionsResponse, MAX_REVISIONS_PAGE, REVISIONS_PAGE};
+use danvan_core::api::{ErrorBody, Revision, RevisionsQuery, RevisionsResponse, MAX_REVISIONS_PAGE, REVISIONS_PAGE};
 use danvan_core::report::{apply_set, diff, ReportKey};
 use danvan_core::sync::MutationOp;
 use danvan_core::Values;
@@ -13,6 +13,20 @@ use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get, path = "/reports/{id}/revisions", tag = "reports",
+    params(
+        ("id" = String, Path, description = "A report id, `plan~unit~period`"),
+        ("before" = Option<u64>, Query, minimum = 1, description = "Only revisions with a lower version (the `earlier` of the page after); absent: the newest"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Revisions in the page (default 30)"),
+    ),
+    responses(
+        (status = 200, description = "One page of the report's changes, oldest first; `earlier` when older ones exist", body = RevisionsResponse),
+        (status = 400, description = "`limit` outside 1–100 or `before` 0 (`bad_request`)", body = ErrorBody),
+        (status = 403, description = "The caller may not see the unit's reports (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "Not a report id, or no such report (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn revisions(
     auth: AuthUser,
     State(state): State<AppState>,

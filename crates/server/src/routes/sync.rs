@@ -4,8 +4,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use danvan_core::api::ErrorDetail;
-use danvan_core::sync::{MutationResult, PullRequest, PullResponse, PushRequest, PULL_PAGE, PULL_PAGE_BYTES};
+use danvan_core::api::{ErrorBody, ErrorDetail};
+
+use super::{EpochMismatch, PushForbidden};
+use danvan_core::sync::{
+    MutationResult, PullRequest, PullResponse, PushRequest, PushResponse, PULL_PAGE, PULL_PAGE_BYTES,
+};
 
 use crate::access::data_scope;
 use crate::auth::AuthUser;
@@ -17,6 +21,16 @@ use crate::sync::{check_client_id, check_client_owner, is_forbidden};
 /// with the same fields plus `error`, so the response is both an API error (for
 /// logs, proxies, generic error handling) and a push answer the client can act on
 /// (the refused mutation is recorded and acknowledged like any other).
+#[utoipa::path(
+    post, path = "/sync/push", tag = "sync",
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "Every mutation processed, in order, each with its result", body = PushResponse),
+        (status = 400, description = "The request as a whole: `unsupported_schema`, `invalid_client_id`, `too_many_mutations`, `invalid_mutation`, `bad_request`; nothing was processed", body = ErrorBody),
+        (status = 403, description = "A mutation was refused for lack of rights: the push answer (recorded, acknowledged; the batch stopped after it) with `error` (`forbidden`); or the client id is another account's or revoked (`client_forbidden`, an error only)", body = PushForbidden),
+        (status = 409, description = "The client synced with another database (`epoch_mismatch`); `epoch` is this server's: pull from 0", body = EpochMismatch),
+    )
+)]
 pub async fn push(
     auth: AuthUser,
     State(state): State<AppState>,
@@ -49,12 +63,26 @@ pub async fn push(
 /// No tombstones: reports are never deleted and never leave a user's sight today.
 /// Once they can (deletion, a commune moved to another district), a pull must also
 /// return "gone" markers for them, or the phones keep stale copies.
+#[utoipa::path(
+    post, path = "/sync/pull", tag = "sync",
+    request_body = PullRequest,
+    responses(
+        (status = 200, description = "One page of changes after the cursor", body = PullResponse),
+        (status = 400, description = "`invalid_client_id`, `invalid_cursor` or `bad_request`", body = ErrorBody),
+        (status = 403, description = "The client id is another account's or revoked (`client_forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn pull(
     auth: AuthUser,
     State(state): State<AppState>,
     ApiJson(req): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>, AppError> {
     check_client_id(&req.client_id)?;
+    // Change sequence numbers are INTEGER (i64) in the database, like mutation ids
+    // (`sync::check_request`).
+    if req.cursor > i64::MAX as u64 {
+        return Err(AppError::coded(StatusCode::BAD_REQUEST, "invalid_cursor", "Vị trí đồng bộ không hợp lệ"));
+    }
     let client = state.store.client(&req.client_id).await?;
     check_client_owner(client.as_ref(), &auth.user)?;
     touch_sync(&state, &auth).await;

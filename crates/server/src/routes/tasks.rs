@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use danvan_core::aggregate::{classify, implementation_plan_obligation, period_kind};
-use danvan_core::api::TasksResponse;
+use danvan_core::api::{ErrorBody, TasksResponse};
 use danvan_core::form::PeriodKind;
 use danvan_core::task::{sort_tasks, tasks_for, PeriodRecord, Task};
 use danvan_core::time::vn_date;
@@ -19,6 +19,13 @@ use crate::store::Store;
 /// for today's date in Vietnam (never the server's own time zone). A one-off
 /// implementation plan already recorded is done; the periodic reports of a plan
 /// that has ended come with their record, period by period.
+#[utoipa::path(
+    get, path = "/tasks", tag = "catalog", operation_id = "list_tasks",
+    responses(
+        (status = 200, description = "The caller's unit's obligations", body = TasksResponse),
+        (status = 404, description = "The account's unit is not in the tree (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn list(auth: AuthUser, State(state): State<AppState>) -> Result<Json<TasksResponse>, AppError> {
     let catalog = state.catalog();
     let unit = catalog
