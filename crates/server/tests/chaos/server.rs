@@ -97,7 +97,8 @@ impl ServerProcess {
             .expect("danvan-server starts");
         self.child = Some(child);
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        for _ in 0..600 {
+        // About 0.6 s on an idle machine; a minute covers two cores busy with builds.
+        for _ in 0..3000 {
             if let Ok(res) = self.http.get(format!("http://{addr}/api/health")).send().await {
                 if res.status().is_success() {
                     *self.upstream.write().unwrap() = Some(addr);
@@ -111,7 +112,7 @@ impl ServerProcess {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("the server did not answer within 12 s: {}", self.log_tail());
+        panic!("the server did not answer within 60 s: {}", self.log_tail());
     }
 
     /// SIGKILL (`Child::kill` on Unix), then reaps the process. Connections in
