@@ -4,15 +4,19 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 SERVER_BIN := target/server/danvan-server
 
-.PHONY: run test setup app server test-native test-api test-wasm test-e2e bench chaos
+.PHONY: run test setup app server test-native test-api test-wasm test-e2e test-fuzz fuzz bench chaos
 
 ## Build the app and start the server on http://127.0.0.1:8080 (SQLite at ./data/danvan.db)
 run: app server
 	@mkdir -p data
 	DANVAN_DEMO=1 DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
 
-## Every test: core and server (native; the server on SQLite and on PostgreSQL), the API against its description (schemathesis), IndexedDB (wasm in Chromium), end to end (Playwright)
-test: test-native test-api test-wasm test-e2e
+## Every test: core and server (native; the server on SQLite and on PostgreSQL, with the fault harness's short budget), the API against its description (schemathesis), IndexedDB (wasm in Chromium), end to end (Playwright), the fuzz targets briefly
+test: test-native test-api test-wasm test-e2e test-fuzz
+
+## Every fuzz target of fuzz/ for FUZZ_SECONDS each (default 60; docs/fuzzing.md)
+fuzz:
+	scripts/fuzz.sh
 
 setup:
 	@scripts/setup.sh
@@ -48,6 +52,11 @@ test-wasm: setup
 
 test-e2e: app server
 	node --test tests/e2e/
+
+# Each decoder of outside input under libFuzzer for a few seconds (scripts/fuzz.sh
+# installs cargo-fuzz; the build is most of the time): a crash fails the run.
+test-fuzz:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
 ## First-load transfer size, sync wire bytes, autosave latency, push throughput, ingest against pouchdb-server, dashboard and login-flood memory into BENCHMARKS.md
 bench: app server

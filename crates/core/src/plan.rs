@@ -177,6 +177,8 @@ pub enum PlanError {
     UnsupportedRule(String),
     #[error("thời gian áp dụng của kế hoạch: ngày kết thúc {to} trước ngày bắt đầu {from}")]
     InvertedValidity { from: String, to: String },
+    #[error("ngày ban hành và thời gian áp dụng phải trong các năm 1900–9999")]
+    DateOutOfRange,
 }
 
 /// How long before a plan's issue date a unit's implementation plan (III.1) or a
@@ -208,6 +210,13 @@ impl Plan {
     /// Checks what the rest of the code relies on.
     pub fn validate(&self) -> Result<(), PlanError> {
         let v = self.validity();
+        // Report periods exist for these years only (`Period::year`): beyond them
+        // `periods()` made periods whose window is not a date (a panic on every
+        // task list) and keys no report id can carry, and the obligation-date
+        // check subtracted past chrono's first date (fuzz/fuzz_targets/plan_import.rs).
+        if [self.issued_on, v.first, v.last].iter().any(|d| Period::year(chrono::Datelike::year(d)).is_err()) {
+            return Err(PlanError::DateOutOfRange);
+        }
         if v.last < v.first {
             return Err(PlanError::InvertedValidity {
                 from: crate::time::format_date(v.first),

@@ -336,6 +336,29 @@ mod tests {
     }
 
     #[test]
+    fn validate_keeps_plan_dates_in_the_years_of_report_periods() {
+        use crate::form::PeriodKind;
+        use crate::plan::PlanError;
+        // From fuzz/fuzz_targets/plan_import.rs: valid to chrono's last day, the
+        // periods ran past it and `Period::window` panicked.
+        let mut p = plan();
+        p.valid_to = NaiveDate::from_ymd_opt(262142, 12, 31);
+        assert_eq!(p.validate(), Err(PlanError::DateOutOfRange));
+        let mut p = plan();
+        p.issued_on = NaiveDate::MIN;
+        p.valid_from = Some(d(2024, 1, 1));
+        assert_eq!(p.validate(), Err(PlanError::DateOutOfRange));
+        let mut p = plan();
+        p.valid_from = Some(d(1900, 1, 1));
+        p.valid_to = Some(d(9999, 12, 31));
+        assert_eq!(p.validate(), Ok(()));
+        let months = p.periods(PeriodKind::Month);
+        assert_eq!(months.first(), Some(&Period::Month { year: 1900, month: 1 }));
+        assert_eq!(months.last(), Some(&Period::Month { year: 9999, month: 12 }));
+        assert!(months.iter().all(|m| Period::parse_key(&m.key()) == Ok(*m)));
+    }
+
+    #[test]
     fn a_plan_covers_only_the_periods_due_while_it_applies() {
         use crate::form::PeriodKind;
         let p = plan();

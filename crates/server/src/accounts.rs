@@ -216,98 +216,129 @@ pub async fn check_import(
     admin: Option<&User>,
     bytes: &[u8],
 ) -> Result<(ImportResponse, Vec<AccountFields>), StoreError> {
-    let refuse = |msg: String| {
-        Ok((
-            ImportResponse {
+    let file = match ImportFile::read(bytes) {
+        Ok(file) => file,
+        Err(msg) => {
+            let refused = ImportResponse {
                 rows: Vec::new(),
                 file_errors: vec![msg],
                 valid: false,
                 committed: false,
                 codes: Vec::new(),
-            },
-            Vec::new(),
-        ))
+            };
+            return Ok((refused, Vec::new()));
+        }
     };
-    let table = match crate::tables::read_table(bytes) {
-        Ok(t) => t,
-        Err(e) => return refuse(e),
-    };
-    let mut lines = table.into_iter().enumerate().filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()));
-    let Some((_, header)) = lines.next() else { return refuse("Tệp không có dòng nào".into()) };
-    let columns = match header_columns(&header) {
-        Ok(c) => c,
-        Err(e) => return refuse(e),
-    };
-    let data: Vec<(usize, Vec<String>)> = lines.collect();
-    if data.is_empty() {
-        return refuse("Tệp chỉ có dòng tiêu đề, chưa có tài khoản nào".into());
+    let taken: HashSet<String> = store.existing_usernames(&file.usernames()).await?.into_iter().collect();
+    Ok(file.check(tree, admin, &taken))
+}
+
+/// An import file read into rows, before anything is looked up: the part of
+/// [`check_import`] that needs no database (fuzz/fuzz_targets/account_import.rs
+/// drives it with arbitrary bytes).
+#[derive(Clone, Debug)]
+pub struct ImportFile {
+    /// Each data row with its 0-based position in the file (the header is 0).
+    data: Vec<(usize, Vec<String>)>,
+    /// Where each of [`IMPORT_COLUMNS`] is (out of range when missing).
+    columns: [usize; 6],
+}
+
+impl ImportFile {
+    /// The file's rows, or why it is refused as a whole (Vietnamese).
+    pub fn read(bytes: &[u8]) -> Result<ImportFile, String> {
+        let table = crate::tables::read_table(bytes)?;
+        let mut lines = table.into_iter().enumerate().filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()));
+        let Some((_, header)) = lines.next() else { return Err("Tệp không có dòng nào".into()) };
+        let columns = header_columns(&header)?;
+        let data: Vec<(usize, Vec<String>)> = lines.collect();
+        if data.is_empty() {
+            return Err("Tệp chỉ có dòng tiêu đề, chưa có tài khoản nào".into());
+        }
+        if data.len() > MAX_IMPORT_ROWS {
+            return Err(format!("Tệp có {} dòng; mỗi lần nhập tối đa {MAX_IMPORT_ROWS} tài khoản", data.len()));
+        }
+        Ok(ImportFile { data, columns })
     }
-    if data.len() > MAX_IMPORT_ROWS {
-        return refuse(format!("Tệp có {} dòng; mỗi lần nhập tối đa {MAX_IMPORT_ROWS} tài khoản", data.len()));
+
+    fn cell(r: &[String], i: Option<usize>) -> String {
+        i.and_then(|i| r.get(i)).map(|s| s.trim().to_string()).unwrap_or_default()
     }
-    let cell =
-        |r: &Vec<String>, i: Option<usize>| i.and_then(|i| r.get(i)).map(|s| s.trim().to_string()).unwrap_or_default();
-    let usernames: Vec<String> = data.iter().map(|(_, r)| normalize_username(&cell(r, Some(columns[0])))).collect();
-    let taken: HashSet<String> = store.existing_usernames(&usernames).await?.into_iter().collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut rows = Vec::with_capacity(data.len());
-    let mut fields = Vec::with_capacity(data.len());
-    for (index, r) in &data {
-        let username = normalize_username(&cell(r, Some(columns[0])));
-        let unit_code = cell(r, Some(columns[2]));
-        let role_text = cell(r, Some(columns[3]));
-        let unit = unit_by_code(tree, &unit_code);
-        let mut errors = Vec::new();
-        if unit.is_none() {
-            errors.push(if unit_code.is_empty() {
-                "Thiếu mã đơn vị".to_string()
-            } else {
-                format!("Không có đơn vị mã {unit_code}")
-            });
-        }
-        let role = parse_role(&role_text);
-        if role.is_none() {
-            errors.push(if role_text.is_empty() {
-                "Thiếu vai trò".to_string()
-            } else {
-                format!("Vai trò không hợp lệ: {role_text} (dùng: Cán bộ báo cáo, Cán bộ thẩm định, Tổng hợp cấp tỉnh, Quản trị)")
-            });
-        }
-        if taken.contains(&username) {
-            errors.push(format!("Tên đăng nhập {username} đã có trên hệ thống"));
-        } else if !username.is_empty() && !seen.insert(username.clone()) {
-            errors.push(format!("Tên đăng nhập {username} bị trùng trong tệp"));
-        }
-        let input = AccountInput {
-            username: username.clone(),
-            display_name: cell(r, Some(columns[1])),
-            unit_id: unit.map_or_else(String::new, |u| u.id.clone()),
-            role: role.unwrap_or(Role::Reporter),
-            phone: Some(cell(r, columns[4].into())).filter(|s| !s.is_empty()),
-            email: Some(cell(r, columns[5].into())).filter(|s| !s.is_empty()),
-        };
-        match check_fields(tree, admin, &input) {
-            Ok(f) if errors.is_empty() => fields.push(f),
-            Ok(_) => {}
-            Err(more) => {
-                // The unit's absence is already said once, with the code as typed.
-                errors.extend(more.into_iter().filter(|e| unit.is_some() || !e.starts_with("Không có đơn vị")));
+
+    /// The usernames of the rows, as they will be compared with existing ones.
+    pub fn usernames(&self) -> Vec<String> {
+        self.data.iter().map(|(_, r)| normalize_username(&Self::cell(r, Some(self.columns[0])))).collect()
+    }
+
+    /// Every row with its problems against `tree`, the administrator's reach and
+    /// the usernames already `taken`; the accounts to create when all are valid.
+    pub fn check(
+        &self,
+        tree: &UnitTree,
+        admin: Option<&User>,
+        taken: &HashSet<String>,
+    ) -> (ImportResponse, Vec<AccountFields>) {
+        let (columns, cell) = (self.columns, Self::cell);
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut rows = Vec::with_capacity(self.data.len());
+        let mut fields = Vec::with_capacity(self.data.len());
+        for (index, r) in &self.data {
+            let username = normalize_username(&cell(r, Some(columns[0])));
+            let unit_code = cell(r, Some(columns[2]));
+            let role_text = cell(r, Some(columns[3]));
+            let unit = unit_by_code(tree, &unit_code);
+            let mut errors = Vec::new();
+            if unit.is_none() {
+                errors.push(if unit_code.is_empty() {
+                    "Thiếu mã đơn vị".to_string()
+                } else {
+                    format!("Không có đơn vị mã {unit_code}")
+                });
             }
+            let role = parse_role(&role_text);
+            if role.is_none() {
+                errors.push(if role_text.is_empty() {
+                    "Thiếu vai trò".to_string()
+                } else {
+                    format!("Vai trò không hợp lệ: {role_text} (dùng: Cán bộ báo cáo, Cán bộ thẩm định, Tổng hợp cấp tỉnh, Quản trị)")
+                });
+            }
+            if taken.contains(&username) {
+                errors.push(format!("Tên đăng nhập {username} đã có trên hệ thống"));
+            } else if !username.is_empty() && !seen.insert(username.clone()) {
+                errors.push(format!("Tên đăng nhập {username} bị trùng trong tệp"));
+            }
+            let input = AccountInput {
+                username: username.clone(),
+                display_name: cell(r, Some(columns[1])),
+                unit_id: unit.map_or_else(String::new, |u| u.id.clone()),
+                role: role.unwrap_or(Role::Reporter),
+                phone: Some(cell(r, columns[4].into())).filter(|s| !s.is_empty()),
+                email: Some(cell(r, columns[5].into())).filter(|s| !s.is_empty()),
+            };
+            match check_fields(tree, admin, &input) {
+                Ok(f) if errors.is_empty() => fields.push(f),
+                Ok(_) => {}
+                Err(more) => {
+                    // The unit's absence is already said once, with the code as typed.
+                    errors.extend(more.into_iter().filter(|e| unit.is_some() || !e.starts_with("Không có đơn vị")));
+                }
+            }
+            rows.push(ImportRow {
+                line: (*index + 1) as u32,
+                username,
+                display_name: input.display_name,
+                unit_code,
+                unit_name: unit.map(|u| u.name.clone()),
+                role: role.map_or(role_text, |r| role_code(r).to_string()),
+                phone: input.phone,
+                email: input.email,
+                errors,
+            });
         }
-        rows.push(ImportRow {
-            line: (*index + 1) as u32,
-            username,
-            display_name: input.display_name,
-            unit_code,
-            unit_name: unit.map(|u| u.name.clone()),
-            role: role.map_or(role_text, |r| role_code(r).to_string()),
-            phone: input.phone,
-            email: input.email,
-            errors,
-        });
+        let valid = rows.iter().all(|r| r.errors.is_empty());
+        (ImportResponse { rows, file_errors: Vec::new(), valid, committed: false, codes: Vec::new() }, fields)
     }
-    let valid = rows.iter().all(|r| r.errors.is_empty());
-    Ok((ImportResponse { rows, file_errors: Vec::new(), valid, committed: false, codes: Vec::new() }, fields))
 }
 
 /// Positions of the six columns in the header; names compared without case,

@@ -78,7 +78,7 @@ fn check_epoch(epoch: Option<&str>, server: &str) -> Result<(), AppError> {
 }
 
 /// Checks of the request as a whole: when one fails nothing is processed.
-fn check_request(req: &PushRequest, server_epoch: &str) -> Result<(), AppError> {
+pub fn check_request(req: &PushRequest, server_epoch: &str) -> Result<(), AppError> {
     if req.schema_version != SYNC_SCHEMA_VERSION {
         return Err(bad_request(
             "unsupported_schema",
@@ -319,7 +319,7 @@ fn unauthorized(catalog: &Catalog, user: &User, m: &Mutation) -> Option<String> 
 /// The form the mutation's report uses, if the report can exist at all: a known
 /// plan with a form, a known unit, a period kind the plan asks for, and (for a save
 /// naming its form) the plan's form.
-fn valid_target<'c>(catalog: &'c Catalog, m: &Mutation) -> Result<&'c danvan_core::ReportForm, String> {
+pub fn valid_target<'c>(catalog: &'c Catalog, m: &Mutation) -> Result<&'c danvan_core::ReportForm, String> {
     let form = report_form(catalog, &m.key)?;
     if let danvan_core::sync::MutationOp::Save { form_id, .. } = &m.op {
         if !form_id.is_empty() && *form_id != form.id {

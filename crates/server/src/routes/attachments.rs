@@ -82,13 +82,13 @@ fn bad(code: &'static str, message: &'static str) -> AppError {
 }
 
 /// The media type without parameters, lowercase, if it is one we take.
-fn allowed_type(headers: &HeaderMap) -> Option<&'static str> {
+pub fn allowed_type(headers: &HeaderMap) -> Option<&'static str> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next()?.trim().to_ascii_lowercase();
     ALLOWED_TYPES.iter().copied().find(|t| *t == essence)
 }
 
-fn claimed_sha256(headers: &HeaderMap) -> Option<String> {
+pub fn claimed_sha256(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(SHA256_HEADER)?.to_str().ok()?.trim();
     (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())).then(|| value.to_ascii_lowercase())
 }
