@@ -158,6 +158,25 @@ fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The .docx as LibreOffice prints it: the PDF's path, in a temp dir kept alive
+/// by the first value.
+fn print_docx(bytes: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("bao-cao.docx");
+    std::fs::write(&path, bytes).expect("written");
+    let profile = format!("-env:UserInstallation=file://{}", dir.path().join("lo-profile").display());
+    let outdir = dir.path().display().to_string();
+    run_tool(
+        "soffice",
+        &[&profile, "--headless", "--convert-to", "pdf", "--outdir", &outdir, &path.display().to_string()],
+        Duration::from_secs(180),
+    );
+    let pdf = dir.path().join("bao-cao.pdf");
+    assert!(pdf.exists(), "soffice wrote no PDF");
+    let pdf = pdf.display().to_string();
+    (dir, pdf)
+}
+
 fn docx_part(bytes: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("a .docx is a zip");
     let mut part = zip.by_name(name).unwrap_or_else(|_| panic!("{name} in the .docx"));
@@ -199,19 +218,7 @@ fn docx_follows_decree_30_and_carries_the_figures() {
     assert!(document.contains("Luật Đất đai &amp; Luật Nhà ở tại thôn &lt;Kon Rơ Wang&gt;"));
 
     // As LibreOffice prints it.
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let path = dir.path().join("bao-cao.docx");
-    std::fs::write(&path, &bytes).expect("written");
-    let profile = format!("-env:UserInstallation=file://{}", dir.path().join("lo-profile").display());
-    let outdir = dir.path().display().to_string();
-    run_tool(
-        "soffice",
-        &[&profile, "--headless", "--convert-to", "pdf", "--outdir", &outdir, &path.display().to_string()],
-        Duration::from_secs(180),
-    );
-    let pdf = dir.path().join("bao-cao.pdf");
-    assert!(pdf.exists(), "soffice wrote no PDF");
-    let pdf = pdf.display().to_string();
+    let (_dir, pdf) = print_docx(&bytes);
 
     let info = run_tool("pdfinfo", &[&pdf], Duration::from_secs(30));
     let size = info.lines().find_map(|l| l.strip_prefix("Page size:")).expect("pdfinfo gives the page size");
@@ -288,19 +295,8 @@ fn docx_drops_characters_xml_cannot_hold_and_still_opens() {
     assert!(document.contains("Họp dân thôn Kon Rơ Wang: 40 hộ"), "the text around them is kept");
 
     // And it opens: LibreOffice reads it and prints the narrative.
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let path = dir.path().join("bao-cao.docx");
-    std::fs::write(&path, &bytes).expect("written");
-    let profile = format!("-env:UserInstallation=file://{}", dir.path().join("lo-profile").display());
-    let outdir = dir.path().display().to_string();
-    run_tool(
-        "soffice",
-        &[&profile, "--headless", "--convert-to", "pdf", "--outdir", &outdir, &path.display().to_string()],
-        Duration::from_secs(180),
-    );
-    let pdf = dir.path().join("bao-cao.pdf");
-    assert!(pdf.exists(), "soffice wrote no PDF");
-    let text = run_tool("pdftotext", &["-layout", &pdf.display().to_string(), "-"], Duration::from_secs(30));
+    let (_dir, pdf) = print_docx(&bytes);
+    let text = run_tool("pdftotext", &["-layout", &pdf, "-"], Duration::from_secs(30));
     assert!(squash(&text).contains("Xã Đăk Blà: Họp dân thôn Kon Rơ Wang: 40 hộ tham dự"), "{text}");
 }
 
