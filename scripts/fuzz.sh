@@ -3,6 +3,9 @@
 #   scripts/fuzz.sh [TARGET…]     every target when none is named
 #   FUZZ_SECONDS=60               seconds per target (`make fuzz`; `make test` uses 10)
 #   FUZZ_SANITIZER=address|none   default: address when the toolchain ships ASan
+#   FUZZ_PROFILE=release|dev      default: release (optimised, many more runs per
+#                                 second); `make test` uses dev without ASan: the
+#                                 build from nothing takes a fraction of the time
 #
 # A crash (panic, failed assertion, ASan report, timeout, out of memory) fails
 # the run and prints the command that reproduces it. New inputs libFuzzer finds
@@ -65,13 +68,19 @@ targets=("$@")
 
 # -a: debug assertions and overflow checks, so arithmetic on outside numbers
 # (mutation ids, versions, dates) that overflows is a crash, not a wrap.
-build=(cargo fuzz build --fuzz-dir fuzz --target-dir "$TARGET_DIR" -s "$FUZZ_SANITIZER" -a)
-say "building ${#targets[@]} targets (sanitizer: $FUZZ_SANITIZER)"
+profile=${FUZZ_PROFILE:-release}
+case "$profile" in
+  release) profile_flag=() ;;
+  dev) profile_flag=(--dev) ;;
+  *) say "FUZZ_PROFILE must be release or dev, not $profile"; exit 2 ;;
+esac
+build=(cargo fuzz build --fuzz-dir fuzz --target-dir "$TARGET_DIR" -s "$FUZZ_SANITIZER" -a "${profile_flag[@]}")
+say "building ${#targets[@]} targets (sanitizer: $FUZZ_SANITIZER, profile: $profile)"
 start=$(date +%s)
 "${build[@]}" || skip_on_debian "the fuzz targets did not build"
 say "built in $(($(date +%s) - start)) s"
 
-bin_dir="$TARGET_DIR/$host/release"
+bin_dir="$TARGET_DIR/$host/$([ "$profile" = dev ] && echo debug || echo release)"
 failed=()
 for t in "${targets[@]}"; do
   work="target/fuzz-corpus/$t"
@@ -88,8 +97,8 @@ for t in "${targets[@]}"; do
     crash=$(ls -t "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-* "$artifacts"/leak-* 2>/dev/null | head -1 || true)
     say "$t FAILED (full log: $artifacts/log)"
     if [ -n "$crash" ]; then
-      say "reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --target-dir target/fuzz -s $FUZZ_SANITIZER -a $t $crash"
-      say "minimise:  RUSTC_BOOTSTRAP=1 cargo fuzz tmin --fuzz-dir fuzz --target-dir target/fuzz -s $FUZZ_SANITIZER -a $t $crash"
+      say "reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --target-dir target/fuzz -s $FUZZ_SANITIZER -a ${profile_flag[*]} $t $crash"
+      say "minimise:  RUSTC_BOOTSTRAP=1 cargo fuzz tmin --fuzz-dir fuzz --target-dir target/fuzz -s $FUZZ_SANITIZER -a ${profile_flag[*]} $t $crash"
     fi
     failed+=("$t")
     continue

@@ -138,6 +138,29 @@ pub fn parse_import_date(text: &str) -> Option<NaiveDate> {
     crate::time::parse_date(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
 }
 
+/// The longest unit id: ids go into report ids, URLs and file names.
+pub const MAX_UNIT_ID_LEN: usize = 100;
+
+/// Whether `id` may name a unit: 1–100 lowercase ASCII letters, digits, `.`, `-`
+/// or `_` ("quangngai.23284"). Ids are written into report ids (`plan~unit~period`)
+/// and URLs unescaped, so nothing else may go in — not even from a unit code
+/// that looks like an id.
+pub fn is_unit_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_UNIT_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// A code's part of a new unit's id: its slug, "u" when it has no letter or digit.
+fn code_segment(code: &str) -> String {
+    let s = slug(code);
+    if s.is_empty() {
+        "u".into()
+    } else {
+        s
+    }
+}
+
 /// ASCII letters and digits of a name, for ids: "Tỉnh Quảng Ngãi" → "quangngai"
 /// (the designation word dropped).
 pub fn slug(text: &str) -> String {
@@ -263,9 +286,7 @@ pub fn plan_tree_import(tree: &UnitTree, rows: &[UnitRow], today: NaiveDate) -> 
         }
         let id = Some(r.id.trim().to_string()).filter(|s| !s.is_empty());
         if let Some(id) = &id {
-            let ok = id.len() <= 100
-                && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
-            if !ok {
+            if !is_unit_id(id) {
                 err(
                     &mut errors,
                     r.line,
@@ -446,16 +467,23 @@ pub fn plan_tree_import(tree: &UnitTree, rows: &[UnitRow], today: NaiveDate) -> 
         let before = pending.len();
         pending.retain(|&i| {
             let p = &parsed[i];
-            let base = if p.code.contains('.') {
-                p.code.to_lowercase()
+            let own = p.code.to_lowercase();
+            let base = if p.code.contains('.') && is_unit_id(&own) {
+                own
             } else {
                 match parents[i] {
                     Some(parent) if units[parent].id.is_empty() => return true,
-                    Some(parent) => format!("{}.{}", units[parent].id, slug(&p.code)),
+                    Some(parent) => format!("{}.{}", units[parent].id, code_segment(&p.code)),
                     None => slug(&p.name),
                 }
             };
-            let base = if base.is_empty() { format!("u{}", slug(&p.code)) } else { base };
+            // A code without letters or digits, or a branch so deep the joined id
+            // is too long: the code's own slug, still a valid id.
+            let base = if is_unit_id(&base) && base.len() <= MAX_UNIT_ID_LEN - 8 {
+                base
+            } else {
+                format!("u{}", slug(&p.code)).chars().take(MAX_UNIT_ID_LEN - 8).collect()
+            };
             let mut id = base.clone();
             let mut n = 2;
             while used_ids.contains(&id) {
@@ -788,6 +816,31 @@ mod tests {
         let errors = plan_tree_import(&t, &rows, d(2026, 1, 1)).unwrap_err();
         assert_eq!((errors[0].line, errors[0].field.as_str()), (3, "code"));
         assert!(errors[0].message.contains("đang là của «Phường Duy Tân»"), "{errors:?}");
+    }
+
+    #[test]
+    fn new_units_get_ids_that_are_safe_in_report_ids_and_urls() {
+        let rows = vec![
+            // Looks like an id (it has a dot) but holds what ids may not: "~"
+            // separates the parts of a report id, "/" and "?" break URLs.
+            row(2, "kt.a~b/c?d", "Sở Tư pháp", "sở", "62"),
+            // Nothing of it is a letter or a digit.
+            row(3, "@@", "Xã Ia Chim", "xã", "608"),
+            // A proper dotted code is still taken as the id.
+            row(4, "KT.SoTC", "Sở Tài chính", "sở", "62"),
+        ];
+        let import = plan_tree_import(&tree(), &rows, d(2025, 1, 1)).expect("valid rows");
+        let ids: Vec<&str> = import.units.iter().skip(5).map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["kt.ktabcd", "kt.tp.u", "kt.sotc"]);
+        assert!(import.units.iter().all(|u| is_unit_id(&u.id)));
+        UnitTree::new(import.units).expect("the tree builds");
+
+        // An explicit id must be a unit id too.
+        let bad = UnitRow { id: "kt.x~1".into(), ..row(2, "99", "Sở Y tế", "sở", "62") };
+        let errors = plan_tree_import(&tree(), &[bad], d(2025, 1, 1)).unwrap_err();
+        assert_eq!(errors[0].field, "id");
+        assert!(!is_unit_id("") && !is_unit_id("Kt") && !is_unit_id(&"a".repeat(101)));
+        assert!(is_unit_id("quangngai.23284") && is_unit_id("kontum.tpkontum.dakbla"));
     }
 
     #[test]

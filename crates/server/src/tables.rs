@@ -9,14 +9,25 @@ pub fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-/// The cells of every row, header included, as text.
+/// The cells of every row, header included, as text; the apostrophe `csv_cell`
+/// puts before a value that would read as a formula is taken off again, so an
+/// exported file imports back unchanged.
 pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    if is_xlsx(bytes) {
-        read_xlsx(bytes)
-    } else {
-        read_csv(bytes)
+    let mut rows = if is_xlsx(bytes) { read_xlsx(bytes)? } else { read_csv(bytes)? };
+    for cell in rows.iter_mut().flatten() {
+        if let Some(rest) = cell.strip_prefix('\'') {
+            if rest.starts_with(ESCAPED_STARTS) {
+                *cell = rest.to_string();
+            }
+        }
     }
+    Ok(rows)
 }
+
+/// First characters a spreadsheet reads as the start of a formula (`=`, `+`,
+/// `-`, `@`, tab, carriage return: OWASP's list), and the apostrophe itself, so
+/// that a value that really starts with one survives the round trip.
+const ESCAPED_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
     use calamine::{Data, Reader, Xlsx};
@@ -86,10 +97,11 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
-/// One CSV cell (RFC 4180), a leading `=`, `+`, `-` or `@` defused so a
-/// spreadsheet does not run a value chosen as a formula.
+/// One CSV cell (RFC 4180), a leading `=`, `+`, `-`, `@`, tab or carriage return
+/// defused with an apostrophe so a spreadsheet does not run a value chosen as a
+/// formula (a leading apostrophe gets one more, see `read_table`).
 pub fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    let v = if v.starts_with(ESCAPED_STARTS) { format!("'{v}") } else { v.to_string() };
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -125,6 +137,23 @@ mod tests {
         assert_eq!(rows, vec![vec!["a", "b"], vec!["c", "d"]]);
         assert!(read_csv(b"a,\"b\n").is_err());
         assert!(read_csv(&[0xff, 0xfe, 0x00]).is_err());
+    }
+
+    #[test]
+    fn exported_cells_read_back_unchanged() {
+        let values =
+            ["=1+1", "-5", "+84 912", "@a", "'quoted", "''two", "'plain", "\tx", "a,b \"c\"", "", "Xã Ia Chim"];
+        let csv: String = values.iter().map(|v| csv_line(&[v, "x"])).collect();
+        // Nothing a spreadsheet would run.
+        for line in csv.lines() {
+            let first = line.trim_start_matches('"');
+            assert!(!first.starts_with(['=', '+', '-', '@', '\t']), "{line}");
+        }
+        let rows = read_table(csv.as_bytes()).unwrap();
+        let back: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(back, values);
+        // A hand-made file's apostrophe before ordinary text is kept.
+        assert_eq!(read_table(b"'abc,'=x\r\n").unwrap(), vec![vec!["'abc", "=x"]]);
     }
 
     #[test]
