@@ -182,6 +182,31 @@ async fn a_conflict_is_kept_until_settled_and_the_choice_is_queued() {
 }
 
 #[wasm_bindgen_test]
+async fn values_refused_for_good_are_shown_once_and_never_resent() {
+    let db = fresh("refused").await;
+    db.record_edit(&key(), save(&[("ii1.sessions", "5")]), Utc::now()).await.unwrap();
+    let (_, batch) = db.take_outbox_batch().await.unwrap();
+    let refused =
+        MutationResult::Rejected { code: "invalid".into(), message: "Kỳ báo cáo ngoài kế hoạch".into() };
+    db.take_push_outcomes(&batch, &[MutationOutcome { id: 1, result: refused }]).await.unwrap();
+    // Kept aside with the reason, and nothing queued by itself.
+    assert!(db.load_outbox().await.unwrap().is_empty());
+    let conflict = db.load_conflict(&key().id()).await.unwrap().expect("kept aside");
+    assert_eq!(conflict.mine.value("ii1.sessions"), "5");
+    assert_eq!(conflict.refusal.as_deref(), Some("invalid"));
+    assert!(!conflict.can_merge());
+
+    // "Noted": the report goes back to what the server holds, nothing is sent.
+    let choices = BTreeMap::from([("ii1.sessions".to_string(), Side::Mine)]);
+    let resolved = db.resolve_conflict(&key().id(), &choices, Utc::now()).await.unwrap();
+    assert_eq!(resolved.report.value("ii1.sessions"), "");
+    assert!(!resolved.has_unsent());
+    assert!(db.load_outbox().await.unwrap().is_empty());
+    assert!(db.load_conflict(&key().id()).await.unwrap().is_none());
+    db.delete().await.unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn a_restored_server_gets_the_unsent_work_renumbered_from_one() {
     let db = fresh("restart").await;
     let other = ReportKey { period: Period::month(2024, 4).unwrap(), ..key() };

@@ -454,3 +454,42 @@ test("(g) a sync while the official types keeps the field, its focus and every k
   assert.equal(reports[0].values["ii1.result"], "Họp dân thôn Kon Rơ Bàng về nước sạch.");
   assert.deepEqual(errors, []);
 });
+
+test("(h) values the server refuses for good are shown to note down once and never sent again", async (t) => {
+  const { server, browser } = await serverAndBrowser(t);
+  const { page, errors } = await signedIn(browser, server, "xa.dakbla");
+  // January 2024: plan 413 applies from February, so the server refuses any save
+  // for it (`invalid`) while the phone, which does not know why, accepts it.
+  const period = "2024-01";
+  await page.goto(`${server.url}/bao-cao/${period}?ke-hoach=${PLAN}`);
+  await page.waitForSelector("[data-testid=report-field]");
+  const pushes = [];
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/sync/push")) pushes.push(r.url());
+  });
+  await fill(page, { "ii1.sessions": "4" });
+  await syncNow(page);
+  await page.waitForSelector("[data-testid=conflict-screen]", { timeout: 30_000 });
+  await page.screenshot({ path: join(shots, "conflict-refused.png"), fullPage: true });
+  assert.equal(await page.textContent("[data-testid=conflict-screen] h2"), "Máy chủ không nhận thay đổi này");
+  assert.match(await page.textContent("[data-testid=conflict-locked]"), /Gửi lại cũng sẽ bị từ chối/);
+  // Nothing to choose: the typed values are listed to note down.
+  assert.equal(await page.locator("[data-testid=conflict-field]").count(), 0);
+  assert.match(await page.textContent("[data-testid=mine-values]"), /4/);
+  const pushed = pushes.length;
+  assert.ok(pushed >= 1);
+
+  await page.click("[data-testid=resolve-conflict]");
+  await page.waitForSelector("[data-testid=conflict-screen]", { state: "detached" });
+  await waitAllSent(page);
+  assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "");
+  // Another sync: nothing goes out again and the conflict does not come back.
+  await syncNow(page);
+  await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
+  await page.waitForTimeout(1000);
+  assert.equal(pushes.length, pushed, "the refused values were not sent again");
+  assert.equal(await page.$("[data-testid=conflict-screen]"), null);
+  const token = await apiLogin(server.url, "xa.dakbla");
+  assert.deepEqual((await serverReports(server.url, token)).filter((r) => r.key.period === period), []);
+  assert.deepEqual(errors, []);
+});

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::form::{ReportForm, Values};
 use crate::report::{diff, merge3, merge_attachments, FieldConflict, Report, ReportStatus};
-use crate::sync::{apply_op, Mutation, MutationOp, MutationResult, Rejection};
+use crate::sync::{apply_op, Mutation, MutationOp, MutationResult, Rejection, CODE_NOT_EDITABLE};
 
 /// The device's sync bookkeeping (one record in the `meta` store).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +113,9 @@ pub struct Conflict {
     /// had been submitted from another phone).
     #[serde(default)]
     pub reason: Option<String>,
+    /// The refusal's code (`MutationResult::Rejected`), with `reason`.
+    #[serde(default)]
+    pub refusal: Option<String>,
 }
 
 impl Conflict {
@@ -130,9 +133,20 @@ impl Conflict {
         self.merge().conflicts
     }
 
-    /// Whether this device's values can still go in (the server copy is editable).
+    /// The server refused these very values and would refuse them again (a month
+    /// outside the plan, a form replaced while the phone was offline, a unit it
+    /// may not report for): sending them once more can only loop. Only "not
+    /// editable" may pass later, once the report is returned, and the pulled copy
+    /// says when. A conflict kept by an older app has the reason without the code:
+    /// it was a refused save too.
+    pub fn refused_for_good(&self) -> bool {
+        self.reason.is_some() && self.refusal.as_deref() != Some(CODE_NOT_EDITABLE)
+    }
+
+    /// Whether this device's values can still go in: the server copy is editable
+    /// and did not refuse them for good.
     pub fn can_merge(&self) -> bool {
-        self.theirs.status.is_editable()
+        self.theirs.status.is_editable() && !self.refused_for_good()
     }
 
     /// Nothing for the person to choose: the two sides changed different fields
@@ -267,11 +281,12 @@ pub fn take_outcome(
                     mine: local.report.clone(),
                     theirs: (**server).clone(),
                     reason: None,
+                    refusal: None,
                 },
             };
             (Some(local), Some(conflict))
         }
-        MutationResult::Rejected { message, .. } => {
+        MutationResult::Rejected { code, message } => {
             local.error = Some(message.clone());
             match &entry.op {
                 // The values were already on the server; only the status goes back.
@@ -301,6 +316,7 @@ pub fn take_outcome(
                         mine: local.report.clone(),
                         theirs,
                         reason: Some(message.clone()),
+                        refusal: Some(code.clone()),
                     };
                     (Some(local), Some(c))
                 }
@@ -370,6 +386,7 @@ pub fn resend_after_restore(
         mine: local.report.clone(),
         theirs: server.clone(),
         reason: None,
+        refusal: None,
     };
     let (local, entry) = resolve(&conflict, &BTreeMap::new(), next_mutation_id, now);
     Some((local, entry?))
@@ -684,6 +701,7 @@ mod tests {
             mine: server(&[("a", "2")], 1),
             theirs: server(&[("a", "3")], 2),
             reason: None,
+            refusal: None,
         };
         let (local, entry) = resolve(&c, &BTreeMap::new(), 1, Utc::now());
         assert!(entry.is_none());
@@ -697,7 +715,7 @@ mod tests {
         let local =
             LocalReport { report: base.clone(), base: Some(base), last_mutation: None, saved_at: None, error: None };
         let e = edit(Some(local), None, save(&[("a", "42")]), 1, 0);
-        let rejected = MutationResult::Rejected { code: "not_editable".into(), message: "Đã gửi".into() };
+        let rejected = MutationResult::Rejected { code: CODE_NOT_EDITABLE.into(), message: "Đã gửi".into() };
         let (local, conflict) = take_outcome(Some(e.local), None, &e.entry, &rejected, &f);
         let conflict = conflict.expect("kept aside");
         assert_eq!(conflict.mine.value("a"), "42");
@@ -709,6 +727,41 @@ mod tests {
         let conflict = conflict.unwrap();
         assert!(!conflict.can_merge());
         assert_eq!(conflict.mine.value("a"), "42");
+    }
+
+    #[test]
+    fn values_the_server_refused_for_good_are_shown_not_sent_again() {
+        let f = form();
+        let base = server(&[("a", "1")], 3);
+        let local =
+            LocalReport { report: base.clone(), base: Some(base), last_mutation: None, saved_at: None, error: None };
+        let e = edit(Some(local), None, save(&[("a", "42")]), 1, 0);
+        let rejected =
+            MutationResult::Rejected { code: "invalid".into(), message: "Tháng ngoài kế hoạch".into() };
+        let (_, conflict) = take_outcome(Some(e.local), None, &e.entry, &rejected, &f);
+        let conflict = conflict.expect("kept aside");
+        assert_eq!(conflict.refusal.as_deref(), Some("invalid"));
+        // The server copy is still an editable draft, yet the same values would be
+        // refused again: nothing settles by itself and settling queues nothing.
+        assert!(conflict.theirs.status.is_editable());
+        assert!(conflict.refused_for_good());
+        assert!(!conflict.can_merge());
+        assert!(!conflict.settles_itself());
+        let mine_chosen = BTreeMap::from([("a".to_string(), Side::Mine)]);
+        let (local, entry) = resolve(&conflict, &mine_chosen, 2, Utc::now());
+        assert!(entry.is_none(), "refused values are not sent again");
+        assert_eq!(local.report.value("a"), "1", "the server's copy is kept");
+        assert!(!local.has_unsent());
+
+        // Refused only because the report was submitted elsewhere: once it is
+        // returned (editable again), the values may go in after all.
+        let mut not_editable = conflict.clone();
+        not_editable.refusal = Some(CODE_NOT_EDITABLE.into());
+        assert!(!not_editable.refused_for_good() && not_editable.can_merge());
+        // A conflict an older app kept: the reason without the code, a refused save.
+        let mut older = conflict;
+        older.refusal = None;
+        assert!(older.refused_for_good());
     }
 
     #[test]

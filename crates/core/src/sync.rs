@@ -227,6 +227,10 @@ pub fn op_name_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// The refusal code of a change to a report that is not editable now (submitted
+/// or accepted): unlike the others, it may apply once the report is returned.
+pub const CODE_NOT_EDITABLE: &str = "not_editable";
+
 /// Why a mutation cannot apply, as the result's `code` and a Vietnamese message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
@@ -253,7 +257,7 @@ pub fn apply_op(report: &mut Report, op: &MutationOp, form: &ReportForm, now: Da
         MutationOp::Save { set, attach, detach, .. } => {
             if !report.status.is_editable() {
                 return Err(Rejection::new(
-                    "not_editable",
+                    CODE_NOT_EDITABLE,
                     format!("Báo cáo đang ở trạng thái «{}», không sửa được", report.status.label_vi()),
                 ));
             }
@@ -280,7 +284,7 @@ pub fn apply_op(report: &mut Report, op: &MutationOp, form: &ReportForm, now: Da
         MutationOp::Submit => {
             if !report.status.is_editable() {
                 return Err(Rejection::new(
-                    "not_editable",
+                    CODE_NOT_EDITABLE,
                     format!("Báo cáo đang ở trạng thái «{}», không gửi lại được", report.status.label_vi()),
                 ));
             }
@@ -428,7 +432,7 @@ mod tests {
         apply_op(&mut r, &save(&[("n", "4")]), &f, now).unwrap();
         apply_op(&mut r, &MutationOp::Submit, &f, now).unwrap();
         assert_eq!(r.status, ReportStatus::Submitted);
-        assert_eq!(apply_op(&mut r, &save(&[("n", "5")]), &f, now).unwrap_err().code, "not_editable");
+        assert_eq!(apply_op(&mut r, &save(&[("n", "5")]), &f, now).unwrap_err().code, CODE_NOT_EDITABLE);
         assert_eq!(apply_op(&mut r, &MutationOp::Return { reason: "  ".into() }, &f, now).unwrap_err().code, "invalid");
         apply_op(&mut r, &MutationOp::Return { reason: "Thiếu số liệu".into() }, &f, now).unwrap();
         assert_eq!(r.status, ReportStatus::Returned);

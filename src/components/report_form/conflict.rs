@@ -26,6 +26,7 @@ pub fn ConflictView(
         + danvan_core::report::diff(&conflict.mine.values, &merge.merged).len();
     let choices = RwSignal::new(BTreeMap::<String, Side>::new());
     let can_merge = conflict.can_merge();
+    let refused = conflict.refused_for_good();
     let who = conflict.theirs.updated_by.clone().unwrap_or_default();
     let when = conflict.theirs.updated_at.map(format_vn_datetime).unwrap_or_default();
     let theirs_status = conflict.theirs.status;
@@ -83,7 +84,13 @@ pub fn ConflictView(
             .collect();
     view! {
         <section class="card conflict" data-testid="conflict-screen" role="alert">
-            <h2><T vi="Báo cáo đã được sửa ở nơi khác" en="This report was changed elsewhere"/></h2>
+            {if refused {
+                view! { <h2><T vi="Máy chủ không nhận thay đổi này" en="The server did not take this change"/></h2> }
+                    .into_any()
+            } else {
+                view! { <h2><T vi="Báo cáo đã được sửa ở nơi khác" en="This report was changed elsewhere"/></h2> }
+                    .into_any()
+            }}
             {reason.map(|r| view! { <p class="banner banner-warn">{r}</p> })}
             <p class="muted">
                 {move || lang.get().pick("Bản trên máy chủ do ", "The server's version was saved by ")}
@@ -109,11 +116,24 @@ pub fn ConflictView(
                 }.into_any()
             } else {
                 view! {
-                    <p>
-                        <T
-                            vi="Báo cáo trên máy chủ đã được gửi hoặc tiếp nhận nên không sửa được nữa. Các giá trị bạn đã nhập trên máy này:"
-                            en="The server's report has been submitted or accepted and can no longer change. The values you entered on this phone:"
-                        />
+                    <p data-testid="conflict-locked">
+                        {if refused {
+                            view! {
+                                <T
+                                    vi="Gửi lại cũng sẽ bị từ chối như trên, nên báo cáo sẽ dùng bản trên máy chủ. Hãy ghi lại các giá trị bạn đã nhập trên máy này rồi sửa báo cáo cho đúng:"
+                                    en="Sending them again would be refused the same way, so the report keeps the server's version. Note the values you entered on this phone, then correct the report:"
+                                />
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <T
+                                    vi="Báo cáo trên máy chủ đã được gửi hoặc tiếp nhận nên không sửa được nữa. Các giá trị bạn đã nhập trên máy này:"
+                                    en="The server's report has been submitted or accepted and can no longer change. The values you entered on this phone:"
+                                />
+                            }
+                                .into_any()
+                        }}
                     </p>
                     <dl class="facts" data-testid="mine-values">
                         {mine_differs.into_iter().map(|(_, label, v)| view! { <dt>{label}</dt><dd>{v}</dd> }).collect_view()}
