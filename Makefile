@@ -11,11 +11,8 @@ run: app server
 	@mkdir -p data
 	DANVAN_DEMO=1 DANVAN_ADDR=127.0.0.1:8080 DANVAN_DATABASE_URL=sqlite://data/danvan.db DANVAN_DIST=dist $(SERVER_BIN)
 
-## Every test: core and server (native; the server on SQLite and on PostgreSQL, with the fault harness's short budget), the API against its description (schemathesis), IndexedDB (wasm in Chromium), end to end (Playwright)
-# The fuzz targets (`make test-fuzz`, `make fuzz`) are not part of it yet: on this
-# commit `unit_file` still finds the unit-id and CSV round-trip crashes whose fixes
-# are not merged, and their ASan build from nothing takes ~15 CPU-minutes.
-test: test-native test-api test-wasm test-e2e
+## Every test: core and server (native; the server on SQLite and on PostgreSQL, with the fault harness's short budget), the API against its description (schemathesis), IndexedDB (wasm in Chromium), end to end (Playwright), every fuzz target for a few seconds
+test: test-native test-api test-wasm test-e2e test-fuzz
 
 ## Every fuzz target of fuzz/ for FUZZ_SECONDS each (default 60; docs/fuzzing.md)
 fuzz:
@@ -56,10 +53,12 @@ test-wasm: setup
 test-e2e: app server
 	node --test tests/e2e/
 
-# Each decoder of outside input under libFuzzer for a few seconds (scripts/fuzz.sh
-# installs cargo-fuzz; the build is most of the time): a crash fails the run.
+# Each decoder of outside input under libFuzzer for a few seconds, its seeds and
+# regression inputs first (scripts/fuzz.sh installs cargo-fuzz): a crash fails
+# the run. Unoptimised and without AddressSanitizer, so the build from nothing
+# stays a few minutes (`make fuzz` is the optimised ASan build).
 test-fuzz:
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} FUZZ_PROFILE=$${FUZZ_PROFILE:-dev} FUZZ_SANITIZER=$${FUZZ_SANITIZER:-none} scripts/fuzz.sh
 
 ## First-load transfer size, sync wire bytes, autosave latency, push throughput, ingest against pouchdb-server, dashboard and login-flood memory into BENCHMARKS.md
 bench: app server
