@@ -477,8 +477,9 @@ pub fn plan_tree_import(tree: &UnitTree, rows: &[UnitRow], today: NaiveDate) -> 
                     None => slug(&p.name),
                 }
             };
-            // A code without letters or digits, or a branch so deep the joined id
-            // is too long: the code's own slug, still a valid id.
+            // A root whose name has no letter or digit, or a branch so deep the
+            // joined id is too long: "u" and the code's slug, still a valid id
+            // with room for a "-2" suffix.
             let base = if is_unit_id(&base) && base.len() <= MAX_UNIT_ID_LEN - 8 {
                 base
             } else {
