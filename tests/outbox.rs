@@ -170,7 +170,7 @@ async fn a_conflict_is_kept_until_settled_and_the_choice_is_queued() {
     assert_eq!(db.load_report(&key().id()).await.unwrap().unwrap().report.value("ii1.sessions"), "5");
 
     let choices = BTreeMap::from([("ii1.sessions".to_string(), Side::Mine)]);
-    let resolved = db.resolve_conflict(&key().id(), &choices, Utc::now()).await.unwrap();
+    let resolved = db.resolve_conflict(&key().id(), &choices, Utc::now()).await.unwrap().expect("the merged report");
     assert_eq!(resolved.report.value("ii1.sessions"), "5");
     assert_eq!(resolved.report.value("assessment"), "Tốt");
     assert!(db.load_conflict(&key().id()).await.unwrap().is_none());
@@ -198,9 +198,9 @@ async fn values_refused_for_good_are_shown_once_and_never_resent() {
 
     // "Noted": the report goes back to what the server holds, nothing is sent.
     let choices = BTreeMap::from([("ii1.sessions".to_string(), Side::Mine)]);
-    let resolved = db.resolve_conflict(&key().id(), &choices, Utc::now()).await.unwrap();
-    assert_eq!(resolved.report.value("ii1.sessions"), "");
-    assert!(!resolved.has_unsent());
+    // The server never had this report: no empty draft is left behind.
+    assert_eq!(db.resolve_conflict(&key().id(), &choices, Utc::now()).await.unwrap(), None);
+    assert!(db.load_report(&key().id()).await.unwrap().is_none());
     assert!(db.load_outbox().await.unwrap().is_empty());
     assert!(db.load_conflict(&key().id()).await.unwrap().is_none());
     db.delete().await.unwrap();

@@ -137,8 +137,30 @@ fn Editor(key: ReportKey) -> impl IntoView {
     let own_unit = Signal::derive(move || {
         state.session.with(|s| s.as_ref().is_some_and(|s| key.with_value(|k| k.unit_id == s.user.unit_id)))
     });
-    let editable =
-        Signal::derive(move || own_unit.get() && status.get().is_editable() && conflict.with(|c| c.is_none()));
+    // Why this unit has no report to file for this period under the plan (outside
+    // the plan's validity, or the unit not active at the deadline): the rule the
+    // server applies to every save (`Plan::report_problem`), so the page says so
+    // rather than taking values the server would refuse. An old link, or a plan
+    // shortened while this phone was offline, lands here.
+    let not_filed = Memo::new(move |_| {
+        if !own_unit.get() {
+            return None;
+        }
+        key.with_value(|k| {
+            state.snapshot.with(|s| {
+                let s = s.as_ref()?;
+                let plan = s.plans.iter().find(|p| p.id == k.plan_id)?;
+                let unit = s.units.iter().find(|u| u.id == k.unit_id)?;
+                plan.report_problem(unit, &k.period)
+            })
+        })
+    });
+    let editable = Signal::derive(move || {
+        own_unit.get()
+            && status.get().is_editable()
+            && conflict.with(|c| c.is_none())
+            && not_filed.with(Option::is_none)
+    });
     let issues = Memo::new(move |_| {
         let stage = if show_required.get() { Stage::Submit } else { Stage::Draft };
         form.with(|f| f.as_ref().map(|f| values.with(|v| f.validate(v, kind, stage))).unwrap_or_default())
@@ -194,11 +216,17 @@ fn Editor(key: ReportKey) -> impl IntoView {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(saved) => {
+                Ok(Some(saved)) => {
                     values.try_set(saved.report.values.clone());
                     autosave.saved(saved);
                     conflict.try_set(None);
                     request_sync(Duration::ZERO);
+                    refresh_counts(state).await;
+                }
+                // Nothing of it is left on this phone (the server never had it).
+                Ok(None) => {
+                    autosave.show_loaded(autosave.edit_mark(), None);
+                    conflict.try_set(None);
                     refresh_counts(state).await;
                 }
                 Err(e) => autosave.failed(e.to_string()),
@@ -286,13 +314,15 @@ fn Editor(key: ReportKey) -> impl IntoView {
             )}
         </h1>
         <p class="unit-name">{unit_name}</p>
-        <p class="report-deadline" data-testid="report-deadline">
-            {move || format!("{}{}", lang.get().pick("Hạn: ", "Due: "), format_date(period.due_date()))}
-            " · "
-            <span class=match deadline { TaskStatus::Overdue { .. } => "late", _ => "soon" }>
-                {move || lang.get().pick(deadline.label_vi(), deadline.label_en())}
-            </span>
-        </p>
+        <Show when=move || not_filed.with(Option::is_none)>
+            <p class="report-deadline" data-testid="report-deadline">
+                {move || format!("{}{}", lang.get().pick("Hạn: ", "Due: "), format_date(period.due_date()))}
+                " · "
+                <span class=match deadline { TaskStatus::Overdue { .. } => "late", _ => "soon" }>
+                    {move || lang.get().pick(deadline.label_vi(), deadline.label_en())}
+                </span>
+            </p>
+        </Show>
         <p class="muted">{move || format!("{}{}", lang.get().pick("Kỳ báo cáo: ", "Period: "), period.window_label())}</p>
         <p>
             <span class="chip chip-neutral" data-testid="report-status" data-status=move || status.get().as_str()>
@@ -321,14 +351,24 @@ fn Editor(key: ReportKey) -> impl IntoView {
                 ReportStatus::Draft => None,
             }
         }))}
-        {move || local.with(|l| l.as_ref().and_then(|l| l.error.clone())).map(|e| view! {
+        {move || not_filed.get().map(|problem| view! {
+            <p class="banner banner-warn" data-testid="not-filed" role="alert">
+                <strong><T vi="Không lập báo cáo này: " en="No report to file here: "/></strong>{problem}
+            </p>
+        })}
+        // While the conflict card is shown it carries the server's reason itself.
+        {move || conflict.with(Option::is_none).then(|| local.with(|l| l.as_ref().and_then(|l| l.error.clone()))).flatten().map(|e| view! {
             <p class="banner banner-error" data-testid="server-error" role="alert">
                 <T vi="Máy chủ từ chối: " en="Refused by the server: "/>{e}
             </p>
         })}
         {move || load_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
         {move || match (conflict.get(), form.get()) {
-            (Some(c), Some(f)) => view! { <ConflictView conflict=c form=f on_resolve=resolve/> }.into_any(),
+            (Some(c), Some(f)) => {
+                // The same reason as the page's "no report to file" line: said once.
+                let reason_said = c.reason.is_some() && c.reason == not_filed.get();
+                view! { <ConflictView conflict=c form=f on_resolve=resolve reason_said=reason_said/> }.into_any()
+            }
             _ => ().into_any(),
         }}
         <Show when=move || editable.get() && form.with(|f| f.is_some())>

@@ -181,8 +181,8 @@ fn Review(key: ReportKey) -> impl IntoView {
             };
             match result {
                 Ok(saved) => {
-                    values.try_set(saved.report.values.clone());
-                    local.try_set(Some(saved));
+                    values.try_set(saved.as_ref().map(|s| s.report.values.clone()).unwrap_or_default());
+                    local.try_set(saved);
                     conflict.try_set(None);
                     refresh_counts(state).await;
                 }

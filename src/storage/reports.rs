@@ -441,12 +441,14 @@ impl LocalDb {
     }
 
     /// Settles a conflict with the person's choices; queues the resulting save.
+    /// Returns the report as it now is on this phone, or None when nothing is left
+    /// of it (a refused save of a report the server never had: the blank copy goes).
     pub async fn resolve_conflict(
         &self,
         report_id: &str,
         choices: &BTreeMap<String, Side>,
         now: DateTime<Utc>,
-    ) -> Result<LocalReport, StorageError> {
+    ) -> Result<Option<LocalReport>, StorageError> {
         let tx = self.write_tx(&[META, REPORTS, OUTBOX, CONFLICTS])?;
         let conflicts = tx.object_store(CONFLICTS)?;
         let Some(conflict) = get_json::<Conflict>(&conflicts, report_id).await? else {
@@ -461,10 +463,15 @@ impl LocalDb {
             meta.next_mutation_id = entry.id + 1;
             put_json(&meta_store, KEY_SYNC.to_string(), &meta).await?;
         }
-        tx.object_store(REPORTS)?.put(encode(&local)?).with_key(report_id.to_string()).primitive()?.await?;
+        let reports = tx.object_store(REPORTS)?;
+        if local.is_blank() {
+            reports.delete(report_id).await?;
+        } else {
+            reports.put(encode(&local)?).with_key(report_id.to_string()).primitive()?.await?;
+        }
         conflicts.delete(report_id).await?;
         commit(tx).await?;
-        Ok(local)
+        Ok((!local.is_blank()).then_some(local))
     }
 
     /// Photos still to upload, with the report each belongs to.

@@ -35,6 +35,21 @@ export async function publishThisYearsPlan(url) {
   return plan_id;
 }
 
+/** The province publishes a correction of plan 413: `change` edits the plan
+ * document (`{plan, form}`) of a new draft, which is then published. */
+export async function publishCorrection(url, change) {
+  const token = await apiLogin(url, "admin");
+  const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+  const started = await fetch(`${url}/api/admin/plans/${PLAN}/draft`, { method: "POST", headers: auth });
+  assert.equal(started.status, 200, await started.clone().text());
+  const { doc } = await started.json();
+  change(doc);
+  const saved = await fetch(`${url}/api/admin/plans/${PLAN}/draft`, { method: "PUT", headers: auth, body: JSON.stringify(doc) });
+  assert.equal(saved.status, 200, await saved.clone().text());
+  const published = await (await fetch(`${url}/api/admin/plans/${PLAN}/publish`, { method: "POST", headers: auth })).json();
+  assert.ok(published.committed, JSON.stringify(published));
+}
+
 export const reportId = (period) => `${PLAN}~${DAKBLA}~${period}`;
 
 /** Every required field of the monthly form, with Vietnamese text. */

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serverAndBrowser, startServer, launchBrowser, persistentPhone, phoneContext, login, vnToday, PASSWORD, assertNoCspViolations } from "./harness.mjs";
-import { PLAN, DAKBLA, testPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow, offlineReady } from "./reports.mjs";
+import { PLAN, DAKBLA, testPeriod, reportId, FULL_REPORT, apiLogin, serverReports, revisions, signedIn, openReport, fill, fieldValues, unsent, waitAllSent, syncNow, offlineReady, publishCorrection } from "./reports.mjs";
 
 const shots = fileURLToPath(new URL("../../.tmp/screenshots", import.meta.url));
 mkdirSync(shots, { recursive: true });
@@ -455,34 +455,53 @@ test("(g) a sync while the official types keeps the field, its focus and every k
   assert.deepEqual(errors, []);
 });
 
-test("(h) values the server refuses for good are shown to note down once and never sent again", async (t) => {
+test("(h) a plan shortened while the phone was offline: the refused values are shown once to note down, never sent again", async (t) => {
   const { server, browser } = await serverAndBrowser(t);
-  const { page, errors } = await signedIn(browser, server, "xa.dakbla");
-  // January 2024: plan 413 applies from February, so the server refuses any save
-  // for it (`invalid`) while the phone, which does not know why, accepts it.
-  const period = "2024-01";
-  await page.goto(`${server.url}/bao-cao/${period}?ke-hoach=${PLAN}`);
-  await page.waitForSelector("[data-testid=report-field]");
+  const { context, page, errors } = await signedIn(browser, server, "xa.dakbla");
+  const period = testPeriod();
+  await openReport(page, period);
+  await context.setOffline(true);
+  await fill(page, { "ii1.sessions": "4" });
+  // Meanwhile the province corrects the plan: it ends on 30/06/2024, so the
+  // server refuses any save for November 2024 (`invalid`) and always will.
+  await publishCorrection(server.url, (doc) => {
+    doc.plan.valid_to = "2024-06-30";
+  });
   const pushes = [];
   page.on("request", (r) => {
     if (r.url().endsWith("/api/sync/push")) pushes.push(r.url());
   });
-  await fill(page, { "ii1.sessions": "4" });
+  await context.setOffline(false);
   await syncNow(page);
   await page.waitForSelector("[data-testid=conflict-screen]", { timeout: 30_000 });
-  await page.screenshot({ path: join(shots, "conflict-refused.png"), fullPage: true });
   assert.equal(await page.textContent("[data-testid=conflict-screen] h2"), "Máy chủ không nhận thay đổi này");
+  assert.equal(await page.textContent("[data-testid=conflict-not-on-server]"), "Máy chủ chưa có báo cáo này.");
   assert.match(await page.textContent("[data-testid=conflict-locked]"), /Gửi lại cũng sẽ bị từ chối/);
-  // Nothing to choose: the typed values are listed to note down.
+  // Nothing to choose: the typed values are listed.
   assert.equal(await page.locator("[data-testid=conflict-field]").count(), 0);
   assert.match(await page.textContent("[data-testid=mine-values]"), /4/);
+  // The sync brought the corrected plan: the page says why there is no report to file.
+  await page.waitForSelector("[data-testid=not-filed]", { timeout: 30_000 });
+  const reason = /Tháng 11\/2024 nằm ngoài thời gian áp dụng của kế hoạch 413\/KH-UBND \(01\/02\/2024 – 30\/06\/2024\)/;
+  assert.match(await page.textContent("[data-testid=not-filed]"), reason);
+  // The server's reason is the same words: said once on the page, not again on the card
+  // nor as an error line.
+  const text = await page.textContent("main");
+  assert.equal(text.split("nằm ngoài thời gian áp dụng").length - 1, 1, text);
+  assert.equal(await page.locator("[data-testid=server-error]").count(), 0);
+  assert.equal(await page.locator("[data-testid=report-deadline]").count(), 0);
+  await page.screenshot({ path: join(shots, "conflict-refused.png"), fullPage: true });
   const pushed = pushes.length;
   assert.ok(pushed >= 1);
 
+  assert.equal(await page.textContent("[data-testid=resolve-conflict]"), "Đã ghi lại, xoá bản trên máy này");
   await page.click("[data-testid=resolve-conflict]");
   await page.waitForSelector("[data-testid=conflict-screen]", { state: "detached" });
   await waitAllSent(page);
-  assert.equal(await page.inputValue("[data-testid=report-field][data-field='ii1.sessions']"), "");
+  const sessions = "[data-testid=report-field][data-field='ii1.sessions']";
+  assert.equal(await page.inputValue(sessions), "");
+  assert.ok(await page.isDisabled(sessions), "nothing to type into");
+  assert.ok(await page.isDisabled("[data-testid=submit-report]"));
   // Another sync: nothing goes out again and the conflict does not come back.
   await syncNow(page);
   await page.waitForFunction(() => document.querySelector("[data-testid=refresh-status]")?.textContent.startsWith("Cập nhật lúc"));
@@ -491,5 +510,27 @@ test("(h) values the server refuses for good are shown to note down once and nev
   assert.equal(await page.$("[data-testid=conflict-screen]"), null);
   const token = await apiLogin(server.url, "xa.dakbla");
   assert.deepEqual((await serverReports(server.url, token)).filter((r) => r.key.period === period), []);
+  // No empty draft of it is left on the phone either.
+  const local = await page.evaluate(async (id) => {
+    const db = await new Promise((ok, fail) => {
+      const r = indexedDB.open("danvan");
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const found = await new Promise((ok, fail) => {
+      const get = db.transaction("reports").objectStore("reports").get(id);
+      get.onsuccess = () => ok(get.result ?? null);
+      get.onerror = () => fail(get.error);
+    });
+    db.close();
+    return found;
+  }, reportId(period));
+  assert.equal(local, null);
+
+  // An old link to a month outside the plan opens read only, with the reason.
+  await page.goto(`${server.url}/bao-cao/2024-01?ke-hoach=${PLAN}`);
+  await page.waitForSelector("[data-testid=not-filed]");
+  assert.match(await page.textContent("[data-testid=not-filed]"), /Tháng 01\/2024 nằm ngoài thời gian áp dụng/);
+  assert.ok(await page.isDisabled(sessions));
   assert.deepEqual(errors, []);
 });

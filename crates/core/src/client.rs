@@ -97,6 +97,16 @@ impl LocalReport {
     pub fn has_unsent(&self) -> bool {
         self.last_mutation.is_some()
     }
+
+    /// A copy that holds nothing: never on the server, nothing in it, nothing
+    /// waiting to go (what a save the server refused leaves once settled). Kept,
+    /// it would list an empty draft nobody made.
+    pub fn is_blank(&self) -> bool {
+        self.report.version == 0
+            && !self.has_unsent()
+            && self.report.values.is_empty()
+            && self.report.attachments.is_empty()
+    }
 }
 
 /// Two edits of one report that met: kept until the person settles it.
@@ -762,6 +772,26 @@ mod tests {
         let mut older = conflict;
         older.refusal = None;
         assert!(older.refused_for_good());
+    }
+
+    #[test]
+    fn a_refused_first_save_leaves_nothing_once_settled() {
+        let f = form();
+        let e = edit(None, None, save(&[("a", "4")]), 1, 0);
+        assert!(!e.local.is_blank(), "a typed draft is kept");
+        let rejected =
+            MutationResult::Rejected { code: "invalid".into(), message: "Tháng ngoài kế hoạch".into() };
+        let (_, conflict) = take_outcome(Some(e.local), None, &e.entry, &rejected, &f);
+        let conflict = conflict.expect("kept aside");
+        assert_eq!(conflict.theirs.version, 0, "the server never had it");
+        let (local, entry) = resolve(&conflict, &BTreeMap::new(), 2, Utc::now());
+        assert!(entry.is_none());
+        assert!(local.is_blank(), "nothing left to keep: {local:?}");
+        // A report the server has is never blank, even with nothing in it.
+        let held = server(&[], 1);
+        let kept =
+            LocalReport { report: held.clone(), base: Some(held), last_mutation: None, saved_at: None, error: None };
+        assert!(!kept.is_blank());
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub fn ConflictView(
     conflict: Conflict,
     form: ReportForm,
     on_resolve: Callback<BTreeMap<String, Side>>,
+    /// The page already shows the server's reason in the same words.
+    #[prop(optional)]
+    reason_said: bool,
 ) -> impl IntoView {
     let lang = use_lang();
     let merge = conflict.merge();
@@ -30,7 +33,8 @@ pub fn ConflictView(
     let who = conflict.theirs.updated_by.clone().unwrap_or_default();
     let when = conflict.theirs.updated_at.map(format_vn_datetime).unwrap_or_default();
     let theirs_status = conflict.theirs.status;
-    let reason = conflict.reason.clone();
+    let on_server = conflict.theirs.version > 0;
+    let reason = conflict.reason.clone().filter(|_| !reason_said);
     let label_of = move |field: &str| {
         form.field(field)
             .map(|f| (f.label.clone(), f.label_en.clone()))
@@ -92,14 +96,26 @@ pub fn ConflictView(
                     .into_any()
             }}
             {reason.map(|r| view! { <p class="banner banner-warn">{r}</p> })}
-            <p class="muted">
-                {move || lang.get().pick("Bản trên máy chủ do ", "The server's version was saved by ")}
-                <strong>{who.clone()}</strong>
-                {move || lang.get().pick(" lưu lúc ", " at ")}
-                {when.clone()}
-                " · "
-                {move || lang.get().pick(theirs_status.label_vi(), theirs_status.label_en())}
-            </p>
+            {if on_server {
+                view! {
+                    <p class="muted">
+                        {move || lang.get().pick("Bản trên máy chủ do ", "The server's version was saved by ")}
+                        <strong>{who.clone()}</strong>
+                        {move || lang.get().pick(" lưu lúc ", " at ")}
+                        {when.clone()}
+                        " · "
+                        {move || lang.get().pick(theirs_status.label_vi(), theirs_status.label_en())}
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p class="muted" data-testid="conflict-not-on-server">
+                        <T vi="Máy chủ chưa có báo cáo này." en="The server does not have this report."/>
+                    </p>
+                }
+                    .into_any()
+            }}
             {if can_merge {
                 view! {
                     <p>
@@ -120,8 +136,8 @@ pub fn ConflictView(
                         {if refused {
                             view! {
                                 <T
-                                    vi="Gửi lại cũng sẽ bị từ chối như trên, nên báo cáo sẽ dùng bản trên máy chủ. Hãy ghi lại các giá trị bạn đã nhập trên máy này rồi sửa báo cáo cho đúng:"
-                                    en="Sending them again would be refused the same way, so the report keeps the server's version. Note the values you entered on this phone, then correct the report:"
+                                    vi="Gửi lại cũng sẽ bị từ chối như trên. Hãy ghi lại các giá trị bạn đã nhập trên máy này để dùng khi cần:"
+                                    en="Sending them again would be refused the same way. Note the values you entered on this phone to use where they belong:"
                                 />
                             }
                                 .into_any()
@@ -140,7 +156,11 @@ pub fn ConflictView(
                     </dl>
                     <button class="btn btn-secondary" data-testid="resolve-conflict"
                         on:click=move |_| on_resolve.run(BTreeMap::new())>
-                        <T vi="Đã ghi lại, dùng bản trên máy chủ" en="Noted — use the server's version"/>
+                        {if on_server {
+                            view! { <T vi="Đã ghi lại, dùng bản trên máy chủ" en="Noted — use the server's version"/> }.into_any()
+                        } else {
+                            view! { <T vi="Đã ghi lại, xoá bản trên máy này" en="Noted — remove this phone's copy"/> }.into_any()
+                        }}
                     </button>
                 }.into_any()
             }}
