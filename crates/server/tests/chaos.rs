@@ -89,7 +89,7 @@ async fn sync_is_exactly_once_through_faults_and_kills() {
         if let Some(file) = summary.as_mut() {
             writeln!(
                 file,
-                "{engine}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{engine}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 report.seed,
                 report.devices,
                 report.reviewer,
@@ -100,7 +100,8 @@ async fn sync_is_exactly_once_through_faults_and_kills() {
                 report.acked,
                 report.conflicts,
                 report.duration.as_millis(),
-                report.violations.len()
+                report.violations.len(),
+                report.outside_saves
             )
             .unwrap();
         }
@@ -110,7 +111,7 @@ async fn sync_is_exactly_once_through_faults_and_kills() {
     let sum = |f: fn(&run::RunReport) -> u64| reports.iter().map(f).sum::<u64>();
     eprintln!(
         "chaos total {engine}: runs={} seeds={}..={} kills={} requests={} faults={} acked={} conflicts={} \
-         violations={} seconds={:.1}",
+         outside_saves={} violations={} seconds={:.1}",
         reports.len(),
         reports.first().map_or(0, |r| r.seed),
         reports.last().map_or(0, |r| r.seed),
@@ -119,6 +120,7 @@ async fn sync_is_exactly_once_through_faults_and_kills() {
         sum(|r| r.faults),
         sum(|r| r.acked),
         sum(|r| r.conflicts),
+        sum(|r| r.outside_saves),
         sum(|r| r.violations.len() as u64),
         began.elapsed().as_secs_f64()
     );

@@ -88,6 +88,8 @@ pub struct DeviceLog {
     pub conflicts_resolved: u64,
     pub edits: u64,
     pub edits_refused: u64,
+    /// Saves of a month outside the plan (`person::OUTSIDE_PLAN`).
+    pub outside_saves: u64,
     pub syncs: u64,
     pub gap_restarts: u64,
     /// Sync errors the app would show (anything but no connection or a 503).
@@ -280,7 +282,12 @@ impl Device {
             db.meta.next_mutation_id = entry.id + 1;
             db.outbox.insert(entry.id, entry);
         }
-        db.reports.insert(report_id.to_string(), local);
+        // A refused save of a report the server never had leaves nothing behind.
+        if local.is_blank() {
+            db.reports.remove(report_id);
+        } else {
+            db.reports.insert(report_id.to_string(), local);
+        }
         db.conflicts.remove(report_id);
         drop(db);
         self.log.lock().unwrap().conflicts_resolved += 1;

@@ -28,6 +28,13 @@ pub async fn check(store: &Store, form: &ReportForm, devices: &[Arc<Device>], pr
         history.insert(id.clone(), store.revisions(id, None).await.expect("revisions"));
     }
 
+    // 0. Nothing outside the plan was taken, however often it was sent.
+    for (id, report) in &server {
+        if report.key.period == crate::person::OUTSIDE_PLAN {
+            found.push(format!("{id}: a report outside the plan's validity is on the server (v{})", report.version));
+        }
+    }
+
     // 2. None applied twice: one revision per (client, mutation), versions 1..=n
     //    without a hole, and the report is its history replayed.
     let mut seen: BTreeSet<(String, u64)> = BTreeSet::new();

@@ -9,7 +9,7 @@ use chrono::Utc;
 use danvan_core::client::{Conflict, Side};
 use danvan_core::form::{FieldKind, PeriodKind};
 use danvan_core::sync::MutationOp;
-use danvan_core::{ReportKey, ReportStatus, Values};
+use danvan_core::{Period, ReportKey, ReportStatus, Values};
 
 use crate::device::Device;
 use crate::rng::Rng;
@@ -32,15 +32,29 @@ pub fn act(device: &Device, role: Role, keys: &[ReportKey], rng: &mut Rng) {
     }
 }
 
+/// A month plan 413 does not cover (it applies from February 2024).
+pub const OUTSIDE_PLAN: Period = Period::Month { year: 2024, month: 1 };
+
 fn report(device: &Device, keys: &[ReportKey], rng: &mut Rng) {
     let key = rng.pick(keys).clone();
     let roll = rng.below(100);
-    let op = if roll < 62 {
+    let op = if roll < 60 {
         save(random_values(device, rng))
-    } else if roll < 76 {
+    } else if roll < 74 {
         save(complete_values(device, rng))
-    } else if roll < 88 {
+    } else if roll < 86 {
         MutationOp::Submit
+    } else if roll < 89 {
+        // Figures typed for a month outside the plan, as on a phone that has not
+        // heard yet that the plan was shortened (once it knows, the report page
+        // takes no values: `src/pages/report.rs`). The server refuses the save for
+        // good (`invalid`); while that conflict is shown the form is not.
+        let outside = ReportKey { period: OUTSIDE_PLAN, ..key };
+        if !device.snapshot().conflicts.contains_key(&outside.id()) {
+            record(device, &outside, save(random_values(device, rng)));
+            device.log.lock().unwrap().outside_saves += 1;
+        }
+        return;
     } else {
         settle_conflicts(device, rng, false);
         return;

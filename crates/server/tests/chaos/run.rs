@@ -37,6 +37,8 @@ pub struct RunReport {
     /// Mutations acknowledged as applied (each one checked against the history).
     pub acked: u64,
     pub conflicts: u64,
+    /// Saves of a month outside the plan: each one refused for good.
+    pub outside_saves: u64,
     pub settle_rounds: usize,
     pub duration: Duration,
     pub startup: Duration,
@@ -49,7 +51,7 @@ impl RunReport {
     pub fn line(&self) -> String {
         format!(
             "seed={} devices={}{} reports={} edits={} kills={} requests={} faults={} acked={} conflicts={} \
-             settle_rounds={} ms={} startup_ms={} violations={}",
+             outside_saves={} settle_rounds={} ms={} startup_ms={} violations={}",
             self.seed,
             self.devices,
             if self.reviewer { " (one reviewer)" } else { "" },
@@ -60,6 +62,7 @@ impl RunReport {
             self.faults,
             self.acked,
             self.conflicts,
+            self.outside_saves,
             self.settle_rounds,
             self.duration.as_millis(),
             self.startup.as_millis(),
@@ -243,6 +246,7 @@ pub async fn run(seed: u64) -> RunReport {
         faults: stats.faults_injected(),
         acked: logs.iter().map(|l| l.acks.len() as u64).sum(),
         conflicts: logs.iter().map(|l| l.conflicts_answered).sum(),
+        outside_saves: logs.iter().map(|l| l.outside_saves).sum(),
         settle_rounds,
         duration: began.elapsed(),
         startup: server.startup,
